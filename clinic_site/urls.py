@@ -1,0 +1,28 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
+from django.urls import include, path
+from django.views.generic import TemplateView
+
+from treatments.sitemaps import sitemaps
+
+admin.site.site_header = f"{settings.CLINIC['name']} — staff"
+admin.site.site_title = f"{settings.CLINIC['name']} staff"
+admin.site.index_title = "Bookings and site content"
+
+urlpatterns = [
+    path(settings.ADMIN_URL, admin.site.urls),
+    path(
+        "sitemap.xml",
+        sitemap,
+        {"sitemaps": sitemaps},
+        name="django.contrib.sitemaps.views.sitemap",
+    ),
+    path(
+        "robots.txt",
+        TemplateView.as_view(template_name="robots.txt", content_type="text/plain"),
+        name="robots_txt",
+    ),
+    path("", include("booking.urls")),
+    path("", include("treatments.urls")),
+]

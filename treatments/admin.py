@@ -1,0 +1,132 @@
+from django.contrib import admin
+
+from .models import (
+    FAQ,
+    ComparisonAspect,
+    ComparisonValue,
+    ContentBlock,
+    DecisionFactor,
+    SitePage,
+    SkinConcern,
+    SkinGoal,
+    SkinSensitivity,
+    Treatment,
+    TreatmentPoint,
+)
+
+
+class TreatmentPointInline(admin.TabularInline):
+    model = TreatmentPoint
+    fields = ["section", "text", "position"]
+    extra = 1
+
+
+class TreatmentFAQInline(admin.TabularInline):
+    model = FAQ
+    fields = ["question", "position", "is_published"]
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Treatment)
+class TreatmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "is_published", "display_order", "updated_at"]
+    list_editable = ["is_published", "display_order"]
+    list_filter = ["is_published"]
+    search_fields = ["name", "summary", "introduction"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [TreatmentPointInline, TreatmentFAQInline]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "is_published", "display_order"]}),
+        ("Overview", {"fields": ["summary", "introduction", "how_it_works"]}),
+        (
+            "Steps and suitability",
+            {
+                "description": "The bullet lists themselves are edited under “List items” below.",
+                "fields": [
+                    "includes_lead",
+                    "includes_summary",
+                    "best_for_summary",
+                    "not_designed_for",
+                ],
+            },
+        ),
+        (
+            "What to expect",
+            {"fields": ["oversight", "downtime", "frequency", "results", "safety_notes"]},
+        ),
+        ("Search engines", {"fields": ["meta_description"]}),
+    ]
+
+
+class ComparisonValueInline(admin.TabularInline):
+    model = ComparisonValue
+    fields = ["treatment", "text"]
+    extra = 0
+
+
+@admin.register(ComparisonAspect)
+class ComparisonAspectAdmin(admin.ModelAdmin):
+    list_display = ["name", "position"]
+    list_editable = ["position"]
+    search_fields = ["name", "values__text"]
+    inlines = [ComparisonValueInline]
+
+
+@admin.register(DecisionFactor)
+class DecisionFactorAdmin(admin.ModelAdmin):
+    list_display = ["name", "position"]
+    list_editable = ["position"]
+    search_fields = ["name"]
+
+
+class GuideAnswerAdmin(admin.ModelAdmin):
+    list_display = ["label", "recommended_treatment", "position", "is_published"]
+    list_editable = ["position", "is_published"]
+    list_filter = ["is_published", "recommended_treatment"]
+    list_select_related = ["recommended_treatment"]
+    search_fields = ["label", "reason"]
+    prepopulated_fields = {"slug": ["label"]}
+
+
+@admin.register(SkinConcern)
+class SkinConcernAdmin(GuideAnswerAdmin):
+    pass
+
+
+@admin.register(SkinSensitivity)
+class SkinSensitivityAdmin(GuideAnswerAdmin):
+    pass
+
+
+@admin.register(SkinGoal)
+class SkinGoalAdmin(GuideAnswerAdmin):
+    pass
+
+
+@admin.register(FAQ)
+class FAQAdmin(admin.ModelAdmin):
+    list_display = ["question", "treatment", "position", "is_published"]
+    list_editable = ["position", "is_published"]
+    list_filter = ["is_published", "treatment"]
+    list_select_related = ["treatment"]
+    search_fields = ["question", "answer"]
+
+
+@admin.register(SitePage)
+class SitePageAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "title", "heading", "updated_at"]
+    search_fields = ["title", "heading", "introduction", "body"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Each page's key ties it to a view; changing it would orphan the page.
+        return ["key"] if obj else []
+
+
+@admin.register(ContentBlock)
+class ContentBlockAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "heading"]
+    search_fields = ["heading", "text"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["key"] if obj else []

@@ -1,0 +1,96 @@
+from django.shortcuts import get_object_or_404
+from django.views.generic import DetailView, ListView, TemplateView
+
+from .forms import FacialGuideForm
+from .guide import recommend
+from .models import FAQ, ComparisonAspect, DecisionFactor, SitePage, Treatment
+
+
+class SitePageMixin:
+    """Puts the page's editable copy (title, description, heading) in the context."""
+
+    page_key = None
+
+    def get_context_data(self, **kwargs):
+        page = get_object_or_404(SitePage, key=self.page_key)
+        kwargs.setdefault("page", page)
+        kwargs.setdefault("meta_title", page.title)
+        kwargs.setdefault("meta_description", page.meta_description)
+        return super().get_context_data(**kwargs)
+
+
+class HomeView(SitePageMixin, ListView):
+    page_key = SitePage.Key.HOME
+    template_name = "treatments/home.html"
+    context_object_name = "treatments"
+
+    def get_queryset(self):
+        return Treatment.objects.published()
+
+
+class TreatmentListView(SitePageMixin, ListView):
+    page_key = SitePage.Key.TREATMENTS
+    template_name = "treatments/treatment_list.html"
+    context_object_name = "treatments"
+
+    def get_queryset(self):
+        return Treatment.objects.published()
+
+
+class TreatmentDetailView(DetailView):
+    template_name = "treatments/treatment_detail.html"
+    context_object_name = "treatment"
+
+    def get_queryset(self):
+        return Treatment.objects.published().with_points()
+
+    def get_context_data(self, **kwargs):
+        kwargs["faqs"] = FAQ.objects.published().filter(treatment=self.object)
+        kwargs["meta_title"] = self.object.name
+        kwargs["meta_description"] = self.object.meta_description
+        return super().get_context_data(**kwargs)
+
+
+class ComparisonView(SitePageMixin, TemplateView):
+    page_key = SitePage.Key.COMPARISON
+    template_name = "treatments/comparison.html"
+
+    def get_context_data(self, **kwargs):
+        treatments = list(Treatment.objects.published())
+        aspects = ComparisonAspect.objects.prefetch_related("values")
+        kwargs["treatments"] = treatments
+        kwargs["rows"] = [(aspect, [aspect.value_for(t) for t in treatments]) for aspect in aspects]
+        return super().get_context_data(**kwargs)
+
+
+class FAQListView(SitePageMixin, ListView):
+    page_key = SitePage.Key.FAQS
+    template_name = "treatments/faq_list.html"
+    context_object_name = "faqs"
+
+    def get_queryset(self):
+        return FAQ.objects.published()
+
+
+class GuideView(SitePageMixin, TemplateView):
+    """
+    The guide is a question, not a change to anything, so it is a GET form:
+    the result has its own address and works without JavaScript.
+    """
+
+    page_key = SitePage.Key.GUIDE
+    template_name = "treatments/guide.html"
+
+    def get_context_data(self, **kwargs):
+        submitted = bool(self.request.GET)
+        form = FacialGuideForm(self.request.GET if submitted else None)
+        if submitted and form.is_valid():
+            recommendation = recommend(**form.cleaned_data)
+            kwargs["recommendation"] = recommendation
+            if recommendation.treatment:
+                kwargs["meta_title"] = f"Your suggestion: {recommendation.treatment.name}"
+            else:
+                kwargs["meta_title"] = "Your suggestion"
+        kwargs["form"] = form
+        kwargs["factors"] = DecisionFactor.objects.all()
+        return super().get_context_data(**kwargs)
