@@ -8,4 +8,4 @@ DEBUG = env_bool("DEBUG", True)
 SECRET_KEY = env("SECRET_KEY", "local-development-only-not-secret")
 # Read by the `ensure_local_staff` command, which refuses to run elsewhere.
 LOCAL_MODE = True
-EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
