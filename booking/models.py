@@ -1,0 +1,355 @@
+"""
+Consultation bookings and the rules that decide when they can be made.
+
+The database, not only the application, refuses overbooking: each active
+booking holds one numbered seat of its slot, and a partial unique index on
+(slot, seat) among active bookings means two requests can never hold the
+same seat, however they interleave.
+"""
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from phonenumber_field.modelfields import PhoneNumberField
+
+# No 0/O, 1/I/L: references are read out over the phone.
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+REFERENCE_LENGTH = 8
+
+
+def new_reference():
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+
+
+class BookingRules(models.Model):
+    """The clinic's booking rules. There is exactly one row (pk=1)."""
+
+    slot_minutes = models.PositiveSmallIntegerField(
+        "slot length (minutes)", default=30, help_text="How long each consultation lasts."
+    )
+    capacity = models.PositiveSmallIntegerField(
+        "consultations at once",
+        default=1,
+        help_text="How many consultations can run in the same slot.",
+    )
+    minimum_notice_hours = models.PositiveSmallIntegerField(
+        default=12, help_text="How far ahead a consultation must be booked."
+    )
+    horizon_days = models.PositiveSmallIntegerField(
+        "booking horizon (days)", default=60, help_text="How far into the future people can book."
+    )
+    alert_email = models.EmailField(
+        "clinic alert address",
+        blank=True,
+        help_text="Where new-booking alerts go. Leave empty to use the clinic's public email.",
+    )
+
+    class Meta:
+        verbose_name = "booking rules"
+        verbose_name_plural = "booking rules"
+        constraints = [
+            models.CheckConstraint(condition=Q(pk=1), name="booking_rules_single_row"),
+            models.CheckConstraint(
+                condition=Q(slot_minutes__gte=5), name="slot_at_least_5_minutes"
+            ),
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="capacity_at_least_one"),
+            models.CheckConstraint(
+                condition=Q(horizon_days__gte=1), name="horizon_at_least_one_day"
+            ),
+        ]
+
+    def __str__(self):
+        return "Booking rules"
+
+    @classmethod
+    def current(cls):
+        rules, _ = cls.objects.get_or_create(pk=1)
+        return rules
+
+    @property
+    def slot_length(self):
+        return timedelta(minutes=self.slot_minutes)
+
+    @property
+    def clinic_alert_address(self):
+        return self.alert_email or settings.CLINIC["email"]
+
+
+class OpeningHours(models.Model):
+    """A window of consultation hours on a weekday; a day may have several."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+        SATURDAY = 5, "Saturday"
+        SUNDAY = 6, "Sunday"
+
+    weekday = models.PositiveSmallIntegerField(choices=Weekday)
+    starts_at = models.TimeField(help_text="Clinic time.")
+    ends_at = models.TimeField(help_text="Clinic time. The last consultation ends by then.")
+
+    class Meta:
+        ordering = ["weekday", "starts_at"]
+        verbose_name = "consultation hours"
+        verbose_name_plural = "consultation hours"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="hours_end_after_start"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.starts_at:%H:%M}–{self.ends_at:%H:%M}"
+
+
+class Closure(models.Model):
+    """Days the clinic takes no consultations (holidays, training days)."""
+
+    starts_on = models.DateField()
+    ends_on = models.DateField(help_text="Last day of the closure (inclusive).")
+    reason = models.CharField(
+        max_length=150, blank=True, help_text="For staff; not shown to the public."
+    )
+
+    class Meta:
+        ordering = ["-starts_on"]
+        verbose_name = "closure"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")), name="closure_ends_after_start"
+            ),
+        ]
+
+    def __str__(self):
+        if self.starts_on == self.ends_on:
+            return f"Closed {self.starts_on:%d %b %Y}"
+        return f"Closed {self.starts_on:%d %b %Y} – {self.ends_on:%d %b %Y}"
+
+
+class BookingQuerySet(models.QuerySet):
+    def active(self):
+        """Bookings that hold their slot."""
+        return self.filter(status__in=ConsultationBooking.ACTIVE_STATUSES)
+
+    def needs_action(self):
+        return self.filter(status=ConsultationBooking.Status.REQUESTED)
+
+    def upcoming(self, now=None):
+        return self.filter(starts_at__gte=now or timezone.now())
+
+    def due_for_reminder(self, now=None):
+        now = now or timezone.now()
+        return self.filter(
+            status=ConsultationBooking.Status.CONFIRMED,
+            reminder_sent_at__isnull=True,
+            starts_at__gt=now,
+            starts_at__lte=now + timedelta(hours=settings.BOOKING_REMINDER_HOURS),
+        )
+
+    def past_retention(self, cutoff):
+        return self.filter(starts_at__lt=cutoff, anonymised_at__isnull=True)
+
+
+class ConsultationBooking(models.Model):
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        CONFIRMED = "confirmed", "Confirmed"
+        COMPLETED = "completed", "Completed"
+        NO_SHOW = "no_show", "No-show"
+        CANCELLED = "cancelled", "Cancelled"
+        DECLINED = "declined", "Declined"
+
+    class ContactMethod(models.TextChoices):
+        EMAIL = "email", "Email"
+        PHONE = "phone", "Phone call"
+        TEXT = "text", "Text message"
+
+    ACTIVE_STATUSES = [Status.REQUESTED, Status.CONFIRMED]
+    # The workflow: which status may follow which.
+    TRANSITIONS = {
+        Status.REQUESTED: {Status.CONFIRMED, Status.CANCELLED, Status.DECLINED},
+        Status.CONFIRMED: {Status.COMPLETED, Status.NO_SHOW, Status.CANCELLED},
+    }
+
+    reference = models.CharField(max_length=12, unique=True, default=new_reference, editable=False)
+    treatment = models.ForeignKey(
+        "treatments.Treatment",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="bookings",
+        help_text="Empty means “Not sure yet — help me decide”.",
+    )
+    concerns = models.ManyToManyField("treatments.SkinConcern", blank=True, related_name="+")
+    full_name = models.CharField(max_length=150)
+    email = models.EmailField()
+    phone = PhoneNumberField(help_text="Stored in international format.")
+    preferred_contact = models.CharField(
+        max_length=10, choices=ContactMethod, default=ContactMethod.EMAIL
+    )
+    starts_at = models.DateTimeField("consultation time", db_index=True)
+    ends_at = models.DateTimeField()
+    seat = models.PositiveSmallIntegerField(
+        default=1, editable=False, help_text="Which of the slot's parallel consultations this is."
+    )
+    message = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=12, choices=Status, default=Status.REQUESTED, db_index=True
+    )
+    internal_notes = models.TextField(
+        blank=True, help_text="For staff only; never shown to the client."
+    )
+    consent_given_at = models.DateTimeField(editable=False)
+    privacy_policy_version = models.CharField(max_length=40, editable=False)
+    marketing_opt_in = models.BooleanField("marketing opt-in", default=False)
+    # Set from the form's one-time token: a double click or a re-post finds
+    # the booking the first request made instead of making a second one.
+    submission_key = models.CharField(
+        max_length=64, unique=True, null=True, blank=True, editable=False
+    )
+    calendar_sequence = models.PositiveIntegerField(
+        default=0,
+        editable=False,
+        help_text="Raised on every change, so calendars replace the old event.",
+    )
+    reminder_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    anonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = BookingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_at"]
+        verbose_name = "consultation booking"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["starts_at", "seat"],
+                condition=Q(status__in=["requested", "confirmed"]),
+                name="one_active_booking_per_seat",
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="booking_ends_after_start"
+            ),
+            models.CheckConstraint(condition=Q(seat__gte=1), name="booking_seat_from_one"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "starts_at"], name="booking_status_time_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} — {self.full_name}"
+
+    @property
+    def is_active(self):
+        return self.status in self.ACTIVE_STATUSES
+
+    def can_become(self, status):
+        return status in self.TRANSITIONS.get(self.status, set())
+
+    def get_manage_url(self):
+        from .tokens import manage_token
+
+        return reverse("booking:manage", kwargs={"token": manage_token(self)})
+
+    @property
+    def concerns_display(self):
+        return ", ".join(concern.label for concern in self.concerns.all())
+
+    @property
+    def treatment_label(self):
+        return self.treatment.name if self.treatment else "Not sure yet — help me decide"
+
+
+class BookingStatusChange(models.Model):
+    """The booking's history: who moved it from which status to which, and when."""
+
+    booking = models.ForeignKey(
+        ConsultationBooking, on_delete=models.CASCADE, related_name="status_changes"
+    )
+    from_status = models.CharField(max_length=12, choices=ConsultationBooking.Status, blank=True)
+    to_status = models.CharField(max_length=12, choices=ConsultationBooking.Status)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changed_by_client = models.BooleanField(default=False)
+    note = models.CharField(max_length=255, blank=True)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["changed_at", "pk"]
+        verbose_name = "status change"
+
+    def __str__(self):
+        return f"{self.from_status or 'new'} → {self.to_status}"
+
+    @property
+    def actor(self):
+        if self.changed_by_client:
+            return "Client"
+        return str(self.changed_by) if self.changed_by else "System"
+
+
+class OutboundEmailQuerySet(models.QuerySet):
+    def due(self, now=None):
+        return self.filter(
+            status=OutboundEmail.Delivery.PENDING, next_attempt_at__lte=now or timezone.now()
+        )
+
+
+class OutboundEmail(models.Model):
+    """
+    The outbox. Every message is stored in the same transaction as the change
+    that causes it and sent after commit; if the mail server is down the row
+    stays pending and `send_outbox` retries it, so no message is lost and no
+    booking waits on SMTP.
+    """
+
+    class Kind(models.TextChoices):
+        RECEIPT = "receipt", "Receipt to client"
+        CLINIC_ALERT = "clinic_alert", "New-booking alert to clinic"
+        CONFIRMATION = "confirmation", "Confirmation to client"
+        RESCHEDULED = "rescheduled", "New time to client"
+        CANCELLATION = "cancellation", "Cancellation to client"
+        DECLINE = "decline", "Decline to client"
+        REMINDER = "reminder", "Reminder to client"
+
+    class Delivery(models.TextChoices):
+        PENDING = "pending", "Waiting to send"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed (gave up)"
+
+    booking = models.ForeignKey(
+        ConsultationBooking, on_delete=models.CASCADE, null=True, blank=True, related_name="emails"
+    )
+    kind = models.CharField(max_length=20, choices=Kind)
+    to = models.CharField(max_length=254)
+    subject = models.CharField(max_length=255)
+    body = models.TextField()
+    calendar = models.TextField(blank=True, help_text="An iCalendar attachment, if any.")
+    status = models.CharField(
+        max_length=10, choices=Delivery, default=Delivery.PENDING, db_index=True
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OutboundEmailQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "email"
+        verbose_name_plural = "emails"
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.get_status_display()})"

@@ -6,5 +6,7 @@ app_name = "booking"
 
 urlpatterns = [
     path("book/", views.BookConsultationView.as_view(), name="book"),
+    path("book/received/<str:reference>/", views.BookingReceivedView.as_view(), name="received"),
+    path("book/manage/<str:token>/", views.ManageBookingView.as_view(), name="manage"),
     path("privacy/", views.PrivacyPolicyView.as_view(), name="privacy"),
 ]

@@ -1,7 +1,26 @@
-from django.views.generic import TemplateView
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.generic import FormView, TemplateView
 
 from treatments.models import SitePage, Treatment
 from treatments.views import SitePageMixin
+
+from . import services
+from .forms import (
+    SLOT_TAKEN,
+    ConsultationRequestForm,
+    MoveBookingForm,
+    read_form_token,
+    window_start_from,
+)
+from .models import ConsultationBooking
+from .ratelimit import limit_exceeded
+from .tokens import ManageLinkExpired, ManageLinkInvalid, reference_from_token
+
+# Confirmation pages show only to the browser that made the booking.
+SESSION_KEY = "booked_references"
 
 
 class PrivacyPolicyView(SitePageMixin, TemplateView):
@@ -9,13 +28,156 @@ class PrivacyPolicyView(SitePageMixin, TemplateView):
     template_name = "booking/privacy.html"
 
 
-class BookConsultationView(SitePageMixin, TemplateView):
+class BookConsultationView(SitePageMixin, FormView):
     page_key = SitePage.Key.BOOKING
     template_name = "booking/book.html"
+    form_class = ConsultationRequestForm
+
+    def get_initial(self):
+        # `?treatment=<slug>` from a treatment page or the guide preselects it;
+        # an unknown slug is simply ignored.
+        slug = self.request.GET.get("treatment", "")
+        if slug and Treatment.objects.published().filter(slug=slug).exists():
+            return {"treatment": slug}
+        return {}
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "window_start": window_start_from(self.request)}
+
+    def post(self, request, *args, **kwargs):
+        if limit_exceeded(
+            request,
+            scope="booking",
+            limit=settings.BOOKING_RATE_LIMIT,
+            window_seconds=settings.BOOKING_RATE_WINDOW_SECONDS,
+        ):
+            return render(request, "429.html", status=429)
+        # A double click or a browser re-post: the first request's booking
+        # now holds the slot, so show it rather than "that time is taken".
+        token = read_form_token(request.POST.get("form_token"))
+        existing = token and ConsultationBooking.objects.filter(submission_key=token[0]).first()
+        if existing:
+            return self.show_received(existing)
+        return super().post(request, *args, **kwargs)
+
+    def show_received(self, booking):
+        references = self.request.session.get(SESSION_KEY, [])
+        if booking.reference not in references:
+            self.request.session[SESSION_KEY] = [*references[-9:], booking.reference]
+        return redirect("booking:received", reference=booking.reference)
+
+    def form_valid(self, form):
+        data = dict(form.cleaned_data)
+        data.pop("consent")
+        data.pop("website")
+        try:
+            booking, _ = services.book_consultation(
+                starts_at=data.pop("slot"),
+                treatment=data.pop("treatment"),
+                concerns=data.pop("concerns"),
+                submission_key=data.pop("submission_key"),
+                **data,
+            )
+        except services.SlotUnavailable:
+            form.add_error("slot", SLOT_TAKEN)
+            form.setup_slot_field()
+            return self.form_invalid(form)
+        return self.show_received(booking)
+
+
+class BookingReceivedView(TemplateView):
+    template_name = "booking/received.html"
 
     def get_context_data(self, **kwargs):
-        slug = self.request.GET.get("treatment", "")
-        kwargs["treatment"] = (
-            Treatment.objects.published().filter(slug=slug).first() if slug else None
+        reference = self.kwargs["reference"]
+        if reference not in self.request.session.get(SESSION_KEY, []):
+            raise Http404
+        booking = get_object_or_404(
+            ConsultationBooking.objects.select_related("treatment"), reference=reference
         )
+        kwargs.update(booking=booking, meta_title=f"Booking received: {booking.reference}")
         return super().get_context_data(**kwargs)
+
+
+class ManageBookingView(TemplateView):
+    """
+    The client's own page for their booking, reached from the signed link in
+    their emails. GET only shows it (mail scanners follow links); changes
+    need a POST from the page's buttons.
+    """
+
+    template_name = "booking/manage.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            reference = reference_from_token(kwargs["token"])
+        except ManageLinkExpired:
+            return render(
+                request, "booking/manage_link_invalid.html", {"expired": True}, status=410
+            )
+        except ManageLinkInvalid:
+            return render(
+                request, "booking/manage_link_invalid.html", {"expired": False}, status=404
+            )
+        self.booking = (
+            ConsultationBooking.objects.select_related("treatment")
+            .filter(reference=reference)
+            .first()
+        )
+        if self.booking is None or self.booking.anonymised_at:
+            return render(
+                request, "booking/manage_link_invalid.html", {"expired": False}, status=404
+            )
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("booking", self.booking)
+        kwargs.setdefault("meta_title", f"Your consultation {self.booking.reference}")
+        if self.booking.is_active:
+            kwargs.setdefault(
+                "move_form",
+                MoveBookingForm(booking=self.booking, window_start=window_start_from(self.request)),
+            )
+        return super().get_context_data(**kwargs)
+
+    def post(self, request, *args, **kwargs):
+        action = request.POST.get("action")
+        if action == "cancel":
+            try:
+                services.change_status(
+                    self.booking,
+                    ConsultationBooking.Status.CANCELLED,
+                    by_client=True,
+                    note="Cancelled online",
+                )
+            except services.TransitionNotAllowed:
+                messages.error(
+                    request, "This booking can no longer be cancelled online. Please call us."
+                )
+            else:
+                messages.success(
+                    request, "Your consultation is cancelled. We have sent you an email to confirm."
+                )
+            return redirect(request.path)
+        if action == "move" and self.booking.is_active:
+            form = MoveBookingForm(request.POST, booking=self.booking)
+            if form.is_valid():
+                try:
+                    services.move_booking(self.booking, form.cleaned_data["slot"], by_client=True)
+                except services.SlotUnavailable:
+                    form.add_error("slot", SLOT_TAKEN)
+                    form.setup_slot_field(ignore_booking=self.booking)
+                except services.TransitionNotAllowed:
+                    messages.error(
+                        request, "This booking can no longer be moved online. Please call us."
+                    )
+                    return redirect(request.path)
+                else:
+                    messages.success(
+                        request,
+                        "Your consultation has moved. We have sent you an email with the new time.",
+                    )
+                    return redirect(request.path)
+            return self.render_to_response(self.get_context_data(move_form=form))
+        messages.error(request, "Please use the buttons on this page to change your booking.")
+        return redirect(request.path)

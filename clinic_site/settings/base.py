@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "crispy_forms",
     "crispy_bootstrap5",
+    "phonenumber_field",
     "treatments",
     "booking",
 ]
@@ -191,3 +192,32 @@ LOGGING = {
 
 # Moving the admin off /admin/ keeps it out of the way of scripted attacks.
 ADMIN_URL = env("ADMIN_URL", "admin/").strip("/") + "/"
+
+# Shared by every worker and instance in production (rate limits must hold
+# across all of them); a per-process memory cache when REDIS_URL is unset.
+if env("REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env("REDIS_URL"),
+            "KEY_PREFIX": "clinic",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# How many reverse proxies in front of the app add to X-Forwarded-For; 0
+# means the app faces the internet and REMOTE_ADDR is the visitor.
+TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))
+
+# Consultation booking.
+PHONENUMBER_DEFAULT_REGION = env("PHONENUMBER_DEFAULT_REGION", "US")
+BOOKING_RATE_LIMIT = int(env("BOOKING_RATE_LIMIT", "5"))  # submissions per address...
+BOOKING_RATE_WINDOW_SECONDS = int(env("BOOKING_RATE_WINDOW_SECONDS", "600"))  # ...in this window
+BOOKING_MIN_FILL_SECONDS = float(env("BOOKING_MIN_FILL_SECONDS", "3"))
+BOOKING_FORM_MAX_AGE_SECONDS = int(env("BOOKING_FORM_MAX_AGE_SECONDS", str(24 * 3600)))
+BOOKING_REMINDER_HOURS = int(env("BOOKING_REMINDER_HOURS", "24"))
+BOOKING_RETENTION_MONTHS = int(env("BOOKING_RETENTION_MONTHS", "24"))
+# Longer than the booking horizon, so a link works until the consultation.
+MANAGE_LINK_MAX_AGE_DAYS = int(env("MANAGE_LINK_MAX_AGE_DAYS", "120"))

@@ -1,0 +1,278 @@
+import csv
+from datetime import timedelta
+
+from django.contrib import admin, messages
+from django.http import HttpResponse
+from django.utils import timezone
+
+from . import services
+from .emails import deliver
+from .models import (
+    BookingRules,
+    BookingStatusChange,
+    Closure,
+    ConsultationBooking,
+    OpeningHours,
+    OutboundEmail,
+)
+
+Status = ConsultationBooking.Status
+
+
+class BookingDayFilter(admin.SimpleListFilter):
+    title = "day"
+    parameter_name = "day"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("today", "Today"),
+            ("upcoming", "Upcoming"),
+            ("needs_action", "Needs action (requested)"),
+        ]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "today":
+            today = timezone.localdate()
+            return queryset.filter(starts_at__date=today)
+        if self.value() == "upcoming":
+            return queryset.upcoming(now).active()
+        if self.value() == "needs_action":
+            return queryset.needs_action()
+        return queryset
+
+
+class StatusChangeInline(admin.TabularInline):
+    model = BookingStatusChange
+    fields = ["changed_at", "from_status", "to_status", "actor", "note"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("changed_by")
+
+
+class EmailInline(admin.TabularInline):
+    model = OutboundEmail
+    fields = ["created_at", "kind", "status", "attempts", "sent_at", "last_error"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+def _transition_action(to_status, description):
+    """An admin action moving the selected bookings to `to_status` through the service."""
+
+    @admin.action(description=description, permissions=["change"])
+    def action(modeladmin, request, queryset):
+        done, skipped = 0, []
+        for booking in queryset:
+            try:
+                services.change_status(booking, to_status, by=request.user)
+                done += 1
+            except services.TransitionNotAllowed:
+                skipped.append(f"{booking.reference} ({booking.get_status_display().lower()})")
+        if done:
+            modeladmin.message_user(
+                request, f"{done} booking(s) now {to_status.label.lower()}.", messages.SUCCESS
+            )
+        if skipped:
+            modeladmin.message_user(
+                request,
+                f"Not changed, because their status does not allow it: {', '.join(skipped)}.",
+                messages.WARNING,
+            )
+
+    action.__name__ = f"mark_{to_status.value}"
+    return action
+
+
+@admin.register(ConsultationBooking)
+class ConsultationBookingAdmin(admin.ModelAdmin):
+    list_display = [
+        "reference",
+        "full_name",
+        "treatment_display",
+        "clinic_time",
+        "status",
+        "created_at",
+    ]
+    list_filter = ["status", BookingDayFilter, "treatment"]
+    list_select_related = ["treatment"]
+    search_fields = ["=reference", "full_name", "email", "phone"]
+    date_hierarchy = "starts_at"
+    ordering = ["starts_at"]
+    list_per_page = 50
+    show_facets = admin.ShowFacets.NEVER
+    actions = [
+        _transition_action(Status.CONFIRMED, "Confirm selected bookings (emails the client)"),
+        _transition_action(Status.DECLINED, "Decline selected bookings (emails the client)"),
+        _transition_action(Status.CANCELLED, "Cancel selected bookings (emails the client)"),
+        _transition_action(Status.COMPLETED, "Mark selected bookings completed"),
+        _transition_action(Status.NO_SHOW, "Mark selected bookings as no-show"),
+        "export_csv",
+    ]
+    readonly_fields = [
+        "reference",
+        "status",
+        "starts_at",
+        "ends_at",
+        "consent_given_at",
+        "privacy_policy_version",
+        "marketing_opt_in",
+        "created_at",
+        "updated_at",
+        "reminder_sent_at",
+        "anonymised_at",
+    ]
+    fieldsets = [
+        (
+            None,
+            {"fields": ["reference", "status", "starts_at", "ends_at", "treatment", "concerns"]},
+        ),
+        ("Client", {"fields": ["full_name", "email", "phone", "preferred_contact", "message"]}),
+        ("Staff", {"fields": ["internal_notes"]}),
+        (
+            "Consent and record",
+            {
+                "fields": [
+                    "consent_given_at",
+                    "privacy_policy_version",
+                    "marketing_opt_in",
+                    "created_at",
+                    "updated_at",
+                    "reminder_sent_at",
+                    "anonymised_at",
+                ]
+            },
+        ),
+    ]
+    filter_horizontal = ["concerns"]
+    inlines = [StatusChangeInline, EmailInline]
+
+    @admin.display(description="treatment", ordering="treatment__name")
+    def treatment_display(self, booking):
+        return booking.treatment_label
+
+    @admin.display(description="consultation (clinic time)", ordering="starts_at")
+    def clinic_time(self, booking):
+        return f"{timezone.localtime(booking.starts_at):%a %d %b %Y, %H:%M %Z}"
+
+    def has_add_permission(self, request):
+        # Bookings come through the public form, which applies every rule
+        # (availability, seats, consent); staff book by phone through it too.
+        return False
+
+    @admin.action(description="Export selected bookings as CSV", permissions=["view"])
+    def export_csv(self, request, queryset):
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="consultation-bookings.csv"'
+        writer = csv.writer(response)
+        writer.writerow(
+            [
+                "reference",
+                "status",
+                "consultation (clinic time)",
+                "treatment",
+                "full name",
+                "email",
+                "phone",
+                "preferred contact",
+                "marketing opt-in",
+                "created",
+            ]
+        )
+        for booking in queryset.select_related("treatment").order_by("starts_at"):
+            writer.writerow(
+                [
+                    booking.reference,
+                    booking.get_status_display(),
+                    f"{timezone.localtime(booking.starts_at):%Y-%m-%d %H:%M %Z}",
+                    booking.treatment_label,
+                    _csv_safe(booking.full_name),
+                    _csv_safe(booking.email),
+                    str(booking.phone),
+                    booking.get_preferred_contact_display(),
+                    "yes" if booking.marketing_opt_in else "no",
+                    f"{timezone.localtime(booking.created_at):%Y-%m-%d %H:%M}",
+                ]
+            )
+        return response
+
+
+def _csv_safe(value):
+    # A cell starting with = + - @ is run as a formula by spreadsheet apps.
+    value = str(value)
+    return "'" + value if value[:1] in {"=", "+", "-", "@", "\t", "\r"} else value
+
+
+@admin.register(OpeningHours)
+class OpeningHoursAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "weekday", "starts_at", "ends_at"]
+    list_editable = ["starts_at", "ends_at"]
+    list_filter = ["weekday"]
+
+
+@admin.register(Closure)
+class ClosureAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "starts_on", "ends_on", "reason"]
+    date_hierarchy = "starts_on"
+    search_fields = ["reason"]
+
+
+@admin.register(BookingRules)
+class BookingRulesAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "slot_minutes", "capacity", "minimum_notice_hours", "horizon_days"]
+
+    def has_add_permission(self, request):
+        return not BookingRules.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "kind", "booking", "status", "attempts", "sent_at"]
+    list_filter = ["status", "kind"]
+    list_select_related = ["booking"]
+    search_fields = ["booking__reference"]
+    date_hierarchy = "created_at"
+    readonly_fields = [
+        "booking",
+        "kind",
+        "to",
+        "subject",
+        "body",
+        "calendar",
+        "status",
+        "attempts",
+        "last_error",
+        "next_attempt_at",
+        "created_at",
+        "sent_at",
+    ]
+    actions = ["send_now"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Send selected emails now", permissions=["change"])
+    def send_now(self, request, queryset):
+        now = timezone.now()
+        pks = list(
+            queryset.exclude(status=OutboundEmail.Delivery.SENT).values_list("pk", flat=True)
+        )
+        OutboundEmail.objects.filter(pk__in=pks).update(
+            status=OutboundEmail.Delivery.PENDING, next_attempt_at=now - timedelta(seconds=1)
+        )
+        sent = sum(1 for pk in pks if deliver(pk))
+        self.message_user(request, f"{sent} of {len(pks)} email(s) sent.", messages.INFO)

@@ -1,0 +1,247 @@
+import time
+import uuid
+from datetime import date, timedelta
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Field, Fieldset, Layout
+from django import forms
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from phonenumber_field.formfields import PhoneNumberField
+
+from treatments.models import SkinConcern, Treatment
+
+from .availability import bookable_slots, parse_slot_value, slots_by_day
+from .models import ConsultationBooking
+
+FORM_TOKEN_SALT = "booking.form-token"
+SLOT_TAKEN = "That time is no longer available. Please choose another time."
+
+
+class SlotChoiceMixin:
+    """
+    A `slot` field offering the bookable slots as radio buttons grouped by
+    day (see booking/includes/slot_picker.html), a week at a time so the
+    page stays small. Every bookable slot is a valid choice, shown or not;
+    anything else, including a slot taken meanwhile, is refused with a
+    message rather than an error page.
+    """
+
+    def setup_slot_field(self, *, ignore_booking=None, window_start=None):
+        slots = bookable_slots(ignore_booking=ignore_booking)
+        field = self.fields["slot"]
+        field.choices = [(slot.value, slot.value) for slot in slots]
+        days = slots_by_day(slots)
+        chosen = self._chosen_slot()
+        if chosen is not None:
+            window_start = timezone.localtime(chosen).date()
+        field.window = SlotWindow(days, window_start)
+
+    def _chosen_slot(self):
+        try:
+            return parse_slot_value(self.data.get(self.add_prefix("slot"), ""))
+        except (TypeError, ValueError):
+            return None
+
+    def clean_slot(self):
+        return parse_slot_value(self.cleaned_data["slot"])
+
+
+class SlotWindow:
+    """The week of days the slot picker shows, and where its links lead."""
+
+    length = timedelta(days=7)
+
+    def __init__(self, days, start):
+        first = days[0][0] if days else None
+        if first is None or start is None or start < first or start > days[-1][0]:
+            start = first
+        self.start = start
+        self.days = [
+            (day, slots) for day, slots in days if start and start <= day < start + self.length
+        ]
+        self.previous = max(first, start - self.length) if first and first < start else None
+        self.next = (
+            start + self.length if days and start and days[-1][0] >= start + self.length else None
+        )
+
+
+def slot_field():
+    return forms.ChoiceField(
+        label="Choose a time",
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose a time for your consultation.",
+            "invalid_choice": SLOT_TAKEN,
+        },
+    )
+
+
+class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
+    treatment = forms.ModelChoiceField(
+        label="Treatment of interest",
+        queryset=Treatment.objects.none(),
+        to_field_name="slug",
+        required=False,
+        empty_label="Not sure yet — help me decide",
+        error_messages={"invalid_choice": "Please choose a treatment from the list."},
+    )
+    concerns = forms.ModelMultipleChoiceField(
+        label="Skin concerns you would like to discuss",
+        queryset=SkinConcern.objects.none(),
+        to_field_name="slug",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "invalid_choice": "Please choose your concerns from the list.",
+            "invalid_list": "Please choose your concerns from the list.",
+        },
+    )
+    full_name = forms.CharField(
+        label="Full name",
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        error_messages={"required": "Enter your full name."},
+    )
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={
+            "required": "Enter your email address.",
+            "invalid": "Enter an email address like name@example.com.",
+        },
+    )
+    phone = PhoneNumberField(
+        label="Phone number",
+        region=settings.PHONENUMBER_DEFAULT_REGION,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+        error_messages={
+            "required": "Enter your phone number.",
+            "invalid": "Enter a valid phone number, like (212) 555-0147, or one starting with + and the country code.",
+        },
+    )
+    preferred_contact = forms.ChoiceField(
+        label="How should we contact you?",
+        choices=ConsultationBooking.ContactMethod,
+        initial=ConsultationBooking.ContactMethod.EMAIL,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose how we should contact you."},
+    )
+    slot = slot_field()
+    message = forms.CharField(
+        label="Anything you would like us to know? (optional)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    consent = forms.BooleanField(
+        error_messages={
+            "required": "Please agree to the privacy policy so we can hold your details."
+        },
+    )
+    marketing_opt_in = forms.BooleanField(
+        label="Send me occasional news and offers by email (optional)",
+        required=False,
+    )
+    # Spam trap: people never see it; form-filling bots do.
+    website = forms.CharField(
+        label="Leave this field empty",
+        required=False,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, window_start=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["treatment"].queryset = Treatment.objects.published()
+        self.fields["concerns"].queryset = SkinConcern.objects.for_guide()
+        self.fields["consent"].label = format_html(
+            'I agree to the <a href="{}">privacy policy</a>', reverse("booking:privacy")
+        )
+        self.setup_slot_field(window_start=window_start)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        # The time comes first: moving between weeks reloads the page, and
+        # should not cost the visitor anything they have typed.
+        self.helper.layout = Layout(
+            Field("slot", template="booking/includes/slot_picker.html"),
+            Fieldset("Your consultation", "treatment", "concerns"),
+            Fieldset("About you", "full_name", "email", "phone", "preferred_contact"),
+            "message",
+            "consent",
+            "marketing_opt_in",
+            Div("website", css_class="form-trap", aria_hidden="true"),
+        )
+
+    def clean_website(self):
+        if self.cleaned_data["website"]:
+            raise forms.ValidationError("Please leave this field empty.")
+        return ""
+
+    def clean(self):
+        """
+        The form token is signed when the form is first shown: it proves when
+        that was (a form sent back within seconds is from a bot) and names the
+        submission, so a double click or a re-post books once.
+        """
+        cleaned_data = super().clean()
+        token = read_form_token(self.data.get("form_token"))
+        if token is None:
+            self._token_rejected = True
+            raise forms.ValidationError(
+                "This form was open too long or could not be checked. Please check your details and send it again."
+            )
+        submission_key, shown_at = token
+        if time.time() - shown_at < settings.BOOKING_MIN_FILL_SECONDS:
+            raise forms.ValidationError(
+                "That was quicker than we expected. Please check your details and send the form again."
+            )
+        cleaned_data["submission_key"] = submission_key
+        return cleaned_data
+
+    @property
+    def token_for_page(self):
+        """The token to put back in the page: the same one, unless it was refused."""
+        if self.is_bound and not getattr(self, "_token_rejected", False):
+            return self.data.get("form_token", "")
+        return new_form_token()
+
+
+def read_form_token(token):
+    """(submission key, time the form was shown), or None if the token does not check out."""
+    try:
+        payload = signing.loads(
+            token or "", salt=FORM_TOKEN_SALT, max_age=settings.BOOKING_FORM_MAX_AGE_SECONDS
+        )
+        return str(payload["k"]), float(payload["t"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None
+
+
+def new_form_token():
+    return signing.dumps({"k": uuid.uuid4().hex, "t": time.time()}, salt=FORM_TOKEN_SALT)
+
+
+class MoveBookingForm(SlotChoiceMixin, forms.Form):
+    slot = slot_field()
+
+    def __init__(self, *args, booking, window_start=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.setup_slot_field(ignore_booking=booking, window_start=window_start)
+        self.fields["slot"].label = "Choose a new time"
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(Field("slot", template="booking/includes/slot_picker.html"))
+
+
+def window_start_from(request):
+    """The `?from=YYYY-MM-DD` of the slot picker's week links, if valid."""
+    try:
+        return date.fromisoformat(request.GET.get("from", ""))
+    except ValueError:
+        return None

@@ -1,0 +1,49 @@
+"""
+A per-IP limit on booking submissions, counted in Django's cache.
+
+In production the cache is Redis, shared by every worker and instance, so the
+limit holds however many there are. If the cache is down the limit lets
+requests through and logs it: losing a real booking would be worse than a
+few minutes without spam protection.
+"""
+
+import logging
+
+from django.conf import settings
+from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
+
+
+def client_ip(request):
+    """
+    The visitor's address. Behind N trusted proxies the Nth address from the
+    right of X-Forwarded-For is the one a proxy saw; anything further left
+    is whatever the client chose to send.
+    """
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies:
+        forwarded = [
+            part.strip()
+            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+            if part.strip()
+        ]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def limit_exceeded(request, *, scope, limit, window_seconds):
+    """Count this request; True once the address has made more than `limit` in the window."""
+    key = f"ratelimit:{scope}:{client_ip(request)}"
+    try:
+        if cache.add(key, 1, timeout=window_seconds):
+            return False
+        return cache.incr(key) > limit
+    except ValueError:
+        # The key expired between add() and incr(): start counting again.
+        cache.add(key, 1, timeout=window_seconds)
+        return False
+    except Exception:
+        logger.warning("Rate limit not checked: the cache is unavailable", exc_info=True)
+        return False

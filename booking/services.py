@@ -1,0 +1,213 @@
+"""
+Every write to a booking, each in one transaction with its side effects:
+the status history and the outbox messages commit together with the change,
+or not at all.
+"""
+
+import logging
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from treatments.models import SitePage
+
+from .availability import find_slot
+from .emails import queue_email
+from .models import BookingRules, BookingStatusChange, ConsultationBooking, OutboundEmail
+
+logger = logging.getLogger(__name__)
+Status = ConsultationBooking.Status
+
+
+class SlotUnavailable(Exception):
+    """The chosen time was taken, closed or moved out of reach meanwhile."""
+
+
+class TransitionNotAllowed(Exception):
+    def __init__(self, booking, to_status):
+        self.booking = booking
+        self.to_status = to_status
+        super().__init__(
+            f"A {booking.get_status_display().lower()} booking cannot become {to_status.label.lower()}."
+        )
+
+
+def _record(booking, from_status, *, by=None, by_client=False, note=""):
+    BookingStatusChange.objects.create(
+        booking=booking,
+        from_status=from_status,
+        to_status=booking.status,
+        changed_by=by,
+        changed_by_client=by_client,
+        note=note,
+    )
+
+
+def _take_seat(booking, starts_at, capacity):
+    """
+    Save `booking` in the first free seat of its slot. The partial unique
+    index refuses a seat that another active booking holds, even one
+    committed a moment ago by a concurrent request; each attempt runs in a
+    savepoint so a refusal leaves the transaction usable for the next seat.
+    """
+    for seat in range(1, capacity + 1):
+        booking.seat = seat
+        try:
+            with transaction.atomic():
+                booking.save()
+            return
+        except IntegrityError:
+            continue
+    raise SlotUnavailable
+
+
+def privacy_policy_version():
+    updated_at = (
+        SitePage.objects.filter(key=SitePage.Key.PRIVACY)
+        .values_list("updated_at", flat=True)
+        .first()
+    )
+    return updated_at.strftime("%Y-%m-%d %H:%M") if updated_at else "unpublished"
+
+
+def book_consultation(*, starts_at, treatment, concerns, submission_key, **details):
+    """
+    Take a consultation request. Returns (booking, created): a re-post of
+    the same form returns the booking the first post made.
+    """
+    if submission_key:
+        existing = ConsultationBooking.objects.filter(submission_key=submission_key).first()
+        if existing:
+            return existing, False
+    try:
+        with transaction.atomic():
+            slot = find_slot(starts_at)
+            if slot is None:
+                raise SlotUnavailable
+            booking = ConsultationBooking(
+                starts_at=slot.starts_at,
+                ends_at=slot.ends_at,
+                treatment=treatment,
+                submission_key=submission_key or None,
+                consent_given_at=timezone.now(),
+                privacy_policy_version=privacy_policy_version(),
+                **details,
+            )
+            _take_seat(booking, slot.starts_at, BookingRules.current().capacity)
+            booking.concerns.set(concerns)
+            _record(booking, "", by_client=True, note="Booked online")
+            queue_email(booking, OutboundEmail.Kind.RECEIPT)
+            queue_email(booking, OutboundEmail.Kind.CLINIC_ALERT)
+    except (IntegrityError, SlotUnavailable):
+        # The same form posted twice at once: the other request won the
+        # submission key (and so the seat), and its booking is the one to show.
+        existing = (
+            submission_key
+            and ConsultationBooking.objects.filter(submission_key=submission_key).first()
+        )
+        if existing:
+            return existing, False
+        raise
+    logger.info("Booking %s requested for %s", booking.reference, booking.starts_at.isoformat())
+    return booking, True
+
+
+# Which email tells the client about each status, if any.
+STATUS_EMAILS = {
+    Status.CONFIRMED: OutboundEmail.Kind.CONFIRMATION,
+    Status.CANCELLED: OutboundEmail.Kind.CANCELLATION,
+    Status.DECLINED: OutboundEmail.Kind.DECLINE,
+}
+
+
+def change_status(booking, to_status, *, by=None, by_client=False, note=""):
+    """Move a booking along the workflow, recording who did it and telling the client."""
+    with transaction.atomic():
+        booking = ConsultationBooking.objects.select_for_update().get(pk=booking.pk)
+        if not booking.can_become(to_status):
+            raise TransitionNotAllowed(booking, to_status)
+        from_status = booking.status
+        booking.status = to_status
+        if to_status in STATUS_EMAILS:
+            booking.calendar_sequence += 1
+        booking.save(update_fields=["status", "calendar_sequence", "updated_at"])
+        _record(booking, from_status, by=by, by_client=by_client, note=note)
+        if to_status in STATUS_EMAILS:
+            queue_email(booking, STATUS_EMAILS[to_status])
+    logger.info("Booking %s: %s -> %s", booking.reference, from_status, to_status)
+    return booking
+
+
+def move_booking(booking, new_starts_at, *, by=None, by_client=False):
+    """Move an active booking to another free slot, under the same rules as a new booking."""
+    with transaction.atomic():
+        booking = ConsultationBooking.objects.select_for_update().get(pk=booking.pk)
+        if not booking.is_active:
+            raise TransitionNotAllowed(booking, Status(booking.status))
+        slot = find_slot(new_starts_at, ignore_booking=booking)
+        if slot is None:
+            raise SlotUnavailable
+        old_starts_at = booking.starts_at
+        booking.starts_at, booking.ends_at = slot.starts_at, slot.ends_at
+        booking.calendar_sequence += 1
+        booking.reminder_sent_at = None
+        _take_seat(booking, slot.starts_at, BookingRules.current().capacity)
+        _record(
+            booking,
+            booking.status,
+            by=by,
+            by_client=by_client,
+            note=f"Moved from {timezone.localtime(old_starts_at):%Y-%m-%d %H:%M %Z}",
+        )
+        queue_email(booking, OutboundEmail.Kind.RESCHEDULED)
+    logger.info("Booking %s moved to %s", booking.reference, booking.starts_at.isoformat())
+    return booking
+
+
+def send_due_reminders(now=None):
+    """
+    Queue the reminder for every confirmed booking starting within the
+    reminder window. Marking the booking first, with a conditional update,
+    is what makes overlapping runs of the command send each reminder once.
+    """
+    now = now or timezone.now()
+    queued = 0
+    for booking in ConsultationBooking.objects.due_for_reminder(now):
+        with transaction.atomic():
+            claimed = ConsultationBooking.objects.filter(
+                pk=booking.pk, reminder_sent_at__isnull=True
+            ).update(reminder_sent_at=now)
+            if claimed:
+                queue_email(booking, OutboundEmail.Kind.REMINDER)
+                queued += 1
+    return queued
+
+
+ANONYMISED_NAME = "Anonymised"
+
+
+def anonymise_old_bookings(*, cutoff):
+    """
+    Remove the personal data of bookings whose consultation was before
+    `cutoff`, keeping what is not personal (time, treatment, status,
+    history) for the clinic's records.
+    """
+    count = 0
+    for booking in ConsultationBooking.objects.past_retention(cutoff).only("pk"):
+        with transaction.atomic():
+            ConsultationBooking.objects.filter(pk=booking.pk).update(
+                full_name=ANONYMISED_NAME,
+                email="",
+                phone="",
+                message="",
+                internal_notes="",
+                submission_key=None,
+                anonymised_at=timezone.now(),
+            )
+            booking.concerns.clear()
+            OutboundEmail.objects.filter(booking=booking).update(
+                to="", subject="", body="", calendar=""
+            )
+            BookingStatusChange.objects.filter(booking=booking).update(note="")
+        count += 1
+    return count
