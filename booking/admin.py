@@ -1,9 +1,11 @@
 import csv
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.http import HttpResponse
 from django.utils import timezone
+from phonenumber_field.phonenumber import to_python
 
 from . import services
 from .emails import deliver
@@ -157,6 +159,15 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
     ]
     filter_horizontal = ["concerns"]
     inlines = [StatusChangeInline, EmailInline]
+
+    def get_search_results(self, request, queryset, search_term):
+        # Phones are stored as +12125550147; staff type them as they hear
+        # them, so a search that reads as a phone number also matches that.
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        phone = to_python(search_term, region=settings.PHONENUMBER_DEFAULT_REGION)
+        if phone and phone.is_valid():
+            results |= queryset.filter(phone=phone.as_e164)
+        return results, may_have_duplicates
 
     @admin.display(description="treatment", ordering="treatment__name")
     def treatment_display(self, booking):

@@ -221,3 +221,6 @@ BOOKING_REMINDER_HOURS = int(env("BOOKING_REMINDER_HOURS", "24"))
 BOOKING_RETENTION_MONTHS = int(env("BOOKING_RETENTION_MONTHS", "24"))
 # Longer than the booking horizon, so a link works until the consultation.
 MANAGE_LINK_MAX_AGE_DAYS = int(env("MANAGE_LINK_MAX_AGE_DAYS", "120"))
+
+# A friendly page, rendered with the site's frame, when a form's CSRF check fails.
+CSRF_FAILURE_VIEW = "clinic_site.views.csrf_failure"
