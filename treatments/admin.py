@@ -122,6 +122,10 @@ class SitePageAdmin(admin.ModelAdmin):
         # Each page's key ties it to a view; changing it would orphan the page.
         return ["key"] if obj else []
 
+    def has_delete_permission(self, request, obj=None):
+        # Every page needs its text; deleting it would take the page down.
+        return False
+
 
 @admin.register(ContentBlock)
 class ContentBlockAdmin(admin.ModelAdmin):
