@@ -23,7 +23,7 @@ class TreatmentPointInline(admin.TabularInline):
 
 class TreatmentFAQInline(admin.TabularInline):
     model = FAQ
-    fields = ["question", "position", "is_published"]
+    fields = ["question", "answer", "position", "is_published"]
     extra = 0
     show_change_link = True
 

@@ -48,6 +48,12 @@ class Treatment(models.Model):
         blank=True,
         help_text="Sentence shown with the list of what the treatment is best for.",
     )
+    components_lead = models.CharField(
+        "lead-in to the components",
+        max_length=255,
+        blank=True,
+        help_text="Sentence shown before the list of common components.",
+    )
     not_designed_for = models.TextField(
         blank=True, help_text="What this treatment is not designed to treat."
     )
@@ -312,7 +318,9 @@ class ContentBlock(models.Model):
         SAFETY = "safety", "Safety & considerations"
         DISCLAIMER = "disclaimer", "Disclaimer"
         DECISION = "decision", "How providers decide"
+        DECISION_FACTORS = "decision_factors", "What the best option depends on (guide)"
         CONSULTATION_DECIDES = "consultation_decides", "A consultation decides (guide result)"
+        NO_PREFERENCE = "no_preference", "Answers point both ways (guide result)"
 
     key = models.CharField(max_length=30, choices=Key, unique=True)
     heading = models.CharField(max_length=150)

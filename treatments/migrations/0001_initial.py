@@ -44,7 +44,9 @@ class Migration(migrations.Migration):
                             ("safety", "Safety & considerations"),
                             ("disclaimer", "Disclaimer"),
                             ("decision", "How providers decide"),
+                            ("decision_factors", "What the best option depends on (guide)"),
                             ("consultation_decides", "A consultation decides (guide result)"),
+                            ("no_preference", "Answers point both ways (guide result)"),
                         ],
                         max_length=30,
                         unique=True,
@@ -182,6 +184,15 @@ class Migration(migrations.Migration):
                         blank=True,
                         help_text="Sentence shown after the list of steps.",
                         verbose_name="after the steps",
+                    ),
+                ),
+                (
+                    "components_lead",
+                    models.CharField(
+                        blank=True,
+                        help_text="Sentence shown before the list of common components.",
+                        max_length=255,
+                        verbose_name="lead-in to the components",
                     ),
                 ),
                 (

@@ -86,6 +86,7 @@ TREATMENTS = [
         ),
         "includes_lead": "",
         "includes_summary": "",
+        "components_lead": "Common components may include:",
         "best_for_summary": (
             "Medical-grade facials can help address concerns such as acne scars, uneven tone, "
             "congestion, and visible signs of aging."
@@ -444,6 +445,18 @@ BLOCKS = [
             "professional facials may be sufficient."
         ),
         "link_text": "Which facial is right for me?",
+    },
+    {
+        "key": "decision_factors",
+        "heading": "What providers weigh",
+        "text": "The best option depends on:",
+        "link_text": "",
+    },
+    {
+        "key": "no_preference",
+        "heading": "Your answers point both ways",
+        "text": "Either facial could suit you; a consultation is the best way to decide.",
+        "link_text": "",
     },
     {
         "key": "consultation_decides",
