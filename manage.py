@@ -6,8 +6,11 @@ import sys
 
 
 def main():
-    # With no environment at all the site runs in local mode on a SQLite file.
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic_site.settings.local")
+    # With no environment at all the site runs in local mode on a SQLite file;
+    # DJANGO_ENV=production (or DJANGO_SETTINGS_MODULE) selects production.
+    os.environ.setdefault(
+        "DJANGO_SETTINGS_MODULE", f"clinic_site.settings.{os.environ.get('DJANGO_ENV', 'local')}"
+    )
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

@@ -6,11 +6,14 @@ from django.views.generic import TemplateView
 
 from treatments.sitemaps import sitemaps
 
+from . import views
+
 admin.site.site_header = f"{settings.CLINIC['name']} — staff"
 admin.site.site_title = f"{settings.CLINIC['name']} staff"
 admin.site.index_title = "Bookings and site content"
 
 urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
     path(settings.ADMIN_URL, admin.site.urls),
     path(
         "sitemap.xml",
