@@ -4,6 +4,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.generic import FormView, TemplateView
 
+from treatments.caching import CachedPageMixin
 from treatments.models import SitePage, Treatment
 from treatments.views import SitePageMixin
 
@@ -23,7 +24,7 @@ from .tokens import ManageLinkExpired, ManageLinkInvalid, reference_from_token
 SESSION_KEY = "booked_references"
 
 
-class PrivacyPolicyView(SitePageMixin, TemplateView):
+class PrivacyPolicyView(CachedPageMixin, SitePageMixin, TemplateView):
     page_key = SitePage.Key.PRIVACY
     template_name = "booking/privacy.html"
 

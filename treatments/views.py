@@ -1,6 +1,7 @@
 from django.shortcuts import get_object_or_404
 from django.views.generic import DetailView, ListView, TemplateView
 
+from .caching import CachedPageMixin
 from .forms import FacialGuideForm
 from .guide import recommend
 from .models import FAQ, ComparisonAspect, DecisionFactor, SitePage, Treatment
@@ -19,7 +20,7 @@ class SitePageMixin:
         return super().get_context_data(**kwargs)
 
 
-class HomeView(SitePageMixin, ListView):
+class HomeView(CachedPageMixin, SitePageMixin, ListView):
     page_key = SitePage.Key.HOME
     template_name = "treatments/home.html"
     context_object_name = "treatments"
@@ -28,7 +29,7 @@ class HomeView(SitePageMixin, ListView):
         return Treatment.objects.published()
 
 
-class TreatmentListView(SitePageMixin, ListView):
+class TreatmentListView(CachedPageMixin, SitePageMixin, ListView):
     page_key = SitePage.Key.TREATMENTS
     template_name = "treatments/treatment_list.html"
     context_object_name = "treatments"
@@ -37,7 +38,7 @@ class TreatmentListView(SitePageMixin, ListView):
         return Treatment.objects.published()
 
 
-class TreatmentDetailView(DetailView):
+class TreatmentDetailView(CachedPageMixin, DetailView):
     template_name = "treatments/treatment_detail.html"
     context_object_name = "treatment"
 
@@ -51,7 +52,7 @@ class TreatmentDetailView(DetailView):
         return super().get_context_data(**kwargs)
 
 
-class ComparisonView(SitePageMixin, TemplateView):
+class ComparisonView(CachedPageMixin, SitePageMixin, TemplateView):
     page_key = SitePage.Key.COMPARISON
     template_name = "treatments/comparison.html"
 
@@ -63,7 +64,7 @@ class ComparisonView(SitePageMixin, TemplateView):
         return super().get_context_data(**kwargs)
 
 
-class FAQListView(SitePageMixin, ListView):
+class FAQListView(CachedPageMixin, SitePageMixin, ListView):
     page_key = SitePage.Key.FAQS
     template_name = "treatments/faq_list.html"
     context_object_name = "faqs"
@@ -72,7 +73,7 @@ class FAQListView(SitePageMixin, ListView):
         return FAQ.objects.published()
 
 
-class GuideView(SitePageMixin, TemplateView):
+class GuideView(CachedPageMixin, SitePageMixin, TemplateView):
     """
     The guide is a question, not a change to anything, so it is a GET form:
     the result has its own address and works without JavaScript.

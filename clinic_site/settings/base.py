@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.gzip.GZipMiddleware",
+    # ETags for every page: a browser revisiting an unchanged page gets a 304.
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -212,6 +214,9 @@ if env("REDIS_URL"):
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Content pages are cached whole until staff edit content (treatments/caching.py).
+CONTENT_CACHE_SECONDS = int(env("CONTENT_CACHE_SECONDS", "600"))
 
 # How many reverse proxies in front of the app add to X-Forwarded-For; 0
 # means the app faces the internet and REMOTE_ADDR is the visitor.

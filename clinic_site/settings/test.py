@@ -18,3 +18,4 @@ WHITENOISE_AUTOREFRESH = True
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 BOOKING_MIN_FILL_SECONDS = 0
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CONTENT_CACHE_SECONDS = 0  # Tests that exercise the page cache turn it on themselves.
