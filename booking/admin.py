@@ -210,7 +210,7 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
                     booking.treatment_label,
                     _csv_safe(booking.full_name),
                     _csv_safe(booking.email),
-                    str(booking.phone),
+                    _csv_safe(booking.phone),
                     booking.get_preferred_contact_display(),
                     "yes" if booking.marketing_opt_in else "no",
                     f"{timezone.localtime(booking.created_at):%Y-%m-%d %H:%M}",

@@ -41,12 +41,16 @@ def parse_slot_value(value):
 
 
 def _clinic_datetime(day, clock, zone):
-    """The aware datetime for a wall-clock time, or None if the clocks skip it."""
+    """
+    The instant (in UTC) of a wall-clock time in the clinic, or None if the
+    clocks skip it. UTC, because Python adds to and compares datetimes of
+    one zone by wall-clock time, which is wrong across a clock change.
+    """
     candidate = datetime.combine(day, clock, tzinfo=zone)
-    round_trip = candidate.astimezone(UTC).astimezone(zone)
-    if round_trip.replace(tzinfo=None) != candidate.replace(tzinfo=None):
+    instant = candidate.astimezone(UTC)
+    if instant.astimezone(zone).replace(tzinfo=None) != candidate.replace(tzinfo=None):
         return None
-    return candidate
+    return instant
 
 
 def _starts_in_window(day, window, slot_length, zone):

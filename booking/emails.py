@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import icalendar
 from django.conf import settings
-from django.core.mail import EmailMessage, mailers
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -111,13 +111,12 @@ def deliver(pk):
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[message.to],
         reply_to=[settings.CLINIC["email"]],
-        connection=mailers.default,
     )
     if message.calendar:
         method = "CANCEL" if message.kind == OutboundEmail.Kind.CANCELLATION else "REQUEST"
         email.attach("consultation.ics", message.calendar, f"text/calendar; method={method}")
     try:
-        email.send()
+        email.send(using="default")
     except Exception as error:  # Any failure of the mail server: keep the message, retry later.
         attempts = message.attempts + 1
         gave_up = attempts >= MAX_ATTEMPTS

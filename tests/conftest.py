@@ -34,3 +34,34 @@ def get_page(client):
         return parse_html(response.content)
 
     return get
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """
+    The booking rate limit counts submissions in Django's cache, which lives
+    for the whole test process: every test starts and ends with it empty.
+    """
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _postgres_marker(request):
+    """
+    A test marked `postgres` needs what only PostgreSQL gives here: real
+    concurrent transactions from several threads (the in-memory SQLite test
+    database is one connection, and SQLite locks the whole file). It is
+    skipped when, and only when, the suite runs on another database; on
+    PostgreSQL it always runs, so `DATABASE_URL=postgres://… make test` (CI's
+    PostgreSQL pass) is where it proves its point.
+    """
+    if request.node.get_closest_marker("postgres") is None:
+        return
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip(f"needs PostgreSQL; this run uses {connection.vendor}")

@@ -1,0 +1,160 @@
+"""
+Helpers for the booking tests: the clinic's clock and zone, bookings written
+straight to the database (for rules that do not depend on how a booking was
+made), bookings made through the service, and the public form filled in as a
+browser would fill it.
+"""
+
+from contextlib import contextmanager
+from datetime import UTC, datetime, time, timedelta
+from itertools import count
+from unittest import mock
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+from booking import services
+from booking.availability import bookable_slots
+from booking.models import BookingRules, ConsultationBooking, OpeningHours
+from tests.markup import form_data, parse_html
+
+CLINIC_ZONE = ZoneInfo("America/New_York")
+Status = ConsultationBooking.Status
+
+BOOK_URL = "/book/"
+
+# What a visitor types into the form, and how the phone number is stored.
+VISITOR = {
+    "full_name": "Ada Quinterra",
+    "email": "ada.quinterra@example.com",
+    "phone": "(212) 555-0147",
+}
+VISITOR_PHONE_E164 = "+12125550147"
+
+_sequence = count(1)
+
+
+def clinic_time(year, month, day, hour=0, minute=0, *, fold=0):
+    """A wall-clock time at the clinic, as an aware datetime."""
+    return datetime(year, month, day, hour, minute, tzinfo=CLINIC_ZONE, fold=fold)
+
+
+def utc(year, month, day, hour=0, minute=0):
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
+
+
+@contextmanager
+def clinic_clock(at):
+    """
+    Freeze `django.utils.timezone.now`, which the app (and Django's own
+    auto_now fields) call for the current time. Set `.return_value` on the
+    yielded mock to move the clock.
+    """
+    with mock.patch("django.utils.timezone.now", return_value=at) as now:
+        yield now
+
+
+def set_rules(**fields):
+    BookingRules.objects.update_or_create(pk=1, defaults=fields)
+
+
+def set_hours(hours):
+    """Replace the weekly hours: {weekday: [("09:00", "12:00"), ...]}, Monday being 0."""
+    OpeningHours.objects.all().delete()
+    OpeningHours.objects.bulk_create(
+        OpeningHours(
+            weekday=weekday,
+            starts_at=time.fromisoformat(start),
+            ends_at=time.fromisoformat(end),
+        )
+        for weekday, windows in hours.items()
+        for start, end in windows
+    )
+
+
+def make_booking(*, starts_at, status=Status.REQUESTED, seat=1, **fields):
+    """A booking written straight to the database, without the service's rules."""
+    n = next(_sequence)
+    defaults = {
+        "full_name": f"Client Number{n}",
+        "email": f"client{n}@example.com",
+        "phone": f"+1212555{n % 10000:04d}",
+        "consent_given_at": timezone.now(),
+        "privacy_policy_version": "test",
+        "ends_at": starts_at + timedelta(minutes=30),
+    }
+    return ConsultationBooking.objects.create(
+        starts_at=starts_at, status=status, seat=seat, **defaults | fields
+    )
+
+
+def book(starts_at=None, *, treatment=None, concerns=(), submission_key=None, **details):
+    """A booking made through the service, as the public form makes it; the first free slot by default."""
+    if starts_at is None:
+        starts_at = bookable_slots()[0].starts_at
+    n = next(_sequence)
+    details = {
+        "full_name": f"Client Number{n}",
+        "email": f"client{n}@example.com",
+        "phone": f"+1212555{n % 10000:04d}",
+        "preferred_contact": ConsultationBooking.ContactMethod.EMAIL,
+        "message": "",
+        "marketing_opt_in": False,
+    } | details
+    booking, created = services.book_consultation(
+        starts_at=starts_at,
+        treatment=treatment,
+        concerns=list(concerns),
+        submission_key=submission_key or f"test-key-{n}",
+        **details,
+    )
+    assert created
+    return booking
+
+
+# The public pages, read as a browser reads them.
+
+
+def page(response):
+    return parse_html(response.content)
+
+
+def booking_form(document):
+    """The form that carries the signed form token."""
+    token = document.find("input", name="form_token")
+    assert token is not None, "no booking form on the page"
+    return next(element for element in token.ancestors() if element.tag == "form")
+
+
+def offered_slots(document):
+    """The slot values the page offers, in page order."""
+    return [radio.attrs["value"] for radio in document.find_all("input", name="slot")]
+
+
+def error_summary(document):
+    summary = document.find(class_="error-summary")
+    return [] if summary is None else [item.text for item in summary.find_all("li")]
+
+
+def main_text(document):
+    return document.find("main").text
+
+
+def filled_booking_form(client, path=BOOK_URL, **answers):
+    """
+    GET the booking page and fill it in as a visitor would: the first time
+    offered, their details and consent. An answer of None leaves the field out.
+    Returns (the page as shown, the data to post).
+    """
+    response = client.get(path)
+    assert response.status_code == 200
+    document = page(response)
+    data = form_data(booking_form(document))
+    data |= {"slot": offered_slots(document)[0], **VISITOR, "consent": "on"}
+    data |= answers
+    return document, {name: value for name, value in data.items() if value is not None}
+
+
+def resubmitted_values(document):
+    """What the form shown again would send: how a test tells the input was kept."""
+    return form_data(booking_form(document))

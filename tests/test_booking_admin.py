@@ -1,0 +1,509 @@
+"""
+Staff run bookings in the admin: the list, its search and filters, the
+workflow actions (each through the service, each sending its email), the
+CSV export, and the two staff groups' permissions.
+"""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import Group
+from django.urls import reverse
+from django.utils import timezone
+
+from booking import services
+from booking.models import (
+    BookingRules,
+    BookingStatusChange,
+    Closure,
+    ConsultationBooking,
+    OpeningHours,
+    OutboundEmail,
+)
+from tests.booking_helpers import Status, book, clinic_time, make_booking, page, utc
+from tests.markup import form_data
+from treatments.models import FAQ, Treatment
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = reverse("admin:booking_consultationbooking_changelist")
+
+
+def change_url(booking):
+    return reverse("admin:booking_consultationbooking_change", args=[booking.pk])
+
+
+def listed(client, **query):
+    response = client.get(CHANGELIST, query)
+    assert response.status_code == 200
+    return set(response.context["cl"].result_list)
+
+
+def run_action(client, action, *bookings):
+    return client.post(
+        CHANGELIST,
+        {"action": action, "_selected_action": [booking.pk for booking in bookings]},
+        follow=True,
+    )
+
+
+def messages_of(response):
+    return [str(message) for message in response.context["messages"]]
+
+
+# The booking list.
+
+
+def test_booking_list_shows_reference_name_treatment_clinic_time_status_and_created(
+    admin_client,
+):
+    treatment = Treatment.objects.first()
+    summer = make_booking(starts_at=utc(2030, 6, 3, 13, 0), treatment=treatment)
+    winter = make_booking(starts_at=utc(2030, 1, 7, 14, 0), status=Status.CONFIRMED)
+
+    document = page(admin_client.get(CHANGELIST))
+
+    table = document.find("table", id="result_list")
+    rows = {row.find("th").text: row.text for row in table.find("tbody").find_all("tr")}
+    assert summer.reference in rows[summer.reference]
+    assert summer.full_name in rows[summer.reference]
+    assert treatment.name in rows[summer.reference]
+    assert "Mon 03 Jun 2030, 09:00 EDT" in rows[summer.reference]
+    assert "Requested" in rows[summer.reference]
+    assert "Mon 07 Jan 2030, 09:00 EST" in rows[winter.reference]
+    assert "Not sure yet — help me decide" in rows[winter.reference]
+    assert "Confirmed" in rows[winter.reference]
+    column_titles = [th.text for th in table.find("thead").find_all("th")]
+    assert "Consultation (clinic time)" in column_titles
+    assert "Created at" in column_titles
+
+
+def test_booking_list_costs_the_same_queries_for_many_bookings(
+    admin_client, django_assert_max_num_queries
+):
+    treatments = list(Treatment.objects.all())
+    for n in range(40):
+        make_booking(
+            starts_at=utc(2030, 6, 3, 13) + timedelta(hours=n), treatment=treatments[n % 2]
+        )
+
+    with django_assert_max_num_queries(12):
+        admin_client.get(CHANGELIST)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        pytest.param(lambda booking: booking.reference, id="reference"),
+        pytest.param(lambda booking: "Quinterra", id="part of the name"),
+        pytest.param(lambda booking: "ada.quinterra@example", id="email"),
+        pytest.param(lambda booking: "+12125550147", id="phone"),
+        pytest.param(lambda booking: "5550147", id="end of the phone number"),
+    ],
+)
+def test_search_finds_a_booking_by_reference_name_email_or_phone(admin_client, query):
+    wanted = make_booking(
+        starts_at=utc(2030, 6, 3, 13),
+        full_name="Ada Quinterra",
+        email="ada.quinterra@example.com",
+        phone="+12125550147",
+    )
+    make_booking(
+        starts_at=utc(2030, 6, 3, 14),
+        full_name="Bo Rivers",
+        email="bo@example.org",
+        phone="+13105550199",
+    )
+
+    assert listed(admin_client, q=query(wanted)) == {wanted}
+
+
+def test_status_filter(admin_client):
+    requested = make_booking(starts_at=utc(2030, 6, 3, 13))
+    confirmed = make_booking(starts_at=utc(2030, 6, 3, 14), status=Status.CONFIRMED)
+
+    assert listed(admin_client, status__exact="confirmed") == {confirmed}
+    assert listed(admin_client, status__exact="requested") == {requested}
+
+
+def test_treatment_filter(admin_client):
+    treatment = Treatment.objects.first()
+    with_treatment = make_booking(starts_at=utc(2030, 6, 3, 13), treatment=treatment)
+    make_booking(starts_at=utc(2030, 6, 3, 14))
+
+    assert listed(admin_client, treatment__id__exact=treatment.pk) == {with_treatment}
+
+
+def test_date_hierarchy_groups_bookings_by_their_day_in_clinic_time(admin_client):
+    # 1 June 2030, 02:00 UTC is still 31 May in New York.
+    late_on_the_31st = make_booking(starts_at=utc(2030, 6, 1, 2, 0))
+    first_of_june = make_booking(starts_at=utc(2030, 6, 1, 14, 0))
+
+    may = listed(admin_client, starts_at__year=2030, starts_at__month=5)
+    june_first = listed(admin_client, starts_at__year=2030, starts_at__month=6, starts_at__day=1)
+
+    assert may == {late_on_the_31st}
+    assert june_first == {first_of_june}
+
+
+@pytest.fixture
+def bookings_around_today():
+    today = timezone.localdate()
+    noon = clinic_time(today.year, today.month, today.day, 12)
+    return {
+        "yesterday": make_booking(starts_at=noon - timedelta(days=1), status=Status.CONFIRMED),
+        "today": make_booking(starts_at=noon),
+        "tomorrow": make_booking(starts_at=noon + timedelta(days=1), status=Status.CONFIRMED),
+        "next week": make_booking(starts_at=noon + timedelta(days=7)),
+        "cancelled tomorrow": make_booking(
+            starts_at=noon + timedelta(days=1, hours=1), status=Status.CANCELLED
+        ),
+    }
+
+
+def test_day_filter_today_shows_todays_consultations_in_clinic_time(
+    admin_client, bookings_around_today
+):
+    assert listed(admin_client, day="today") == {bookings_around_today["today"]}
+
+
+def test_day_filter_upcoming_shows_future_bookings_that_hold_their_slot(
+    admin_client, bookings_around_today
+):
+    upcoming = listed(admin_client, day="upcoming")
+
+    assert {bookings_around_today["tomorrow"], bookings_around_today["next week"]} <= upcoming
+    assert bookings_around_today["yesterday"] not in upcoming
+    assert bookings_around_today["cancelled tomorrow"] not in upcoming
+
+
+def test_day_filter_needs_action_shows_requests_waiting_for_staff(
+    admin_client, bookings_around_today
+):
+    assert listed(admin_client, day="needs_action") == {
+        bookings_around_today["today"],
+        bookings_around_today["next week"],
+    }
+
+
+def test_change_page_shows_the_status_history_and_consent_read_only(admin_client, admin_user):
+    booking = book(marketing_opt_in=True, message="Sensitive skin.")
+    services.change_status(booking, Status.CONFIRMED, by=admin_user, note="Called back")
+
+    response = admin_client.get(change_url(booking))
+
+    document = page(response)
+    form = document.find("form", id="consultationbooking_form")
+    names = set(form_data(form))
+    text = document.text
+    history = document.find("div", id="status_changes-group").text
+    assert response.status_code == 200
+    assert history.startswith("Status changes")
+    assert "Requested Client Booked online" in history
+    assert f"Requested Confirmed {admin_user} Called back" in history
+    assert not {"consent_given_at", "privacy_policy_version", "marketing_opt_in"} & names
+    assert not {"status", "starts_at", "reference"} & names
+    assert booking.privacy_policy_version in text
+    assert {"internal_notes", "full_name", "email", "phone"} <= names
+
+
+def test_staff_notes_saved_in_the_admin_change_nothing_else(admin_client):
+    booking = book()
+    url = change_url(booking)
+    form = page(admin_client.get(url)).find("form", id="consultationbooking_form")
+
+    response = admin_client.post(url, form_data(form) | {"internal_notes": "Prefers mornings."})
+
+    assert response.status_code == 302
+    saved = ConsultationBooking.objects.get(pk=booking.pk)
+    assert saved.internal_notes == "Prefers mornings."
+    assert (saved.status, saved.starts_at, saved.consent_given_at) == (
+        booking.status,
+        booking.starts_at,
+        booking.consent_given_at,
+    )
+
+
+def test_bookings_cannot_be_added_in_the_admin(admin_client):
+    response = admin_client.get(reverse("admin:booking_consultationbooking_add"))
+
+    assert response.status_code == 403
+
+
+# Workflow actions.
+
+ACTIONS = [
+    ("mark_confirmed", Status.REQUESTED, Status.CONFIRMED, OutboundEmail.Kind.CONFIRMATION),
+    ("mark_declined", Status.REQUESTED, Status.DECLINED, OutboundEmail.Kind.DECLINE),
+    ("mark_cancelled", Status.REQUESTED, Status.CANCELLED, OutboundEmail.Kind.CANCELLATION),
+    ("mark_cancelled", Status.CONFIRMED, Status.CANCELLED, OutboundEmail.Kind.CANCELLATION),
+    ("mark_completed", Status.CONFIRMED, Status.COMPLETED, None),
+    ("mark_no_show", Status.CONFIRMED, Status.NO_SHOW, None),
+]
+
+
+def booking_in(status):
+    booking = book()
+    ConsultationBooking.objects.filter(pk=booking.pk).update(status=status)
+    booking.refresh_from_db()
+    return booking
+
+
+@pytest.mark.parametrize(("action", "from_status", "to_status", "email"), ACTIONS)
+def test_action_moves_the_booking_records_the_staff_member_and_queues_the_right_email(
+    admin_client, admin_user, action, from_status, to_status, email
+):
+    booking = booking_in(from_status)
+    emails_before = set(booking.emails.values_list("pk", flat=True))
+
+    response = run_action(admin_client, action, booking)
+
+    booking.refresh_from_db()
+    new_emails = booking.emails.exclude(pk__in=emails_before)
+    change = booking.status_changes.last()
+    assert booking.status == to_status
+    assert (change.from_status, change.to_status, change.changed_by) == (
+        from_status,
+        to_status,
+        admin_user,
+    )
+    assert list(new_emails.values_list("kind", flat=True)) == ([email] if email else [])
+    assert f"1 booking(s) now {to_status.label.lower()}." in messages_of(response)
+
+
+@pytest.mark.parametrize(("action", "from_status", "to_status", "email"), ACTIONS)
+def test_action_skips_bookings_whose_status_does_not_allow_it_and_says_so(
+    admin_client, action, from_status, to_status, email
+):
+    allowed = booking_in(from_status)
+    not_allowed = booking_in(Status.COMPLETED)
+    emails_before = not_allowed.emails.count()
+
+    response = run_action(admin_client, action, allowed, not_allowed)
+
+    allowed.refresh_from_db()
+    not_allowed.refresh_from_db()
+    assert allowed.status == to_status
+    assert not_allowed.status == Status.COMPLETED
+    assert not_allowed.emails.count() == emails_before
+    assert (
+        f"Not changed, because their status does not allow it: {not_allowed.reference} (completed)."
+        in messages_of(response)
+    )
+
+
+# CSV export.
+
+
+def exported(admin_client, *bookings):
+    response = run_action(admin_client, "export_csv", *bookings)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    return list(csv.DictReader(io.StringIO(response.content.decode())))
+
+
+def test_csv_export_contains_exactly_the_selected_bookings(admin_client):
+    first = make_booking(starts_at=utc(2030, 6, 3, 13), marketing_opt_in=True)
+    second = make_booking(starts_at=utc(2030, 1, 7, 14), status=Status.CONFIRMED)
+    make_booking(starts_at=utc(2030, 6, 4, 13))
+
+    rows = exported(admin_client, first, second)
+
+    assert [row["reference"] for row in rows] == [second.reference, first.reference]
+    by_reference = {row["reference"]: row for row in rows}
+    assert by_reference[first.reference]["consultation (clinic time)"] == "2030-06-03 09:00 EDT"
+    assert by_reference[second.reference]["consultation (clinic time)"] == "2030-01-07 09:00 EST"
+    assert by_reference[first.reference]["full name"] == first.full_name
+    assert by_reference[first.reference]["email"] == first.email
+    assert by_reference[first.reference]["phone"].lstrip("'") == str(first.phone)
+    assert by_reference[first.reference]["marketing opt-in"] == "yes"
+    assert by_reference[second.reference]["status"] == "Confirmed"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ['=HYPERLINK("https://evil.example","x")', "+1+2", "-2+3", "@SUM(A1:A9)", "\t=1+1"],
+)
+def test_csv_export_neutralises_what_a_client_typed_that_a_spreadsheet_would_run(
+    admin_client, typed
+):
+    booking = make_booking(
+        starts_at=utc(2030, 6, 3, 13), full_name=typed, email=f"{typed[:1]}x@example.com"
+    )
+
+    [row] = exported(admin_client, booking)
+
+    assert row["full name"] == "'" + typed
+    assert row["email"] == "'" + booking.email
+
+
+def test_csv_export_starts_no_cell_with_a_formula_character(admin_client):
+    """
+    A phone number in international format starts with "+", which a
+    spreadsheet reads as a formula: "+12125550147" becomes the number
+    12125550147, and the country code's "+" is lost.
+    """
+    booking = make_booking(starts_at=utc(2030, 6, 3, 13), phone="+442079460958")
+
+    [row] = exported(admin_client, booking)
+
+    for column, cell in row.items():
+        assert cell[:1] not in {"=", "+", "-", "@", "\t", "\r"}, f"{column}: {cell}"
+    assert row["phone"].endswith("+442079460958")
+
+
+# Every booking admin renders.
+
+
+@pytest.mark.parametrize(
+    ("model", "add_status"),
+    [
+        (OpeningHours, 200),
+        (Closure, 200),
+        # One row of rules exists already; emails come only from the outbox.
+        (BookingRules, 403),
+        (OutboundEmail, 403),
+    ],
+)
+def test_booking_admin_pages_render(admin_client, model, add_status):
+    book()
+    Closure.objects.create(starts_on=timezone.localdate(), ends_on=timezone.localdate())
+    obj = model.objects.first()
+    name = model._meta.model_name
+
+    assert admin_client.get(reverse(f"admin:booking_{name}_changelist")).status_code == 200
+    assert (
+        admin_client.get(reverse(f"admin:booking_{name}_change", args=[obj.pk])).status_code == 200
+    )
+    assert admin_client.get(reverse(f"admin:booking_{name}_add")).status_code == add_status
+
+
+def test_every_booking_model_has_an_admin():
+    from django.apps import apps
+
+    assert set(apps.get_app_config("booking").get_models()) - set(admin.site._registry) == {
+        BookingStatusChange
+    }
+
+
+def test_staff_edit_hours_closures_and_rules_in_the_admin(admin_client):
+    response = admin_client.post(
+        reverse("admin:booking_closure_add"),
+        {"starts_on": "2030-12-24", "ends_on": "2030-12-26", "reason": "Holidays"},
+    )
+    assert response.status_code == 302
+    rules_url = reverse("admin:booking_bookingrules_change", args=[1])
+    form = page(admin_client.get(rules_url)).find("form", id="bookingrules_form")
+    response = admin_client.post(rules_url, form_data(form) | {"capacity": "3"})
+    assert response.status_code == 302
+
+    assert Closure.objects.get().reason == "Holidays"
+    assert BookingRules.current().capacity == 3
+
+
+# The staff groups.
+
+
+@pytest.fixture
+def member(client, django_user_model):
+    """A staff client logged in as a member of the named group."""
+
+    def log_in(group):
+        user = django_user_model.objects.create_user(
+            group.lower().replace(" ", "-"), password="pw", is_staff=True
+        )
+        user.groups.add(Group.objects.get(name=group))
+        client.force_login(user)
+        return client
+
+    return log_in
+
+
+def test_front_desk_can_view_and_change_bookings(member):
+    client = member("Front desk")
+    booking = book()
+    url = change_url(booking)
+
+    assert client.get(CHANGELIST).status_code == 200
+    form = page(client.get(url)).find("form", id="consultationbooking_form")
+    response = client.post(url, form_data(form) | {"internal_notes": "Called."})
+    assert response.status_code == 302
+    assert run_action(client, "mark_confirmed", booking).status_code == 200
+
+    booking.refresh_from_db()
+    assert booking.internal_notes == "Called."
+    assert booking.status == Status.CONFIRMED
+
+
+def test_front_desk_cannot_delete_bookings(member):
+    client = member("Front desk")
+    booking = book()
+
+    response = client.get(reverse("admin:booking_consultationbooking_delete", args=[booking.pk]))
+    offered = client.get(CHANGELIST).context["action_form"].fields["action"].choices
+
+    assert response.status_code == 403
+    assert "delete_selected" not in dict(offered)
+    assert ConsultationBooking.objects.filter(pk=booking.pk).exists()
+
+
+def test_front_desk_can_edit_hours_closures_and_booking_rules(member):
+    client = member("Front desk")
+    hours = OpeningHours.objects.first()
+
+    assert client.get(reverse("admin:booking_openinghours_add")).status_code == 200
+    assert (
+        client.get(reverse("admin:booking_openinghours_change", args=[hours.pk])).status_code == 200
+    )
+    assert client.get(reverse("admin:booking_closure_add")).status_code == 200
+    rules_url = reverse("admin:booking_bookingrules_change", args=[1])
+    form = page(client.get(rules_url)).find("form", id="bookingrules_form")
+    assert client.post(rules_url, form_data(form) | {"slot_minutes": "45"}).status_code == 302
+    assert BookingRules.current().slot_minutes == 45
+
+
+@pytest.mark.parametrize("model", [Treatment, FAQ])
+def test_front_desk_cannot_edit_content(member, model):
+    client = member("Front desk")
+    name = model._meta.model_name
+
+    assert client.get(reverse(f"admin:treatments_{name}_changelist")).status_code == 403
+    assert client.get(reverse(f"admin:treatments_{name}_add")).status_code == 403
+
+
+@pytest.mark.parametrize("model", [Treatment, FAQ])
+def test_content_editors_can_edit_treatments_and_faqs(member, model):
+    client = member("Content editors")
+    obj = model.objects.first()
+    name = model._meta.model_name
+
+    assert client.get(reverse(f"admin:treatments_{name}_changelist")).status_code == 200
+    assert client.get(reverse(f"admin:treatments_{name}_change", args=[obj.pk])).status_code == 200
+    assert client.get(reverse(f"admin:treatments_{name}_add")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url_name",
+    [
+        "admin:booking_consultationbooking_changelist",
+        "admin:booking_outboundemail_changelist",
+        "admin:booking_openinghours_changelist",
+        "admin:booking_closure_changelist",
+    ],
+)
+def test_content_editors_see_no_bookings(member, url_name):
+    client = member("Content editors")
+    book()
+
+    assert client.get(reverse(url_name)).status_code == 403
+
+
+def test_content_editors_cannot_open_a_booking(member):
+    client = member("Content editors")
+    booking = book()
+
+    assert client.get(change_url(booking)).status_code == 403
