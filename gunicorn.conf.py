@@ -1,5 +1,5 @@
 """
-gunicorn settings for production (`make serve` uses them too). gunicorn reads
+gunicorn settings for production. gunicorn reads
 this file from the working directory; GUNICORN_CMD_ARGS overrides any of it.
 """
 

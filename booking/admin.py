@@ -80,8 +80,8 @@ def _transition_action(to_status, description):
             try:
                 services.change_status(booking, to_status, by=request.user)
                 done += 1
-            except services.TransitionNotAllowed:
-                skipped.append(f"{booking.reference} ({booking.get_status_display().lower()})")
+            except services.TransitionNotAllowed as refusal:
+                skipped.append(f"{booking.reference} ({refusal})")
         if done:
             modeladmin.message_user(
                 request, f"{done} booking(s) now {to_status.label.lower()}.", messages.SUCCESS
@@ -89,7 +89,7 @@ def _transition_action(to_status, description):
         if skipped:
             modeladmin.message_user(
                 request,
-                f"Not changed, because their status does not allow it: {', '.join(skipped)}.",
+                f"Not changed: {'; '.join(skipped)}",
                 messages.WARNING,
             )
 
@@ -177,6 +177,12 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
     def clinic_time(self, booking):
         return f"{timezone.localtime(booking.starts_at):%a %d %b %Y, %H:%M %Z}"
 
+    def get_readonly_fields(self, request, obj=None):
+        # Once anonymised, a booking is a record of what happened: nothing to edit.
+        if obj is not None and obj.anonymised_at:
+            return [field.name for field in obj._meta.fields] + ["concerns"]
+        return super().get_readonly_fields(request, obj)
+
     def has_add_permission(self, request):
         # Bookings come through the public form, which applies every rule
         # (availability, seats, consent); staff book by phone through it too.
@@ -244,7 +250,7 @@ class BookingRulesAdmin(admin.ModelAdmin):
     list_display = ["__str__", "slot_minutes", "capacity", "minimum_notice_hours", "horizon_days"]
 
     def has_add_permission(self, request):
-        return not BookingRules.objects.exists()
+        return super().has_add_permission(request) and not BookingRules.objects.exists()
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -279,8 +285,12 @@ class OutboundEmailAdmin(admin.ModelAdmin):
     @admin.action(description="Send selected emails now", permissions=["change"])
     def send_now(self, request, queryset):
         now = timezone.now()
+        # Waiting or given-up messages only: sent ones went already, and
+        # superseded ones would tell the client something no longer true.
         pks = list(
-            queryset.exclude(status=OutboundEmail.Delivery.SENT).values_list("pk", flat=True)
+            queryset.filter(
+                status__in=[OutboundEmail.Delivery.PENDING, OutboundEmail.Delivery.FAILED]
+            ).values_list("pk", flat=True)
         )
         OutboundEmail.objects.filter(pk__in=pks).update(
             status=OutboundEmail.Delivery.PENDING, next_attempt_at=now - timedelta(seconds=1)

@@ -8,12 +8,12 @@ A wall-clock time that does not exist on a daylight-saving day (the hour
 the clocks skip) is not offered; one that happens twice is offered once.
 """
 
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import groupby
 
-from django.db.models import Count
 from django.utils import timezone
 
 from .models import BookingRules, Closure, ConsultationBooking, OpeningHours
@@ -33,6 +33,11 @@ class Slot:
     @property
     def local_start(self):
         return timezone.localtime(self.starts_at)
+
+    @property
+    def clock(self):
+        """The start as the clinic's clock shows it, e.g. “9:30 AM”."""
+        return f"{self.local_start:%I:%M %p}".lstrip("0")
 
 
 def parse_slot_value(value):
@@ -63,60 +68,112 @@ def _starts_in_window(day, window, slot_length, zone):
         clock += slot_length
 
 
+class ClinicCalendar:
+    """
+    The clinic's bookable time as seen at one moment: the rules, hours and
+    closures are read once, then any run of days can be asked for its slots
+    (one more query each time, for the bookings on those days).
+    """
+
+    def __init__(self, *, now=None, ignore_booking=None):
+        self.now = now or timezone.now()
+        self.zone = timezone.get_current_timezone()
+        self.rules = BookingRules.current()
+        self.ignore_booking = ignore_booking
+        self.earliest = self.now + timedelta(hours=self.rules.minimum_notice_hours)
+        self.latest = self.now + timedelta(days=self.rules.horizon_days)
+        self.first_day = timezone.localtime(self.earliest, self.zone).date()
+        self.last_day = timezone.localtime(self.latest, self.zone).date()
+        self.windows = defaultdict(list)
+        for window in OpeningHours.objects.all():
+            self.windows[window.weekday].append(window)
+        self.closures = list(
+            Closure.objects.filter(ends_on__gte=self.first_day, starts_on__lte=self.last_day)
+        )
+
+    def all_days(self):
+        return [
+            self.first_day + timedelta(n) for n in range((self.last_day - self.first_day).days + 1)
+        ]
+
+    def slots(self, days):
+        """The slots with a seat left on these clinic-local days, in time order."""
+        candidates = []
+        for day in days:
+            if not self.first_day <= day <= self.last_day:
+                continue
+            if any(closure.starts_on <= day <= closure.ends_on for closure in self.closures):
+                continue
+            for window in self.windows[day.weekday()]:
+                for starts_at in _starts_in_window(day, window, self.rules.slot_length, self.zone):
+                    if self.earliest <= starts_at <= self.latest:
+                        candidates.append(starts_at)
+        if not candidates:
+            return []
+
+        # Bookings are counted against every slot they overlap, not only the
+        # one they start in, so a change of slot length or overlapping hours
+        # never lets more consultations run at once than there is room for.
+        slot_length = self.rules.slot_length
+        taken = ConsultationBooking.objects.active().filter(
+            starts_at__lt=max(candidates) + slot_length, ends_at__gt=min(candidates)
+        )
+        if self.ignore_booking is not None:
+            taken = taken.exclude(pk=self.ignore_booking.pk)
+        booked = sorted(taken.values_list("starts_at", "ends_at"))
+        booked_starts = [starts_at for starts_at, _ in booked]
+        longest = max((ends_at - starts_at for starts_at, ends_at in booked), default=timedelta(0))
+
+        slots = []
+        for starts_at in sorted(set(candidates)):
+            ends_at = starts_at + slot_length
+            nearby = booked[
+                bisect_left(booked_starts, starts_at - longest) : bisect_left(
+                    booked_starts, ends_at
+                )
+            ]
+            seats_left = self.rules.capacity - sum(1 for _, end in nearby if end > starts_at)
+            if seats_left > 0:
+                slots.append(Slot(starts_at, ends_at, seats_left))
+        return slots
+
+    def week(self, start=None):
+        """
+        The week of slots the booking form shows, from `start` (or the first
+        bookable day). A week with nothing free moves on to the next one that
+        has something, so the visitor never lands on an empty page.
+        """
+        if start is None or not self.first_day <= start <= self.last_day:
+            start = self.first_day
+        while True:
+            days = [start + timedelta(n) for n in range(7)]
+            slots = self.slots(days)
+            if slots or start + timedelta(7) > self.last_day:
+                break
+            start += timedelta(7)
+        return SlotWeek(
+            days=slots_by_day(slots),
+            previous=max(self.first_day, start - timedelta(7)) if start > self.first_day else None,
+            next=start + timedelta(7) if start + timedelta(7) <= self.last_day else None,
+        )
+
+
+@dataclass(frozen=True)
+class SlotWeek:
+    days: list  # [(date, [Slot])]
+    previous: object  # the date the "Earlier dates" link starts from, or None
+    next: object  # the date the "Later dates" link starts from, or None
+
+
 def bookable_slots(*, now=None, days=None, ignore_booking=None):
     """
     Every slot with a seat left, in time order. `days` limits the search to
-    some clinic-local dates (used to re-check one slot cheaply);
-    `ignore_booking` leaves one booking's own seat out of the count, so a
-    client moving their booking sees their current slot as free.
-
-    Four queries, however many slots and bookings there are.
+    some clinic-local dates; `ignore_booking` leaves one booking's own seat
+    out of the count, so a client moving their booking sees their current
+    slot as free. Four queries, however many slots and bookings there are.
     """
-    now = now or timezone.now()
-    zone = timezone.get_current_timezone()
-    rules = BookingRules.current()
-    earliest = now + timedelta(hours=rules.minimum_notice_hours)
-    latest = now + timedelta(days=rules.horizon_days)
-
-    first_day = timezone.localtime(earliest, zone).date()
-    last_day = timezone.localtime(latest, zone).date()
-    if days is None:
-        days = [first_day + timedelta(n) for n in range((last_day - first_day).days + 1)]
-    days = [day for day in days if first_day <= day <= last_day]
-    if not days:
-        return []
-
-    windows = defaultdict(list)
-    for window in OpeningHours.objects.all():
-        windows[window.weekday].append(window)
-    closures = list(Closure.objects.filter(ends_on__gte=min(days), starts_on__lte=max(days)))
-
-    candidates = []
-    for day in days:
-        if any(closure.starts_on <= day <= closure.ends_on for closure in closures):
-            continue
-        for window in windows[day.weekday()]:
-            for starts_at in _starts_in_window(day, window, rules.slot_length, zone):
-                if earliest <= starts_at <= latest:
-                    candidates.append(starts_at)
-    if not candidates:
-        return []
-
-    taken = ConsultationBooking.objects.active().filter(
-        starts_at__range=(min(candidates), max(candidates))
-    )
-    if ignore_booking is not None:
-        taken = taken.exclude(pk=ignore_booking.pk)
-    seats_taken = dict(
-        taken.order_by().values("starts_at").annotate(n=Count("pk")).values_list("starts_at", "n")
-    )
-
-    slots = []
-    for starts_at in sorted(set(candidates)):
-        seats_left = rules.capacity - seats_taken.get(starts_at, 0)
-        if seats_left > 0:
-            slots.append(Slot(starts_at, starts_at + rules.slot_length, seats_left))
-    return slots
+    calendar = ClinicCalendar(now=now, ignore_booking=ignore_booking)
+    return calendar.slots(days if days is not None else calendar.all_days())
 
 
 def find_slot(starts_at, *, now=None, ignore_booking=None):

@@ -5,13 +5,14 @@ down. Logs name bookings by reference only, never by person.
 """
 
 import logging
+import threading
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 import icalendar
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import connections, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -20,6 +21,16 @@ from .models import BookingRules, OutboundEmail
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+
+# Messages that tell the client the booking's current state; only the newest
+# of them is worth sending.
+STATE_KINDS = [
+    OutboundEmail.Kind.CONFIRMATION,
+    OutboundEmail.Kind.RESCHEDULED,
+    OutboundEmail.Kind.CANCELLATION,
+    OutboundEmail.Kind.DECLINE,
+    OutboundEmail.Kind.REMINDER,
+]
 
 # Which messages carry a calendar file, and with which iTIP method.
 CALENDAR_METHODS = {
@@ -51,7 +62,14 @@ def booking_calendar(booking, method):
     event.add("summary", f"Skin consultation at {settings.CLINIC['name']}")
     event.add("location", f"{settings.CLINIC['street_address']}, {settings.CLINIC['locality']}")
     event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
-    event.add("organizer", f"mailto:{settings.DEFAULT_FROM_EMAIL}")
+    organizer = icalendar.vCalAddress(f"mailto:{settings.DEFAULT_FROM_EMAIL}")
+    organizer.params["cn"] = settings.CLINIC["name"]
+    event.add("organizer", organizer)
+    # RFC 5546 wants the invitee named; calendar apps ignore an invitation without one.
+    attendee = icalendar.vCalAddress(f"mailto:{booking.email}")
+    attendee.params["cn"] = booking.full_name
+    attendee.params["role"] = "REQ-PARTICIPANT"
+    event.add("attendee", attendee)
     calendar.add_component(event)
     # Zone rules for the year around the consultation keep the file small.
     local_start = timezone.localtime(booking.starts_at, zone)
@@ -77,6 +95,13 @@ def queue_email(booking, kind):
         else booking.email
     )
     method = CALENDAR_METHODS.get(kind)
+    if kind in STATE_KINDS:
+        # A newer word on the booking's state replaces any older one still
+        # waiting (after an outage, a stale confirmation must not follow a
+        # cancellation).
+        OutboundEmail.objects.filter(
+            booking=booking, kind__in=STATE_KINDS, status=OutboundEmail.Delivery.PENDING
+        ).update(status=OutboundEmail.Delivery.SUPERSEDED)
     message = OutboundEmail.objects.create(
         booking=booking,
         kind=kind,
@@ -87,8 +112,29 @@ def queue_email(booking, kind):
     )
     # robust: a failure here is logged, never shown to the visitor whose
     # booking has already been saved; send_outbox retries the message.
-    transaction.on_commit(lambda: deliver(message.pk), robust=True)
+    transaction.on_commit(lambda: deliver_soon(message.pk), robust=True)
     return message
+
+
+def deliver_soon(pk):
+    """
+    Send a new message right away, in a background thread unless settings
+    say otherwise, so no request waits on the mail server. If the process
+    dies first, the message is still in the outbox for `send_outbox`.
+    """
+    if not settings.BOOKING_EMAIL_IN_BACKGROUND:
+        deliver(pk)
+        return
+    threading.Thread(target=_deliver_in_thread, args=(pk,), daemon=True).start()
+
+
+def _deliver_in_thread(pk):
+    try:
+        deliver(pk)
+    except Exception:
+        logger.exception("Email %s: background delivery failed; send_outbox will retry", pk)
+    finally:
+        connections.close_all()
 
 
 def deliver(pk):
@@ -104,23 +150,32 @@ def deliver(pk):
     )
     if not claimed:
         return None  # Sent already, or another worker has it.
-    message = OutboundEmail.objects.get(pk=pk)
+    message = OutboundEmail.objects.select_related("booking").get(pk=pk)
+    # Replies to the clinic's alert go to the client; the client's replies to the clinic.
+    alert = (
+        message.kind == OutboundEmail.Kind.CLINIC_ALERT
+        and message.booking
+        and message.booking.email
+    )
+    reply_to = message.booking.email if alert else settings.CLINIC["email"]
     email = EmailMessage(
         subject=message.subject,
         body=message.body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[message.to],
-        reply_to=[settings.CLINIC["email"]],
+        reply_to=[reply_to],
     )
     if message.calendar:
-        method = "CANCEL" if message.kind == OutboundEmail.Kind.CANCELLATION else "REQUEST"
+        method = CALENDAR_METHODS[message.kind]
         email.attach("consultation.ics", message.calendar, f"text/calendar; method={method}")
     try:
         email.send(using="default")
     except Exception as error:  # Any failure of the mail server: keep the message, retry later.
         attempts = message.attempts + 1
         gave_up = attempts >= MAX_ATTEMPTS
-        OutboundEmail.objects.filter(pk=pk).update(
+        # Only a message still waiting goes back in the queue: one superseded
+        # while this attempt ran stays superseded.
+        OutboundEmail.objects.filter(pk=pk, status=OutboundEmail.Delivery.PENDING).update(
             attempts=attempts,
             last_error=f"{type(error).__name__}: {error}"[:1000],
             status=OutboundEmail.Delivery.FAILED if gave_up else OutboundEmail.Delivery.PENDING,
@@ -147,7 +202,10 @@ def deliver(pk):
 def deliver_due(now=None):
     """Send every message that is due; returns (sent, failed)."""
     sent = failed = 0
-    for pk in OutboundEmail.objects.due(now).values_list("pk", flat=True):
+    # Oldest first, so messages about one booking arrive in the order they were written.
+    for pk in (
+        OutboundEmail.objects.due(now).order_by("created_at", "pk").values_list("pk", flat=True)
+    ):
         result = deliver(pk)
         if result is True:
             sent += 1

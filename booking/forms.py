@@ -1,6 +1,6 @@
 import time
 import uuid
-from datetime import date, timedelta
+from datetime import date
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Fieldset, Layout
@@ -14,7 +14,7 @@ from phonenumber_field.formfields import PhoneNumberField
 
 from treatments.models import SkinConcern, Treatment
 
-from .availability import bookable_slots, parse_slot_value, slots_by_day
+from .availability import ClinicCalendar, find_slot, parse_slot_value
 from .models import ConsultationBooking
 
 FORM_TOKEN_SALT = "booking.form-token"
@@ -23,22 +23,20 @@ SLOT_TAKEN = "That time is no longer available. Please choose another time."
 
 class SlotChoiceMixin:
     """
-    A `slot` field offering the bookable slots as radio buttons grouped by
-    day (see booking/includes/slot_picker.html), a week at a time so the
-    page stays small. Every bookable slot is a valid choice, shown or not;
-    anything else, including a slot taken meanwhile, is refused with a
-    message rather than an error page.
+    A `slot` field shown as radio buttons grouped by day, a week at a time
+    (see booking/includes/slot_picker.html) so the page stays small. Any
+    bookable slot is valid, shown or not; anything else, including a slot
+    taken meanwhile or a forged value, is refused with a message.
     """
 
-    def setup_slot_field(self, *, ignore_booking=None, window_start=None):
-        slots = bookable_slots(ignore_booking=ignore_booking)
-        field = self.fields["slot"]
-        field.choices = [(slot.value, slot.value) for slot in slots]
-        days = slots_by_day(slots)
+    ignore_booking = None
+
+    def setup_slot_field(self, *, window_start=None):
         chosen = self._chosen_slot()
         if chosen is not None:
             window_start = timezone.localtime(chosen).date()
-        field.window = SlotWindow(days, window_start)
+        calendar = ClinicCalendar(ignore_booking=self.ignore_booking)
+        self.fields["slot"].window = calendar.week(window_start)
 
     def _chosen_slot(self):
         try:
@@ -47,35 +45,25 @@ class SlotChoiceMixin:
             return None
 
     def clean_slot(self):
-        return parse_slot_value(self.cleaned_data["slot"])
-
-
-class SlotWindow:
-    """The week of days the slot picker shows, and where its links lead."""
-
-    length = timedelta(days=7)
-
-    def __init__(self, days, start):
-        first = days[0][0] if days else None
-        if first is None or start is None or start < first or start > days[-1][0]:
-            start = first
-        self.start = start
-        self.days = [
-            (day, slots) for day, slots in days if start and start <= day < start + self.length
-        ]
-        self.previous = max(first, start - self.length) if first and first < start else None
-        self.next = (
-            start + self.length if days and start and days[-1][0] >= start + self.length else None
-        )
+        try:
+            starts_at = parse_slot_value(self.cleaned_data["slot"])
+        except ValueError:
+            raise forms.ValidationError(SLOT_TAKEN) from None
+        if find_slot(starts_at, ignore_booking=self.ignore_booking) is None:
+            raise forms.ValidationError(SLOT_TAKEN)
+        return starts_at
 
 
 def slot_field():
-    return forms.ChoiceField(
+    # The slot picker template renders the radios; the RadioSelect widget is
+    # there so the field counts as a group (a fieldset, its first radio _0).
+    return forms.CharField(
         label="Choose a time",
+        max_length=20,
         widget=forms.RadioSelect,
         error_messages={
             "required": "Choose a time for your consultation.",
-            "invalid_choice": SLOT_TAKEN,
+            "max_length": SLOT_TAKEN,
         },
     )
 
@@ -203,6 +191,19 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
         cleaned_data["submission_key"] = submission_key
         return cleaned_data
 
+    def booking_details(self):
+        """The cleaned answers as services.book_consultation takes them."""
+        details = {
+            key: value
+            for key, value in self.cleaned_data.items()
+            if key not in {"consent", "website", "slot", "submission_key"}
+        }
+        return {
+            **details,
+            "starts_at": self.cleaned_data["slot"],
+            "submission_key": self.cleaned_data["submission_key"],
+        }
+
     @property
     def token_for_page(self):
         """The token to put back in the page: the same one, unless it was refused."""
@@ -231,7 +232,9 @@ class MoveBookingForm(SlotChoiceMixin, forms.Form):
 
     def __init__(self, *args, booking, window_start=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.setup_slot_field(ignore_booking=booking, window_start=window_start)
+        # The client's own current slot counts as free when they move.
+        self.ignore_booking = booking
+        self.setup_slot_field(window_start=window_start)
         self.fields["slot"].label = "Choose a new time"
         self.helper = FormHelper()
         self.helper.form_tag = False

@@ -11,6 +11,7 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -108,6 +109,17 @@ class OpeningHours(models.Model):
 
     def __str__(self):
         return f"{self.get_weekday_display()} {self.starts_at:%H:%M}–{self.ends_at:%H:%M}"
+
+    def clean(self):
+        # Overlapping windows would offer the same time twice.
+        if self.starts_at and self.ends_at and self.weekday is not None:
+            overlapping = OpeningHours.objects.filter(
+                weekday=self.weekday, starts_at__lt=self.ends_at, ends_at__gt=self.starts_at
+            ).exclude(pk=self.pk)
+            if overlapping.exists():
+                raise ValidationError(
+                    f"These hours overlap {overlapping.first()}. Change or remove that window first."
+                )
 
 
 class Closure(models.Model):
@@ -246,7 +258,9 @@ class ConsultationBooking(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.reference} — {self.full_name}"
+        # The reference alone: this string is stored in the admin's history,
+        # which must not keep a name after the booking is anonymised.
+        return self.reference
 
     @property
     def is_active(self):
@@ -326,6 +340,7 @@ class OutboundEmail(models.Model):
         PENDING = "pending", "Waiting to send"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed (gave up)"
+        SUPERSEDED = "superseded", "Not sent: a newer message replaced it"
 
     booking = models.ForeignKey(
         ConsultationBooking, on_delete=models.CASCADE, null=True, blank=True, related_name="emails"

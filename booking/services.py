@@ -6,6 +6,8 @@ or not at all.
 
 import logging
 
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -24,11 +26,12 @@ class SlotUnavailable(Exception):
 
 
 class TransitionNotAllowed(Exception):
-    def __init__(self, booking, to_status):
+    def __init__(self, booking, to_status, reason=""):
         self.booking = booking
         self.to_status = to_status
         super().__init__(
-            f"A {booking.get_status_display().lower()} booking cannot become {to_status.label.lower()}."
+            reason
+            or f"A {booking.get_status_display().lower()} booking cannot become {to_status.label.lower()}."
         )
 
 
@@ -112,6 +115,10 @@ def book_consultation(*, starts_at, treatment, concerns, submission_key, **detai
     return booking, True
 
 
+# Outcomes that can only be recorded once the consultation's time has come
+# (recording them early would free the seat of a consultation still ahead).
+AFTER_THE_CONSULTATION = {Status.COMPLETED, Status.NO_SHOW}
+
 # Which email tells the client about each status, if any.
 STATUS_EMAILS = {
     Status.CONFIRMED: OutboundEmail.Kind.CONFIRMATION,
@@ -126,6 +133,8 @@ def change_status(booking, to_status, *, by=None, by_client=False, note=""):
         booking = ConsultationBooking.objects.select_for_update().get(pk=booking.pk)
         if not booking.can_become(to_status):
             raise TransitionNotAllowed(booking, to_status)
+        if to_status in AFTER_THE_CONSULTATION and booking.starts_at > timezone.now():
+            raise TransitionNotAllowed(booking, to_status, "The consultation has not happened yet.")
         from_status = booking.status
         booking.status = to_status
         if to_status in STATUS_EMAILS:
@@ -144,6 +153,8 @@ def move_booking(booking, new_starts_at, *, by=None, by_client=False):
         booking = ConsultationBooking.objects.select_for_update().get(pk=booking.pk)
         if not booking.is_active:
             raise TransitionNotAllowed(booking, Status(booking.status))
+        if new_starts_at == booking.starts_at:
+            return booking  # A re-post of the same move: nothing to change, nothing to send.
         slot = find_slot(new_starts_at, ignore_booking=booking)
         if slot is None:
             raise SlotUnavailable
@@ -175,7 +186,10 @@ def send_due_reminders(now=None):
     for booking in ConsultationBooking.objects.due_for_reminder(now):
         with transaction.atomic():
             claimed = ConsultationBooking.objects.filter(
-                pk=booking.pk, reminder_sent_at__isnull=True
+                pk=booking.pk,
+                status=Status.CONFIRMED,
+                starts_at=booking.starts_at,  # not moved since it was listed
+                reminder_sent_at__isnull=True,
             ).update(reminder_sent_at=now)
             if claimed:
                 queue_email(booking, OutboundEmail.Kind.REMINDER)
@@ -193,7 +207,8 @@ def anonymise_old_bookings(*, cutoff):
     history) for the clinic's records.
     """
     count = 0
-    for booking in ConsultationBooking.objects.past_retention(cutoff).only("pk"):
+    content_type = ContentType.objects.get_for_model(ConsultationBooking)
+    for booking in ConsultationBooking.objects.past_retention(cutoff).only("pk", "reference"):
         with transaction.atomic():
             ConsultationBooking.objects.filter(pk=booking.pk).update(
                 full_name=ANONYMISED_NAME,
@@ -206,7 +221,12 @@ def anonymise_old_bookings(*, cutoff):
             )
             booking.concerns.clear()
             OutboundEmail.objects.filter(booking=booking).update(
-                to="", subject="", body="", calendar=""
+                to="", subject="", body="", calendar="", last_error=""
+            )
+            # The admin's history of edits to the booking (its change messages
+            # name fields, not values; the object's name is its reference).
+            LogEntry.objects.filter(content_type=content_type, object_id=str(booking.pk)).update(
+                object_repr=booking.reference
             )
             BookingStatusChange.objects.filter(booking=booking).update(note="")
         count += 1

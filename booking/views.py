@@ -1,7 +1,10 @@
 from django.conf import settings
 from django.contrib import messages
+from django.core.validators import slug_re
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from django.views.generic import FormView, TemplateView
 
 from treatments.caching import CachedPageMixin
@@ -38,7 +41,9 @@ class BookConsultationView(SitePageMixin, FormView):
         # `?treatment=<slug>` from a treatment page or the guide preselects it;
         # an unknown slug is simply ignored.
         slug = self.request.GET.get("treatment", "")
-        if slug and Treatment.objects.published().filter(slug=slug).exists():
+        # Only a well-formed slug reaches the database (a NUL byte would make
+        # PostgreSQL refuse the query).
+        if slug_re.fullmatch(slug) and Treatment.objects.published().filter(slug=slug).exists():
             return {"treatment": slug}
         return {}
 
@@ -46,13 +51,6 @@ class BookConsultationView(SitePageMixin, FormView):
         return {**super().get_form_kwargs(), "window_start": window_start_from(self.request)}
 
     def post(self, request, *args, **kwargs):
-        if limit_exceeded(
-            request,
-            scope="booking",
-            limit=settings.BOOKING_RATE_LIMIT,
-            window_seconds=settings.BOOKING_RATE_WINDOW_SECONDS,
-        ):
-            return render(request, "429.html", status=429)
         # A double click or a browser re-post: the first request's booking
         # now holds the slot, so show it rather than "that time is taken".
         token = read_form_token(request.POST.get("form_token"))
@@ -68,17 +66,17 @@ class BookConsultationView(SitePageMixin, FormView):
         return redirect("booking:received", reference=booking.reference)
 
     def form_valid(self, form):
-        data = dict(form.cleaned_data)
-        data.pop("consent")
-        data.pop("website")
+        # Only complete requests count towards the limit: a person fixing a
+        # typo is never locked out, and staff booking for callers are exempt.
+        if not self.request.user.is_staff and limit_exceeded(
+            self.request,
+            scope="booking",
+            limit=settings.BOOKING_RATE_LIMIT,
+            window_seconds=settings.BOOKING_RATE_WINDOW_SECONDS,
+        ):
+            return render(self.request, "429.html", status=429)
         try:
-            booking, _ = services.book_consultation(
-                starts_at=data.pop("slot"),
-                treatment=data.pop("treatment"),
-                concerns=data.pop("concerns"),
-                submission_key=data.pop("submission_key"),
-                **data,
-            )
+            booking, _ = services.book_consultation(**form.booking_details())
         except services.SlotUnavailable:
             form.add_error("slot", SLOT_TAKEN)
             form.setup_slot_field()
@@ -86,6 +84,7 @@ class BookConsultationView(SitePageMixin, FormView):
         return self.show_received(booking)
 
 
+@method_decorator(never_cache, name="dispatch")
 class BookingReceivedView(TemplateView):
     template_name = "booking/received.html"
 
@@ -100,6 +99,7 @@ class BookingReceivedView(TemplateView):
         return super().get_context_data(**kwargs)
 
 
+@method_decorator(never_cache, name="dispatch")
 class ManageBookingView(TemplateView):
     """
     The client's own page for their booking, reached from the signed link in
@@ -142,43 +142,51 @@ class ManageBookingView(TemplateView):
         return super().get_context_data(**kwargs)
 
     def post(self, request, *args, **kwargs):
-        action = request.POST.get("action")
-        if action == "cancel":
-            try:
-                services.change_status(
-                    self.booking,
-                    ConsultationBooking.Status.CANCELLED,
-                    by_client=True,
-                    note="Cancelled online",
-                )
-            except services.TransitionNotAllowed:
-                messages.error(
-                    request, "This booking can no longer be cancelled online. Please call us."
-                )
-            else:
-                messages.success(
-                    request, "Your consultation is cancelled. We have sent you an email to confirm."
-                )
-            return redirect(request.path)
-        if action == "move" and self.booking.is_active:
-            form = MoveBookingForm(request.POST, booking=self.booking)
-            if form.is_valid():
-                try:
-                    services.move_booking(self.booking, form.cleaned_data["slot"], by_client=True)
-                except services.SlotUnavailable:
-                    form.add_error("slot", SLOT_TAKEN)
-                    form.setup_slot_field(ignore_booking=self.booking)
-                except services.TransitionNotAllowed:
-                    messages.error(
-                        request, "This booking can no longer be moved online. Please call us."
-                    )
-                    return redirect(request.path)
-                else:
-                    messages.success(
-                        request,
-                        "Your consultation has moved. We have sent you an email with the new time.",
-                    )
-                    return redirect(request.path)
-            return self.render_to_response(self.get_context_data(move_form=form))
+        # Each button posts its own action; anything else changes nothing.
+        if request.POST.get("action") == "cancel":
+            return self.cancel(request)
+        if request.POST.get("action") == "move" and self.booking.is_active:
+            return self.move(request)
         messages.error(request, "Please use the buttons on this page to change your booking.")
+        return redirect(request.path)
+
+    def cancel(self, request):
+        try:
+            services.change_status(
+                self.booking,
+                ConsultationBooking.Status.CANCELLED,
+                by_client=True,
+                note="Cancelled online",
+            )
+        except services.TransitionNotAllowed:
+            messages.error(
+                request, "This booking can no longer be cancelled online. Please call us."
+            )
+        else:
+            messages.success(
+                request, "Your consultation is cancelled. We have sent you an email to confirm."
+            )
+        return redirect(request.path)
+
+    def move(self, request):
+        form = MoveBookingForm(request.POST, booking=self.booking)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(move_form=form))
+        if form.cleaned_data["slot"] == self.booking.starts_at:
+            messages.info(
+                request, "Your consultation is already at that time: nothing has changed."
+            )
+            return redirect(request.path)
+        try:
+            services.move_booking(self.booking, form.cleaned_data["slot"], by_client=True)
+        except services.SlotUnavailable:
+            form.add_error("slot", SLOT_TAKEN)
+            form.setup_slot_field()
+            return self.render_to_response(self.get_context_data(move_form=form))
+        except services.TransitionNotAllowed:
+            messages.error(request, "This booking can no longer be moved online. Please call us.")
+        else:
+            messages.success(
+                request, "Your consultation has moved. We have sent you an email with the new time."
+            )
         return redirect(request.path)

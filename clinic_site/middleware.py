@@ -25,8 +25,8 @@ class DatabaseUnavailableMiddleware:
     """
     When the database cannot be reached, answer 503 with the site's own page
     (which needs no database) instead of a 500, so load balancers and people
-    know to come back shortly. Nothing was written: each request's writes are
-    one transaction, so a failure mid-way leaves no partial booking.
+    know to come back shortly. A booking is written in one transaction, so
+    a failure mid-way leaves no partial booking behind.
     """
 
     def __init__(self, get_response):

@@ -112,6 +112,22 @@ def book(starts_at=None, *, treatment=None, concerns=(), submission_key=None, **
     return booking
 
 
+def move_into_the_past(booking, *, days=30):
+    """
+    Move a booking's consultation `days` back, keeping its length, as if its
+    time had come and gone: only then can it be completed or marked a
+    no-show. Moving each booking of a test back by the same amount keeps
+    their times apart, as the one-booking-per-seat index needs.
+    """
+    ConsultationBooking.objects.filter(pk=booking.pk).update(
+        starts_at=booking.starts_at - timedelta(days=days),
+        ends_at=booking.ends_at - timedelta(days=days),
+    )
+    booking.refresh_from_db()
+    assert booking.ends_at < timezone.now(), "still in the future: move it further back"
+    return booking
+
+
 # The public pages, read as a browser reads them.
 
 

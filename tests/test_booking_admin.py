@@ -6,7 +6,7 @@ CSV export, and the two staff groups' permissions.
 
 import csv
 import io
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from django.contrib import admin
@@ -23,7 +23,16 @@ from booking.models import (
     OpeningHours,
     OutboundEmail,
 )
-from tests.booking_helpers import Status, book, clinic_time, make_booking, page, utc
+from tests.booking_helpers import (
+    Status,
+    book,
+    clinic_time,
+    make_booking,
+    move_into_the_past,
+    page,
+    set_hours,
+    utc,
+)
 from tests.markup import form_data
 from treatments.models import FAQ, Treatment
 
@@ -52,6 +61,11 @@ def run_action(client, action, *bookings):
 
 def messages_of(response):
     return [str(message) for message in response.context["messages"]]
+
+
+def form_errors_shown(response):
+    """The errors an admin form shows above its fields, as the page shows them."""
+    return [item.text for item in page(response).find_all("ul", class_="nonfield")]
 
 
 # The booking list.
@@ -245,6 +259,10 @@ ACTIONS = [
 ]
 
 
+# Completed and no-show can only be recorded once the consultation's time has come.
+AFTER_THE_CONSULTATION = {Status.COMPLETED, Status.NO_SHOW}
+
+
 def booking_in(status):
     booking = book()
     ConsultationBooking.objects.filter(pk=booking.pk).update(status=status)
@@ -252,11 +270,19 @@ def booking_in(status):
     return booking
 
 
+def booking_ready_for(to_status, from_status):
+    """A booking in `from_status`, its consultation past if `to_status` is an outcome of it."""
+    booking = booking_in(from_status)
+    if to_status in AFTER_THE_CONSULTATION:
+        booking = move_into_the_past(booking)
+    return booking
+
+
 @pytest.mark.parametrize(("action", "from_status", "to_status", "email"), ACTIONS)
 def test_action_moves_the_booking_records_the_staff_member_and_queues_the_right_email(
     admin_client, admin_user, action, from_status, to_status, email
 ):
-    booking = booking_in(from_status)
+    booking = booking_ready_for(to_status, from_status)
     emails_before = set(booking.emails.values_list("pk", flat=True))
 
     response = run_action(admin_client, action, booking)
@@ -278,7 +304,7 @@ def test_action_moves_the_booking_records_the_staff_member_and_queues_the_right_
 def test_action_skips_bookings_whose_status_does_not_allow_it_and_says_so(
     admin_client, action, from_status, to_status, email
 ):
-    allowed = booking_in(from_status)
+    allowed = booking_ready_for(to_status, from_status)
     not_allowed = booking_in(Status.COMPLETED)
     emails_before = not_allowed.emails.count()
 
@@ -290,9 +316,33 @@ def test_action_skips_bookings_whose_status_does_not_allow_it_and_says_so(
     assert not_allowed.status == Status.COMPLETED
     assert not_allowed.emails.count() == emails_before
     assert (
-        f"Not changed, because their status does not allow it: {not_allowed.reference} (completed)."
-        in messages_of(response)
-    )
+        f"Not changed: {not_allowed.reference}"
+        f" (A completed booking cannot become {to_status.label.lower()}.)"
+    ) in messages_of(response)
+
+
+@pytest.mark.parametrize("action", ["mark_completed", "mark_no_show"])
+def test_action_refuses_an_outcome_for_a_consultation_still_ahead_and_says_why(
+    admin_client, action
+):
+    ahead = booking_in(Status.CONFIRMED)
+    cancelled = move_into_the_past(booking_in(Status.CANCELLED))
+    history = BookingStatusChange.objects.count()
+    emails = OutboundEmail.objects.count()
+
+    response = run_action(admin_client, action, ahead, cancelled)
+
+    ahead.refresh_from_db()
+    cancelled.refresh_from_db()
+    to_status = {"mark_completed": "completed", "mark_no_show": "no-show"}[action]
+    assert (ahead.status, cancelled.status) == (Status.CONFIRMED, Status.CANCELLED)
+    assert BookingStatusChange.objects.count() == history
+    assert OutboundEmail.objects.count() == emails
+    # Each refusal gives its own reason, in the list's order (by consultation time).
+    assert messages_of(response) == [
+        f"Not changed: {cancelled.reference} (A cancelled booking cannot become {to_status}.);"
+        f" {ahead.reference} (The consultation has not happened yet.)"
+    ]
 
 
 # CSV export.
@@ -403,6 +453,67 @@ def test_staff_edit_hours_closures_and_rules_in_the_admin(admin_client):
 
     assert Closure.objects.get().reason == "Holidays"
     assert BookingRules.current().capacity == 3
+
+
+HOURS_ADD = reverse("admin:booking_openinghours_add")
+
+
+def test_hours_overlapping_another_window_that_day_are_refused_in_the_admin(admin_client):
+    set_hours({0: [("09:00", "12:00")]})
+
+    response = admin_client.post(
+        HOURS_ADD, {"weekday": "0", "starts_at": "11:30", "ends_at": "13:00"}
+    )
+
+    assert response.status_code == 200
+    assert form_errors_shown(response) == [
+        "These hours overlap Monday 09:00–12:00. Change or remove that window first."
+    ]
+    assert list(OpeningHours.objects.values_list("weekday", "starts_at", "ends_at")) == [
+        (0, time(9), time(12))
+    ]
+
+
+@pytest.mark.parametrize(
+    "window",
+    [
+        pytest.param({"weekday": "0", "starts_at": "12:00", "ends_at": "13:00"}, id="adjacent"),
+        pytest.param({"weekday": "1", "starts_at": "09:00", "ends_at": "12:00"}, id="other day"),
+    ],
+)
+def test_hours_next_to_a_window_or_on_another_day_are_accepted_in_the_admin(admin_client, window):
+    set_hours({0: [("09:00", "12:00")]})
+
+    response = admin_client.post(HOURS_ADD, window)
+
+    assert response.status_code == 302
+    assert OpeningHours.objects.count() == 2
+
+
+def test_changing_a_window_does_not_count_as_overlapping_itself(admin_client):
+    set_hours({0: [("09:00", "12:00")]})
+    hours = OpeningHours.objects.get()
+
+    response = admin_client.post(
+        reverse("admin:booking_openinghours_change", args=[hours.pk]),
+        {"weekday": "0", "starts_at": "08:00", "ends_at": "12:30"},
+    )
+
+    assert response.status_code == 302
+    hours.refresh_from_db()
+    assert (hours.starts_at, hours.ends_at) == (time(8), time(12, 30))
+
+
+def test_booking_rules_can_be_added_only_by_staff_allowed_to_add_them(admin_client, member):
+    # The rules row is missing (deleted by hand, say): only a user with the
+    # "add booking rules" permission may create it; the front desk may not.
+    BookingRules.objects.all().delete()
+    add = reverse("admin:booking_bookingrules_add")
+    front_desk = member("Front desk")
+
+    assert front_desk.get(add).status_code == 403
+    assert admin_client.get(add).status_code == 200
+    assert not BookingRules.objects.exists()
 
 
 # The staff groups.

@@ -6,12 +6,13 @@ zone across daylight-saving changes.
 Every test passes `now=`, so none depends on the day the suite runs.
 """
 
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, time, timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from booking.availability import bookable_slots, find_slot, parse_slot_value
-from booking.models import Closure
+from booking.models import Closure, OpeningHours
 from tests.booking_helpers import (
     CLINIC_ZONE,
     Status,
@@ -121,6 +122,150 @@ def test_bookings_that_no_longer_hold_a_slot_leave_it_free(no_notice, status):
     make_booking(starts_at=clinic_time(2030, 6, 3, 10, 0), status=status)
 
     assert "10:00" in starts_on(bookable_slots(now=MONDAY_MORNING), MONDAY)
+
+
+# A booking holds every slot it overlaps, whatever slot it started in: the
+# slot length may have changed since it was made.
+
+
+def seats_by_start(now=MONDAY_MORNING):
+    """{"HH:MM": seats left} for Monday's offered slots."""
+    return {
+        f"{local(slot):%H:%M}": slot.seats_left
+        for slot in bookable_slots(now=now)
+        if local(slot).date() == MONDAY
+    }
+
+
+def booking_from(start, end, **fields):
+    """A booking on Monday from `start` to `end` ("HH:MM", clinic time)."""
+    h, m = map(int, start.split(":"))
+    eh, em = map(int, end.split(":"))
+    return make_booking(
+        starts_at=clinic_time(2030, 6, 3, h, m), ends_at=clinic_time(2030, 6, 3, eh, em), **fields
+    )
+
+
+def test_hour_long_booking_holds_the_half_hour_slot_it_runs_into(no_notice):
+    booking_from("09:00", "10:00")
+
+    seats = seats_by_start()
+
+    assert "09:00" not in seats
+    assert "09:30" not in seats
+    assert seats["10:00"] == 1  # It has ended by then.
+    assert find_slot(clinic_time(2030, 6, 3, 9, 30), now=MONDAY_MORNING) is None
+
+
+def test_booking_made_before_the_slot_length_changed_holds_every_new_slot_it_overlaps(
+    no_notice,
+):
+    booking_from("09:30", "10:00")  # A half-hour booking...
+    set_rules(slot_minutes=45)  # ...then slots become 9:00, 9:45, 10:30...
+
+    seats = seats_by_start()
+
+    assert "09:00" not in seats  # 9:00–9:45 overlaps 9:30–10:00.
+    assert "09:45" not in seats  # 9:45–10:30 overlaps it too.
+    assert seats["10:30"] == 1
+
+
+def test_shorter_slots_after_a_longer_booking_are_all_held(no_notice):
+    set_rules(slot_minutes=60)
+    booking_from("09:00", "10:00")
+    set_rules(slot_minutes=30)
+
+    seats = seats_by_start()
+
+    assert "09:00" not in seats
+    assert "09:30" not in seats
+    assert seats["10:00"] == 1
+
+
+def test_booking_that_started_before_the_first_slot_still_holds_it(no_notice):
+    # Made when the hours began at 8:30; it runs into the 9:00 slot.
+    booking_from("08:30", "09:30")
+
+    seats = seats_by_start()
+
+    assert "09:00" not in seats
+    assert seats["09:30"] == 1
+
+
+def test_overlapping_bookings_are_counted_against_each_slots_capacity(no_notice):
+    set_rules(capacity=2)
+    booking_from("09:00", "11:00")
+    booking_from("10:00", "10:30")
+
+    seats = seats_by_start()
+
+    assert (seats["09:00"], seats["09:30"], seats["10:30"], seats["11:00"]) == (1, 1, 1, 2)
+    assert "10:00" not in seats
+
+
+@pytest.mark.parametrize(
+    "status", [Status.CANCELLED, Status.DECLINED, Status.COMPLETED, Status.NO_SHOW]
+)
+def test_long_booking_that_no_longer_holds_a_slot_leaves_every_slot_free(no_notice, status):
+    booking_from("09:00", "10:00", status=status)
+
+    seats = seats_by_start()
+
+    assert (seats["09:00"], seats["09:30"]) == (1, 1)
+
+
+# Opening hours: a weekday's windows must not overlap (they would offer the
+# same time twice).
+
+
+def hours(weekday, start, end):
+    return OpeningHours(
+        weekday=weekday, starts_at=time.fromisoformat(start), ends_at=time.fromisoformat(end)
+    )
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        ("08:00", "09:30"),  # runs into the morning window
+        ("11:30", "13:00"),  # starts inside it
+        ("10:00", "11:00"),  # inside it
+        ("08:00", "13:00"),  # around it
+        ("09:00", "12:00"),  # the same hours
+    ],
+)
+def test_hours_overlapping_another_window_the_same_day_are_refused(start, end):
+    set_hours({0: [("09:00", "12:00")], 1: [("13:00", "17:00")]})
+
+    with pytest.raises(ValidationError) as refusal:
+        hours(0, start, end).full_clean()
+
+    assert refusal.value.messages == [
+        "These hours overlap Monday 09:00–12:00. Change or remove that window first."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("weekday", "start", "end"),
+    [
+        (0, "12:00", "13:00"),  # straight after the morning window
+        (0, "08:00", "09:00"),  # straight before it
+        (0, "14:00", "17:00"),  # a second window later that day
+        (2, "09:00", "12:00"),  # the same hours on another day
+    ],
+)
+def test_hours_that_do_not_overlap_a_window_the_same_day_are_accepted(weekday, start, end):
+    set_hours({0: [("09:00", "12:00")], 1: [("13:00", "17:00")]})
+
+    hours(weekday, start, end).full_clean()  # Raises nothing.
+
+
+def test_a_window_changed_within_its_own_hours_does_not_overlap_itself():
+    set_hours({0: [("09:00", "12:00")]})
+    window = OpeningHours.objects.get()
+    window.ends_at = time(11)
+
+    window.full_clean()  # Raises nothing.
 
 
 def test_closed_days_offer_no_slots(no_notice):

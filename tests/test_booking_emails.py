@@ -3,21 +3,26 @@ The booking emails: what each one says, the calendar files, and the outbox
 that keeps a message when the mail server is down and sends it later.
 """
 
+import logging
 import smtplib
+import threading
 from datetime import timedelta
 from io import StringIO
+from types import SimpleNamespace
 from unittest import mock
 
 import icalendar
 import pytest
+from django.core.mail.backends.locmem import EmailBackend
 from django.core.management import call_command
+from django.db import connection, connections
 from django.urls import reverse
 from django.utils import dateformat, timezone
 
-from booking import services
+from booking import emails, services
 from booking.availability import bookable_slots
 from booking.emails import MAX_ATTEMPTS, calendar_uid, deliver, queue_email
-from booking.models import ConsultationBooking, OutboundEmail
+from booking.models import ConsultationBooking, OpeningHours, OutboundEmail
 from tests.booking_helpers import (
     BOOK_URL,
     CLINIC_ZONE,
@@ -26,14 +31,21 @@ from tests.booking_helpers import (
     book,
     clinic_clock,
     filled_booking_form,
+    move_into_the_past,
     page,
+    set_hours,
     set_rules,
 )
 
 pytestmark = pytest.mark.django_db
 
 SEND_MESSAGES = "django.core.mail.backends.locmem.EmailBackend.send_messages"
+PENDING = OutboundEmail.Delivery.PENDING
+SENT = OutboundEmail.Delivery.SENT
+SUPERSEDED = OutboundEmail.Delivery.SUPERSEDED
 CLINIC_EMAIL = "hello@clearview-clinic.example"
+CLINIC_NAME = "Clearview Skin Clinic"
+FROM_EMAIL = "bookings@clearview-clinic.example"
 
 
 def sent_to(mailoutbox, address):
@@ -85,6 +97,9 @@ def test_booking_sends_a_receipt_and_a_clinic_alert_once_it_commits(
     manage_url = "https://clinic.test" + booking.get_manage_url()
     assert manage_url in receipt.body
     assert client.get(booking.get_manage_url()).status_code == 200
+    # The client's replies reach the clinic; the clinic's replies to its alert reach the client.
+    assert receipt.reply_to == [CLINIC_EMAIL]
+    assert alert.reply_to == [VISITOR["email"]]
     assert booking.reference in alert.subject
     assert VISITOR["full_name"] in alert.body
     assert "Please call after 5pm." in alert.body
@@ -128,6 +143,12 @@ def test_confirmation_carries_a_calendar_event_in_clinic_time(send_on_commit, ma
     assert event.decoded("DTSTART") == booking.starts_at
     assert event.decoded("DTEND") == booking.ends_at
     assert [zone["TZID"] for zone in calendar.walk("VTIMEZONE")] == ["America/New_York"]
+    # Calendar apps ignore an invitation that does not name its invitee.
+    assert str(event["ATTENDEE"]) == f"mailto:{booking.email}"
+    assert event["ATTENDEE"].params["CN"] == booking.full_name
+    assert str(event["ORGANIZER"]) == f"mailto:{FROM_EMAIL}"
+    assert event["ORGANIZER"].params["CN"] == CLINIC_NAME
+    assert confirmation.reply_to == [CLINIC_EMAIL]
 
 
 def test_cancellation_calendar_cancels_the_same_event_with_a_higher_sequence(
@@ -136,6 +157,7 @@ def test_cancellation_calendar_cancels_the_same_event_with_a_higher_sequence(
     booking = book()
     with send_on_commit():
         booking = services.change_status(booking, Status.CONFIRMED)
+    with send_on_commit():
         booking = services.change_status(booking, Status.CANCELLED, by_client=True)
 
     [confirmation] = [m for m in mailoutbox if "confirmed" in m.subject]
@@ -147,13 +169,17 @@ def test_cancellation_calendar_cancels_the_same_event_with_a_higher_sequence(
     assert event["STATUS"] == "CANCELLED"
     assert event["UID"] == confirmed_event["UID"] == calendar_uid(booking)
     assert event["SEQUENCE"] > confirmed_event["SEQUENCE"]
+    assert str(event["ATTENDEE"]) == f"mailto:{booking.email}"
     assert booking.reference in cancellation.body
+    # A message already sent stays on record as sent.
+    assert booking.emails.get(kind=OutboundEmail.Kind.CONFIRMATION).status == SENT
 
 
 def test_moved_booking_sends_a_calendar_update_for_the_new_time(send_on_commit, mailoutbox):
     booking = book()
     with send_on_commit():
         booking = services.change_status(booking, Status.CONFIRMED)
+    with send_on_commit():
         booking = services.move_booking(booking, bookable_slots()[3].starts_at)
 
     [confirmation] = [m for m in mailoutbox if "confirmed" in m.subject]
@@ -188,10 +214,13 @@ def test_marking_a_consultation_completed_or_missed_sends_nothing(
 ):
     booking = book()
     services.change_status(booking, Status.CONFIRMED)
+    move_into_the_past(booking)
 
     with send_on_commit():
         services.change_status(booking, to_status)
 
+    booking.refresh_from_db()
+    assert booking.status == to_status
     assert mailoutbox == []
 
 
@@ -310,3 +339,269 @@ def test_send_now_in_the_admin_retries_a_waiting_message(admin_client, mailoutbo
     assert len(mailoutbox) == 2
     assert set(waiting.values_list("status", flat=True)) == {OutboundEmail.Delivery.SENT}
     assert b"2 of 2 email(s) sent." in response.content
+
+
+# Only the newest word on a booking's state is worth sending: after an
+# outage, a stale confirmation must not follow the cancellation.
+
+STATE_KINDS = [
+    OutboundEmail.Kind.CONFIRMATION,
+    OutboundEmail.Kind.RESCHEDULED,
+    OutboundEmail.Kind.CANCELLATION,
+    OutboundEmail.Kind.DECLINE,
+    OutboundEmail.Kind.REMINDER,
+]
+
+
+def status_of(message):
+    message.refresh_from_db()
+    return message.status
+
+
+def sent_messages(mailoutbox):
+    return [(message.to[0], message.subject) for message in mailoutbox]
+
+
+def as_sent(*messages):
+    return [(message.to, message.subject) for message in messages]
+
+
+def test_cancelling_while_the_confirmation_waits_sends_only_the_cancellation(
+    send_on_commit, mailoutbox
+):
+    booking = book()
+    receipt, alert = (booking.emails.get(kind=kind) for kind in ("receipt", "clinic_alert"))
+    # The mail server is down when the clinic confirms; the confirmation waits.
+    with mock.patch(SEND_MESSAGES, side_effect=ConnectionRefusedError), send_on_commit():
+        services.change_status(booking, Status.CONFIRMED)
+    confirmation = booking.emails.get(kind=OutboundEmail.Kind.CONFIRMATION)
+    assert status_of(confirmation) == PENDING
+
+    with send_on_commit():
+        services.change_status(booking, Status.CANCELLED, by_client=True)
+
+    cancellation = booking.emails.get(kind=OutboundEmail.Kind.CANCELLATION)
+    assert status_of(confirmation) == SUPERSEDED
+    assert status_of(cancellation) == SENT
+    assert sent_messages(mailoutbox) == as_sent(cancellation)
+    # The receipt and the clinic's alert are not words on the state: they still go out.
+    assert (status_of(receipt), status_of(alert)) == (PENDING, PENDING)
+
+    # The outbox runs later: it sends what waits, never the superseded confirmation.
+    with clinic_clock(timezone.now() + timedelta(minutes=10)):
+        call_command("send_outbox", stdout=StringIO())
+
+    assert sorted(sent_messages(mailoutbox)) == sorted(as_sent(cancellation, receipt, alert))
+    assert status_of(confirmation) == SUPERSEDED
+    assert deliver(confirmation.pk) is None
+    assert len(mailoutbox) == 3
+
+
+@pytest.mark.parametrize("newer", STATE_KINDS)
+@pytest.mark.parametrize("older", STATE_KINDS)
+def test_any_new_state_message_supersedes_one_still_waiting_for_the_same_booking(older, newer):
+    booking = book()
+    waiting = queue_email(booking, older)
+    someone_elses = queue_email(book(), older)
+
+    newest = queue_email(booking, newer)
+
+    assert status_of(waiting) == SUPERSEDED
+    assert status_of(newest) == PENDING
+    assert status_of(someone_elses) == PENDING
+    assert set(
+        booking.emails.filter(kind__in=["receipt", "clinic_alert"]).values_list("status", flat=True)
+    ) == {PENDING}
+
+
+@pytest.mark.parametrize("status", [SENT, OutboundEmail.Delivery.FAILED])
+def test_a_message_no_longer_waiting_is_not_marked_superseded(status):
+    booking = book()
+    earlier = queue_email(booking, OutboundEmail.Kind.CONFIRMATION)
+    OutboundEmail.objects.filter(pk=earlier.pk).update(status=status)
+
+    queue_email(booking, OutboundEmail.Kind.CANCELLATION)
+
+    assert status_of(earlier) == status
+
+
+@pytest.mark.parametrize("kind", [OutboundEmail.Kind.RECEIPT, OutboundEmail.Kind.CLINIC_ALERT])
+def test_receipt_and_clinic_alert_do_not_supersede_a_waiting_state_message(kind):
+    booking = book()
+    confirmation = queue_email(booking, OutboundEmail.Kind.CONFIRMATION)
+
+    queue_email(booking, kind)
+
+    assert status_of(confirmation) == PENDING
+
+
+def test_message_superseded_while_the_mail_server_refuses_it_stays_superseded(mailoutbox):
+    booking = book()
+    confirmation = queue_email(booking, OutboundEmail.Kind.CONFIRMATION)
+
+    def client_cancels_then_the_server_refuses(messages):
+        # The mail server is slow to refuse; meanwhile the client cancels.
+        services.change_status(booking, Status.CANCELLED, by_client=True)
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+    with mock.patch(SEND_MESSAGES, side_effect=client_cancels_then_the_server_refuses):
+        assert deliver(confirmation.pk) is False
+
+    with clinic_clock(timezone.now() + timedelta(minutes=10)):
+        call_command("send_outbox", stdout=StringIO())
+
+    assert status_of(confirmation) == SUPERSEDED
+    assert confirmation.subject not in [message.subject for message in mailoutbox]
+
+
+def test_send_now_in_the_admin_does_not_send_a_superseded_message(admin_client, mailoutbox):
+    booking = book()
+    confirmation = queue_email(booking, OutboundEmail.Kind.CONFIRMATION)
+    services.change_status(booking, Status.CANCELLED)
+    assert status_of(confirmation) == SUPERSEDED
+
+    admin_client.post(
+        reverse("admin:booking_outboundemail_changelist"),
+        {"action": "send_now", "_selected_action": [confirmation.pk]},
+    )
+
+    assert status_of(confirmation) == SUPERSEDED
+    assert mailoutbox == []
+
+
+def test_send_outbox_after_an_outage_sends_the_waiting_messages_oldest_first(
+    django_capture_on_commit_callbacks, mailoutbox
+):
+    start = timezone.now()
+    with (
+        mock.patch(SEND_MESSAGES, side_effect=ConnectionRefusedError),
+        clinic_clock(start) as clock,
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            first = book()
+        clock.return_value = start + timedelta(minutes=1)
+        with django_capture_on_commit_callbacks(execute=True):
+            second = book()
+        clock.return_value = start + timedelta(minutes=2)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.change_status(first, Status.CONFIRMED)
+        clock.return_value = start + timedelta(minutes=3)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.change_status(second, Status.CANCELLED)
+    written = [
+        first.emails.get(kind="receipt"),
+        first.emails.get(kind="clinic_alert"),
+        second.emails.get(kind="receipt"),
+        second.emails.get(kind="clinic_alert"),
+        first.emails.get(kind="confirmation"),
+        second.emails.get(kind="cancellation"),
+    ]
+    assert {status_of(message) for message in written} == {PENDING}
+
+    with clinic_clock(start + timedelta(minutes=30)):
+        call_command("send_outbox", stdout=StringIO())
+
+    assert sent_messages(mailoutbox) == as_sent(*written)
+
+
+# Delivery in a background thread, so no request waits on the mail server.
+# The thread has its own database connection, which sees only committed
+# rows, so these tests commit for real (`transactional_db`). The database is
+# emptied after each transactional test, and an earlier one may have left it
+# empty, so they make the few rows they need themselves (as the concurrency
+# tests do). On SQLite the test database is in memory in shared-cache mode,
+# which each thread's own connection opens too, so the threads see the
+# committed rows there as well.
+
+
+@pytest.fixture
+def background(transactional_db, settings, monkeypatch):
+    """
+    Background delivery on, with the threads the outbox starts kept (so the
+    test can wait for them), and which thread sent each email and which
+    closed its database connections recorded.
+    """
+    if not OpeningHours.objects.exists():
+        set_hours({weekday: [("09:00", "17:00")] for weekday in range(5)})
+    set_rules(capacity=1, minimum_notice_hours=12, horizon_days=60)
+    settings.BOOKING_EMAIL_IN_BACKGROUND = True
+    started, sent_from, closed_by, unhandled = [], [], [], []
+    # Shared-cache SQLite refuses a write while another connection writes
+    # ("database table is locked") instead of waiting as a database file or
+    # PostgreSQL does, so there each thread finishes before the next starts.
+    one_at_a_time = connection.vendor == "sqlite"
+
+    class KeptThread(threading.Thread):
+        def start(self):
+            started.append(self)
+            super().start()
+            if one_at_a_time:
+                self.join(timeout=10)
+
+    send_messages = EmailBackend.send_messages
+
+    def recorded_send_messages(backend, messages):
+        sent_from.append(threading.current_thread())
+        return send_messages(backend, messages)
+
+    close_all = connections.close_all
+
+    def recorded_close_all():
+        closed_by.append(threading.current_thread())
+        close_all()
+
+    monkeypatch.setattr(emails, "threading", SimpleNamespace(Thread=KeptThread))
+    monkeypatch.setattr(EmailBackend, "send_messages", recorded_send_messages)
+    monkeypatch.setattr(connections, "close_all", recorded_close_all)
+    # An exception escaping a thread goes to threading.excepthook.
+    monkeypatch.setattr(threading, "excepthook", unhandled.append)
+
+    def wait():
+        for thread in started:
+            thread.join(timeout=10)
+            assert not thread.is_alive(), "the delivery thread did not finish"
+        return started
+
+    return SimpleNamespace(wait=wait, sent_from=sent_from, closed_by=closed_by, unhandled=unhandled)
+
+
+def test_background_delivery_sends_new_messages_from_their_own_thread(background, mailoutbox):
+    booking = book()  # Commits, so its receipt and the clinic's alert go out.
+
+    threads = background.wait()
+
+    assert len(threads) == 2
+    assert all(thread.daemon for thread in threads)
+    assert sorted(message.to[0] for message in mailoutbox) == sorted([booking.email, CLINIC_EMAIL])
+    assert set(background.sent_from) == set(threads)
+    assert set(booking.emails.values_list("status", flat=True)) == {SENT}
+    # Each thread closes the database connection it opened.
+    assert sorted(background.closed_by, key=id) == sorted(threads, key=id)
+    assert background.unhandled == []
+
+
+def test_failure_in_the_background_thread_is_logged_and_the_message_waits_for_send_outbox(
+    background, mailoutbox, caplog
+):
+    with mock.patch.object(emails, "deliver", side_effect=RuntimeError("database went away")):
+        booking = book()  # Raises nothing: the booking stands whatever the thread does.
+        threads = background.wait()
+
+    failures = [
+        record
+        for record in caplog.records
+        if record.name == "booking.emails" and "background delivery failed" in record.getMessage()
+    ]
+    assert len(threads) == 2
+    assert len(failures) == 2
+    assert all(record.levelno == logging.ERROR for record in failures)
+    assert all(record.exc_info[0] is RuntimeError for record in failures)
+    assert background.unhandled == []
+    assert sorted(background.closed_by, key=id) == sorted(threads, key=id)
+    assert mailoutbox == []
+    assert set(booking.emails.values_list("status", flat=True)) == {PENDING}
+
+    call_command("send_outbox", stdout=StringIO())
+
+    assert len(mailoutbox) == 2
+    assert set(booking.emails.values_list("status", flat=True)) == {SENT}

@@ -124,6 +124,31 @@ def test_move_takes_the_new_time_and_frees_the_old_one(client, booking, url):
     assert "Your consultation has moved." in main_text(page(client.get(url)))
 
 
+def test_posting_the_same_move_again_changes_and_sends_nothing_more(client, booking, url):
+    new = bookable_slots()[5]
+    client.post(url, {"action": "move", "slot": new.value})
+    after_the_move = state(booking)
+
+    # A double click, or the browser posting the form again.
+    response = client.post(url, {"action": "move", "slot": new.value})
+
+    assert response.status_code == 302
+    assert state(booking) == after_the_move
+    assert booking.emails.filter(kind=OutboundEmail.Kind.RESCHEDULED).count() == 1
+    assert booking.status_changes.filter(note__startswith="Moved from").count() == 1
+
+
+def test_choosing_the_time_the_booking_already_has_changes_and_sends_nothing(client, booking, url):
+    current = booking.starts_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+    before = state(booking)
+
+    response = client.post(url, {"action": "move", "slot": current})
+
+    assert response.status_code == 302
+    assert state(booking) == before
+    assert not booking.emails.filter(kind=OutboundEmail.Kind.RESCHEDULED).exists()
+
+
 def test_move_to_a_time_taken_meanwhile_shows_a_clear_message_and_keeps_the_booking(
     client, booking, url
 ):

@@ -9,6 +9,8 @@ from io import StringIO
 from unittest import mock
 
 import pytest
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +26,7 @@ from tests.booking_helpers import (
     filled_booking_form,
     make_booking,
 )
+from tests.markup import form_data, parse_html
 from treatments.models import SkinConcern, Treatment
 
 pytestmark = pytest.mark.django_db
@@ -205,3 +208,65 @@ def test_booking_and_its_emails_write_no_names_emails_or_phone_numbers_to_the_lo
     assert any(booking.reference in record.getMessage() for record in caplog.records)
     assert any(record.levelno >= logging.WARNING for record in caplog.records)
     assert personal_data_in(caplog.records) == []
+
+
+def test_anonymising_also_clears_the_mail_servers_error_that_named_the_client():
+    old = booking_months_ago(25)
+    old.emails.update(
+        attempts=3,
+        last_error="SMTPRecipientsRefused: {'ada.quinterra@example.com': (550, 'No such user')}",
+    )
+
+    anonymise()
+
+    email = old.emails.get()
+    assert email.last_error == ""
+    assert email.attempts == 3  # The record of what happened stays.
+
+
+def test_a_booking_is_named_by_its_reference_alone():
+    booking = make_booking(starts_at=timezone.now(), full_name="Ada Quinterra")
+
+    assert str(booking) == booking.reference
+
+
+def test_anonymising_leaves_no_name_in_the_admins_history(admin_client, admin_user):
+    old = booking_months_ago(25)
+    other = booking_months_ago(3)
+    booking_type = ContentType.objects.get_for_model(ConsultationBooking)
+
+    def log_change(booking, named, content_type=booking_type):
+        return LogEntry.objects.create(
+            user=admin_user,
+            content_type=content_type,
+            object_id=str(booking.pk),
+            object_repr=named,
+            action_flag=CHANGE,
+            change_message='[{"changed": {"fields": ["Internal notes"]}}]',
+        )
+
+    # An entry written when a booking's name in the admin included the client's.
+    legacy = log_change(old, f"{old.reference} — Ada Quinterra")
+    not_due = log_change(other, f"{other.reference} — Bo Rivers")
+    # Another model's entry with the same id is not the booking's.
+    unrelated = log_change(old, "Rosacea facial", ContentType.objects.get_for_model(Treatment))
+    # And one written now, by a staff member editing the booking.
+    url = reverse("admin:booking_consultationbooking_change", args=[old.pk])
+    form = parse_html(admin_client.get(url).content).find("form", id="consultationbooking_form")
+    assert (
+        admin_client.post(url, form_data(form) | {"internal_notes": "Called."}).status_code == 302
+    )
+    edited = LogEntry.objects.exclude(pk__in=[legacy.pk, not_due.pk, unrelated.pk]).get()
+    assert admin_client.get(reverse("admin:index")).content.count(b"Ada Quinterra") == 1
+
+    anonymise()
+
+    for entry in (legacy, not_due, unrelated, edited):
+        entry.refresh_from_db()
+    assert legacy.object_repr == edited.object_repr == old.reference
+    assert not_due.object_repr == f"{other.reference} — Bo Rivers"
+    assert unrelated.object_repr == "Rosacea facial"
+    # The admin's "Recent actions" list shows the entries' names.
+    recent_actions = admin_client.get(reverse("admin:index")).content
+    assert b"Ada Quinterra" not in recent_actions
+    assert old.reference.encode() in recent_actions

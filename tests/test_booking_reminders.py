@@ -5,12 +5,13 @@ that cron runs every few minutes and that must never send one twice.
 
 from datetime import timedelta
 from io import StringIO
+from unittest import mock
 
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from booking.models import OutboundEmail
+from booking.models import BookingQuerySet, ConsultationBooking, OutboundEmail
 from tests.booking_helpers import Status, clinic_clock, make_booking
 
 pytestmark = pytest.mark.django_db
@@ -96,3 +97,27 @@ def test_reminder_goes_out_once_the_booking_comes_within_a_day(mailoutbox):
     with clinic_clock(now + timedelta(hours=7)):
         send_reminders()
     assert len(reminders(mailoutbox)) == 1
+
+
+@pytest.mark.parametrize("status", [Status.CANCELLED, Status.COMPLETED, Status.NO_SHOW])
+def test_booking_that_stops_being_confirmed_while_the_command_runs_gets_no_reminder(
+    mailoutbox, status
+):
+    booking = booking_starting_in(20)
+    find_due = BookingQuerySet.due_for_reminder
+
+    def found_then_changed(queryset, now=None):
+        # The command has its list of due bookings; the client cancels one
+        # (or staff record its outcome) before the command claims it.
+        due = list(find_due(queryset, now))
+        ConsultationBooking.objects.filter(pk=booking.pk).update(status=status)
+        return due
+
+    with mock.patch.object(BookingQuerySet, "due_for_reminder", found_then_changed):
+        output = send_reminders()
+
+    booking.refresh_from_db()
+    assert output.startswith("0 reminder(s) queued")
+    assert reminders(mailoutbox) == []
+    assert not booking.emails.filter(kind=OutboundEmail.Kind.REMINDER).exists()
+    assert booking.reminder_sent_at is None

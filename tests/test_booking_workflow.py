@@ -4,6 +4,7 @@ the status workflow staff and clients move it along, its history, and
 moving it to another time.
 """
 
+from datetime import timedelta
 from itertools import product
 
 import pytest
@@ -13,7 +14,14 @@ from django.utils import timezone
 from booking import services
 from booking.availability import bookable_slots, find_slot
 from booking.models import BookingStatusChange, ConsultationBooking, OutboundEmail
-from tests.booking_helpers import Status, book, make_booking, set_rules
+from tests.booking_helpers import (
+    Status,
+    book,
+    clinic_clock,
+    make_booking,
+    move_into_the_past,
+    set_rules,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +37,9 @@ ALLOWED = [
     (Status.CONFIRMED, Status.CANCELLED),
 ]
 NOT_ALLOWED = [pair for pair in product(Status, Status) if pair not in ALLOWED]
+# Outcomes that can only be recorded once the consultation's time has come.
+AFTER_THE_CONSULTATION = [Status.COMPLETED, Status.NO_SHOW]
+NOT_YET = "The consultation has not happened yet."
 
 
 @pytest.fixture
@@ -143,11 +154,19 @@ def booking_in(status):
     return booking
 
 
+def booking_ready_for(to_status, from_status):
+    """A booking in `from_status`, its consultation past if `to_status` is an outcome of it."""
+    booking = booking_in(from_status)
+    if to_status in AFTER_THE_CONSULTATION:
+        booking = move_into_the_past(booking)
+    return booking
+
+
 @pytest.mark.parametrize(("from_status", "to_status"), ALLOWED)
 def test_allowed_change_moves_the_booking_and_records_who_when_and_what(
     admin_user, from_status, to_status
 ):
-    booking = booking_in(from_status)
+    booking = booking_ready_for(to_status, from_status)
     before = timezone.now()
 
     services.change_status(booking, to_status, by=admin_user, note="By phone")
@@ -167,11 +186,13 @@ def test_allowed_change_moves_the_booking_and_records_who_when_and_what(
 def test_change_the_workflow_does_not_allow_raises_and_changes_nothing(
     admin_user, from_status, to_status
 ):
-    booking = booking_in(from_status)
+    # Past consultations for completed and no-show, so it is the workflow
+    # that refuses, not the consultation's time.
+    booking = booking_ready_for(to_status, from_status)
     sequence = booking.calendar_sequence
     history, emails = booking.status_changes.count(), booking.emails.count()
 
-    with pytest.raises(services.TransitionNotAllowed):
+    with pytest.raises(services.TransitionNotAllowed, match="booking cannot become"):
         services.change_status(booking, to_status, by=admin_user)
 
     booking.refresh_from_db()
@@ -191,6 +212,7 @@ def test_refusal_says_which_change_was_refused():
 def test_whole_history_of_a_booking_is_kept_in_order(admin_user):
     booking = book()
     services.change_status(booking, Status.CONFIRMED, by=admin_user)
+    move_into_the_past(booking)
     services.change_status(booking, Status.COMPLETED, by=admin_user)
 
     history = [
@@ -202,6 +224,40 @@ def test_whole_history_of_a_booking_is_kept_in_order(admin_user):
         (Status.REQUESTED, Status.CONFIRMED, str(admin_user)),
         (Status.CONFIRMED, Status.COMPLETED, str(admin_user)),
     ]
+
+
+@pytest.mark.parametrize("to_status", AFTER_THE_CONSULTATION)
+def test_consultation_still_ahead_cannot_be_completed_or_marked_missed(admin_user, to_status):
+    booking = booking_in(Status.CONFIRMED)
+    before = (booking.calendar_sequence, booking.updated_at)
+    history, emails = booking.status_changes.count(), booking.emails.count()
+
+    with pytest.raises(services.TransitionNotAllowed) as refusal:
+        services.change_status(booking, to_status, by=admin_user)
+
+    booking.refresh_from_db()
+    assert str(refusal.value) == NOT_YET
+    assert booking.status == Status.CONFIRMED
+    assert (booking.calendar_sequence, booking.updated_at) == before
+    assert booking.status_changes.count() == history
+    assert booking.emails.count() == emails
+    assert find_slot(booking.starts_at) is None  # It still holds its seat.
+
+
+@pytest.mark.parametrize("to_status", AFTER_THE_CONSULTATION)
+def test_outcome_can_be_recorded_once_the_consultation_has_started(to_status):
+    booking = booking_in(Status.CONFIRMED)
+
+    with (
+        clinic_clock(booking.starts_at - timedelta(minutes=1)),
+        pytest.raises(services.TransitionNotAllowed, match=NOT_YET),
+    ):
+        services.change_status(booking, to_status)
+    with clinic_clock(booking.starts_at + timedelta(minutes=1)):
+        services.change_status(booking, to_status)
+
+    booking.refresh_from_db()
+    assert booking.status == to_status
 
 
 def test_client_cancelling_is_recorded_as_the_client():
@@ -282,6 +338,39 @@ def test_move_rearms_the_reminder_for_the_new_time():
 
     booking.refresh_from_db()
     assert booking.reminder_sent_at is None
+
+
+def what_a_move_changes(booking):
+    booking.refresh_from_db()
+    return (
+        booking.starts_at,
+        booking.ends_at,
+        booking.seat,
+        booking.calendar_sequence,
+        booking.reminder_sent_at,
+        booking.updated_at,
+        booking.status_changes.count(),
+        booking.emails.count(),
+    )
+
+
+def test_moving_a_booking_to_the_time_it_already_has_changes_and_sends_nothing():
+    booking = services.change_status(book(), Status.CONFIRMED)
+    ConsultationBooking.objects.filter(pk=booking.pk).update(reminder_sent_at=timezone.now())
+    before = what_a_move_changes(booking)
+
+    services.move_booking(booking, booking.starts_at)
+
+    assert what_a_move_changes(booking) == before
+    assert not booking.emails.filter(kind=OutboundEmail.Kind.RESCHEDULED).exists()
+
+
+@pytest.mark.parametrize("status", INACTIVE)
+def test_booking_that_no_longer_holds_a_slot_cannot_be_moved_even_to_its_own_time(status):
+    booking = booking_in(status)
+
+    with pytest.raises(services.TransitionNotAllowed):
+        services.move_booking(booking, booking.starts_at)
 
 
 @pytest.mark.parametrize("status", INACTIVE)

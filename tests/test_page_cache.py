@@ -26,40 +26,49 @@ def test_a_cached_content_page_costs_no_queries(client, django_assert_num_querie
     assert second.content == first.content
 
 
-def test_an_edit_in_the_admin_shows_on_the_next_request(client, staff_client):
+def test_an_edit_in_the_admin_shows_on_the_next_request(
+    client, staff_client, django_capture_on_commit_callbacks
+):
     client.get("/faqs/")
     faq = FAQ.objects.get(question__startswith="Do medical-grade facials have downtime")
-    response = staff_client.post(
-        f"/admin/treatments/faq/{faq.pk}/change/",
-        {
-            "question": faq.question,
-            "answer": "Usually a day or two of mild redness.",
-            "treatment": faq.treatment_id or "",
-            "position": faq.position,
-            "is_published": "on",
-        },
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            f"/admin/treatments/faq/{faq.pk}/change/",
+            {
+                "question": faq.question,
+                "answer": "Usually a day or two of mild redness.",
+                "treatment": faq.treatment_id or "",
+                "position": faq.position,
+                "is_published": "on",
+            },
+        )
     assert response.status_code == 302
     assert "Usually a day or two of mild redness." in client.get("/faqs/").content.decode()
 
 
-def test_a_change_to_a_shared_block_reaches_every_cached_page(client):
+def test_a_change_to_a_shared_block_reaches_every_cached_page(
+    client, django_capture_on_commit_callbacks
+):
     client.get("/")
     client.get("/treatments/professional-facial/")
     block = ContentBlock.objects.get(key=ContentBlock.Key.CALL_TO_ACTION)
     block.heading = "Talk to our skin team"
-    block.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        block.save()
     assert "Talk to our skin team" in client.get("/").content.decode()
     assert (
         "Talk to our skin team" in client.get("/treatments/professional-facial/").content.decode()
     )
 
 
-def test_unpublishing_a_treatment_takes_its_cached_page_down(client):
+def test_unpublishing_a_treatment_takes_its_cached_page_down(
+    client, django_capture_on_commit_callbacks
+):
     assert client.get("/treatments/medical-grade-facial/").status_code == 200
     treatment = Treatment.objects.get(slug="medical-grade-facial")
     treatment.is_published = False
-    treatment.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        treatment.save()
     assert client.get("/treatments/medical-grade-facial/").status_code == 404
 
 
@@ -84,3 +93,22 @@ def test_an_unchanged_page_revisited_with_its_etag_gets_304(client):
     again = client.get("/treatments/", headers={"If-None-Match": etag})
     assert again.status_code == 304
     assert again.content == b""
+
+
+def test_a_booking_does_not_invalidate_the_content_cache(django_capture_on_commit_callbacks):
+    from booking.models import ConsultationBooking
+    from treatments.caching import content_version
+    from treatments.models import SkinConcern
+
+    before = content_version()
+    booking = ConsultationBooking.objects.create(
+        full_name="Ana",
+        email="ana@example.com",
+        phone="+12125550148",
+        starts_at="2030-01-07T14:00Z",
+        ends_at="2030-01-07T14:30Z",
+        consent_given_at="2030-01-01T00:00Z",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        booking.concerns.set(SkinConcern.objects.all()[:2])
+    assert content_version() == before

@@ -16,6 +16,8 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "a-long-random-secret-key-for-the-deploy-check-0123456789abcdefghijklmnop",
     "ALLOWED_HOSTS": "clinic.example",
     "DATABASE_URL": "sqlite:///unused.sqlite3",
+    "REDIS_URL": "redis://127.0.0.1:6379/15",
+    "SITE_URL": "https://clinic.example",
 }
 
 
@@ -37,7 +39,7 @@ def test_deploy_check_is_clean_under_production_settings():
     assert "no issues" in result.stdout
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"])
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "SITE_URL"])
 def test_production_refuses_to_start_naming_what_is_missing(missing):
     env = {key: value for key, value in PRODUCTION_ENV.items() if key != missing}
     result = run_manage("check", env=env)

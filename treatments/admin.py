@@ -46,6 +46,7 @@ class TreatmentAdmin(admin.ModelAdmin):
                 "fields": [
                     "includes_lead",
                     "includes_summary",
+                    "components_lead",
                     "best_for_summary",
                     "not_designed_for",
                 ],

@@ -27,7 +27,7 @@ def content_version():
     return version
 
 
-def bump_content_version(**kwargs):
+def bump_content_version():
     try:
         cache.incr(VERSION_KEY)
     except ValueError:

@@ -1,7 +1,14 @@
 from django.apps import apps
+from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from .caching import bump_content_version
+
+
+def content_changed(**kwargs):
+    # After commit: raised any earlier, a request in between could cache the
+    # old content under the new version.
+    transaction.on_commit(bump_content_version)
 
 
 def connect():
@@ -10,10 +17,10 @@ def connect():
     # Bulk updates through QuerySet.update() send no signals: edit content
     # through the admin or model instances.
     for model in apps.get_app_config("treatments").get_models():
-        post_save.connect(
-            bump_content_version, sender=model, dispatch_uid=f"content-save-{model.__name__}"
-        )
-        post_delete.connect(
-            bump_content_version, sender=model, dispatch_uid=f"content-delete-{model.__name__}"
-        )
-    m2m_changed.connect(bump_content_version, dispatch_uid="content-m2m")
+        uid = model.__name__
+        post_save.connect(content_changed, sender=model, dispatch_uid=f"content-save-{uid}")
+        post_delete.connect(content_changed, sender=model, dispatch_uid=f"content-delete-{uid}")
+        for field in model._meta.local_many_to_many:
+            m2m_changed.connect(
+                content_changed, sender=field.remote_field.through, dispatch_uid=f"content-m2m-{uid}-{field.name}"
+            )

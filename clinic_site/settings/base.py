@@ -102,6 +102,13 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Local mode on SQLite: take the write lock when a transaction starts and
+    # wait for it, so simultaneous bookings queue up instead of failing with
+    # "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -170,9 +177,13 @@ CLINIC = {
 
 # Django 6.1's MAILERS. Production sends through SMTP configured by the
 # environment; local mode prints mail to the console.
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_BACKEND_PATH = env("EMAIL_BACKEND", SMTP_BACKEND)
 MAILERS = {
     "default": {
-        "BACKEND": env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"),
+        "BACKEND": EMAIL_BACKEND_PATH,
+        # The connection options only mean something to the SMTP backend;
+        # other backends (console, dummy) refuse them.
         "OPTIONS": {
             "host": env("EMAIL_HOST", "localhost"),
             "port": int(env("EMAIL_PORT", "25")),
@@ -180,7 +191,9 @@ MAILERS = {
             "password": env("EMAIL_HOST_PASSWORD", ""),
             "use_tls": env_bool("EMAIL_USE_TLS", False),
             "timeout": int(env("EMAIL_TIMEOUT", "10")),
-        },
+        }
+        if EMAIL_BACKEND_PATH == SMTP_BACKEND
+        else {},
     }
 }
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "bookings@clearview-clinic.example")
@@ -235,3 +248,7 @@ MANAGE_LINK_MAX_AGE_DAYS = int(env("MANAGE_LINK_MAX_AGE_DAYS", "120"))
 
 # A friendly page, rendered with the site's frame, when a form's CSRF check fails.
 CSRF_FAILURE_VIEW = "clinic_site.views.csrf_failure"
+
+# New booking emails go out in a background thread right after commit, so no
+# request waits on the mail server; `send_outbox` retries whatever fails.
+BOOKING_EMAIL_IN_BACKGROUND = env_bool("BOOKING_EMAIL_IN_BACKGROUND", True)

@@ -1,6 +1,7 @@
 """Settings for the test suite (pytest-django)."""
 
 from .base import *  # noqa: F403
+from .base import env
 
 SECRET_KEY = "tests-only-not-secret"
 DEBUG = False
@@ -17,5 +18,10 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 BOOKING_MIN_FILL_SECONDS = 0
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# A memory cache, unless REDIS_URL asks for Redis (CI's PostgreSQL pass does,
+# so the shared-cache code path runs as in production). Tests clear it.
+if not env("REDIS_URL"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CONTENT_CACHE_SECONDS = 0  # Tests that exercise the page cache turn it on themselves.
+# Tests check delivery results straight after commit.
+BOOKING_EMAIL_IN_BACKGROUND = False
