@@ -7,24 +7,37 @@ UV := $(PYTHON) -m uv
 PORT ?= 8000
 MANAGE := $(UV) run --frozen python manage.py
 
-.PHONY: help install run test test-postgres lint format check
+.PHONY: help install e2e-deps run test test-postgres lint format check bench audit screenshots
 
 help:
 	@echo "make run            serve the site on http://127.0.0.1:$(PORT) (SQLite, seed content)"
 	@echo "make test           run the whole test suite (DATABASE_URL picks the database)"
 	@echo "make test-postgres  run the suite on the local PostgreSQL server"
 	@echo "make lint           ruff, Django's system checks and the migrations check"
+	@echo "make audit          Lighthouse on every public page (3 runs each, mobile) -> docs/lighthouse.md"
+	@echo "make screenshots    refresh the README's screenshots in docs/screenshots/"
+	@echo "make bench          load-test the booking form on PostgreSQL, Redis and gunicorn (BENCH_ARGS=--help)"
 
 install:
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
 	@$(UV) sync --frozen --quiet
+
+# The browser tests' and the audit's npm tools (axe-core, vnu-jar, Lighthouse),
+# pinned in package-lock.json. npm rewrites node_modules/.package-lock.json on
+# each install, so `npm ci` runs again only when the lock file changes.
+# Without npm the browser tests skip and say why (in CI they fail instead).
+e2e-deps: node_modules/.package-lock.json
+
+node_modules/.package-lock.json: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --ignore-scripts; \
+	else echo "npm not found: the browser tests and HTML checks will skip, and make audit will not run"; fi
 
 run: install
 	$(MANAGE) migrate --noinput
 	$(MANAGE) ensure_local_staff
 	SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} $(MANAGE) runserver 127.0.0.1:$(PORT)
 
-test: install
+test: install e2e-deps
 	$(UV) run --frozen pytest
 
 test-postgres:
@@ -39,3 +52,17 @@ lint: install
 format: install
 	$(UV) run --frozen ruff check --fix .
 	$(UV) run --frozen ruff format .
+
+bench: install
+	$(UV) run --frozen python bench/booking_bench.py $(BENCH_ARGS)
+
+audit: install e2e-deps
+	$(UV) run --frozen python scripts/lighthouse_audit.py $(AUDIT_ARGS)
+
+# The README shows a few of the screenshots the browser tests save.
+screenshots: install e2e-deps
+	$(UV) run --frozen pytest tests/e2e/test_screenshots.py -q
+	mkdir -p docs/screenshots
+	cp artifacts/screenshots/home-desktop.png artifacts/screenshots/comparison-phone.png \
+		artifacts/screenshots/guide-result-desktop.png artifacts/screenshots/booking-phone.png \
+		docs/screenshots/
