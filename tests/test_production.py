@@ -39,7 +39,9 @@ def test_deploy_check_is_clean_under_production_settings():
     assert "no issues" in result.stdout
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "SITE_URL"])
+@pytest.mark.parametrize(
+    "missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "SITE_URL"]
+)
 def test_production_refuses_to_start_naming_what_is_missing(missing):
     env = {key: value for key, value in PRODUCTION_ENV.items() if key != missing}
     result = run_manage("check", env=env)

@@ -1,0 +1,266 @@
+"""
+Lighthouse on every public page: `make audit`.
+
+Serves the site as production serves its pages (DEBUG off, collectstatic's
+compressed and hashed files served by whitenoise, gunicorn) on a free local
+port, with a freshly migrated, seeded SQLite database in a temporary folder.
+It uses the base settings rather than the production ones: those insist on
+HTTPS, Secure cookies and a Redis server, none of which a Lighthouse run over
+plain HTTP on the loopback interface has or needs. Then runs Lighthouse (the version pinned in
+package-lock.json, with Debian's Chromium, headless; it needs no network)
+with its default mobile settings, several times per page, and writes the
+median score of each category as a Markdown table to docs/lighthouse.md
+and into the README (between its lighthouse-table markers).
+
+Usage: python scripts/lighthouse_audit.py [--runs 3] [--output docs/lighthouse.md]
+"""
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+LIGHTHOUSE = BASE_DIR / "node_modules" / ".bin" / "lighthouse"
+CHROMIUM = os.environ.get("CHROME_PATH", "/usr/bin/chromium")
+CHROME_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+CATEGORIES = {
+    "performance": "Performance",
+    "accessibility": "Accessibility",
+    "best-practices": "Best practices",
+    "seo": "SEO",
+}
+README_MARKERS = ("<!-- lighthouse-table:start -->", "<!-- lighthouse-table:end -->")
+# Public, but in no sitemap: the guide's answer to a set of questions.
+EXTRA_PATHS = [
+    "/guide/?concerns=acne-scars&concerns=uneven-tone&sensitivity=not-sensitive&goal=long-term-change"
+]
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def site_environment(workdir, origin):
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        # The audit's site stands alone: its own database, no shared cache.
+        if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_ENV"}
+    }
+    host = urlsplit(origin).hostname
+    env.update(
+        DJANGO_SETTINGS_MODULE="clinic_site.settings.base",
+        DEBUG="false",
+        SECRET_KEY="lighthouse-audit-only-not-secret",
+        ALLOWED_HOSTS=host,
+        DATABASE_URL=f"sqlite:///{workdir / 'audit.sqlite3'}",
+        SITE_URL=origin,
+        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+        LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+def manage(env, *args):
+    subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, check=True, stdout=sys.stderr
+    )
+
+
+def wait_until_serving(origin, server, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the server stopped (exit code {server.returncode})")
+        try:
+            with urllib.request.urlopen(origin + "/", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit(f"the site did not answer on {origin} within {timeout} s")
+
+
+def public_paths(origin):
+    """The sitemap's pages (as the running site lists them), then the extra ones."""
+    with urllib.request.urlopen(origin + "/sitemap.xml", timeout=10) as response:
+        tree = ET.fromstring(response.read())
+    namespace = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    paths = [urlsplit(loc.text).path for loc in tree.findall("sm:url/sm:loc", namespace)]
+    return sorted(set(paths), key=lambda path: (path != "/", path)) + EXTRA_PATHS
+
+
+def lighthouse(url, output, attempts=2):
+    """One Lighthouse run; a run that fails to record its trace (it happens) is tried again."""
+    for attempt in range(1, attempts + 1):
+        finished = subprocess.run(
+            [
+                str(LIGHTHOUSE),
+                url,
+                "--output=json",
+                f"--output-path={output}",
+                "--only-categories=" + ",".join(CATEGORIES),
+                "--chrome-flags=" + " ".join(CHROME_FLAGS),
+                "--quiet",
+            ],
+            env={**os.environ, "CHROME_PATH": CHROMIUM},
+            timeout=180,
+        )
+        if finished.returncode == 0:
+            return json.loads(Path(output).read_text())
+        print(f"Lighthouse failed on {url} (attempt {attempt} of {attempts})", file=sys.stderr)
+    raise SystemExit(f"Lighthouse could not audit {url}")
+
+
+def shortfalls(report):
+    """The scored audits that cost a category points: {(category, title): display value}."""
+    found = {}
+    for key, category in report["categories"].items():
+        for ref in category["auditRefs"]:
+            audit = report["audits"][ref["id"]]
+            if ref["weight"] > 0 and audit["score"] is not None and audit["score"] < 1:
+                found[(CATEGORIES[key], audit["title"])] = audit.get("displayValue", "")
+    return found
+
+
+def audit_page(url, runs, workdir):
+    """The median score per category over `runs` runs, and what cost points where a median is below 100."""
+    reports = [lighthouse(url, workdir / f"run-{run}.json") for run in range(runs)]
+    scores = {
+        key: round(
+            100 * statistics.median(report["categories"][key]["score"] for report in reports)
+        )
+        for key in CATEGORIES
+    }
+    problems = {}
+    for report in reports:
+        for (category, title), value in shortfalls(report).items():
+            problems.setdefault((category, title), []).append(value)
+    below = {CATEGORIES[key] for key, score in scores.items() if score < 100}
+    notes = [
+        f"{category}: {title} ({', '.join(value for value in values if value)} in "
+        f"{len(values)} of {runs} runs)"
+        for (category, title), values in sorted(problems.items())
+        if category in below
+    ]
+    return scores, notes, reports[0]
+
+
+def markdown(rows, *, runs, version, chromium_version, date, load):
+    lines = [
+        f"Lighthouse {version} with {chromium_version}, headless; mobile (the default form "
+        f"factor, simulated throttling); the median of {runs} runs per page; {date}; the "
+        f"machine's load average {load[0]:.1f} at the start and {load[1]:.1f} at the end. "
+        "Made by `make audit` (scripts/lighthouse_audit.py).",
+        "",
+        "| Page | " + " | ".join(CATEGORIES.values()) + " |",
+        "| --- | " + " | ".join("---:" for _ in CATEGORIES) + " |",
+    ]
+    for path, scores, _ in rows:
+        label = f"{path.split('?')[0]} (a result)" if "?" in path else path
+        lines.append(f"| `{label}` | " + " | ".join(str(scores[key]) for key in CATEGORIES) + " |")
+    notes = [(path, page_notes) for path, _, page_notes in rows if page_notes]
+    if notes:
+        lines += ["", "Below 100:", ""]
+        lines += [f"- `{path}`: " + "; ".join(page_notes) for path, page_notes in notes]
+    return "\n".join(lines) + "\n"
+
+
+def update_readme(table):
+    """Put the table in the README, between its two markers (left alone if they are missing)."""
+    readme = BASE_DIR / "README.md"
+    text = readme.read_text()
+    start, end = README_MARKERS
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        after = rest.split(end, 1)[1]
+        readme.write_text(f"{before}{start}\n{table}{end}{after}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--output", type=Path, default=BASE_DIR / "docs" / "lighthouse.md")
+    args = parser.parse_args()
+    if not LIGHTHOUSE.exists():
+        raise SystemExit(f"{LIGHTHOUSE} is missing: run `make e2e-deps` (npm ci)")
+    if not Path(CHROMIUM).exists():
+        raise SystemExit(f"Chromium is missing at {CHROMIUM}: apt-get install -y chromium")
+
+    load_at_start = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="lighthouse-audit-") as folder:
+        workdir = Path(folder)
+        origin = f"http://127.0.0.1:{free_port()}"
+        env = site_environment(workdir, origin)
+        manage(env, "migrate", "--noinput", "--verbosity", "0")
+        manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "clinic_site.wsgi",
+                "--bind",
+                origin.removeprefix("http://"),
+                "--workers",
+                "2",
+                "--no-control-socket",
+                "--log-level",
+                "warning",
+            ],
+            cwd=BASE_DIR,
+            env=env,
+        )
+        try:
+            wait_until_serving(origin, server)
+            rows = []
+            for path in public_paths(origin):
+                scores, notes, report = audit_page(origin + path, args.runs, workdir)
+                rows.append((path, scores, notes))
+                print(
+                    f"{path}: " + ", ".join(f"{CATEGORIES[k]} {v}" for k, v in scores.items()),
+                    file=sys.stderr,
+                )
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+    table = markdown(
+        rows,
+        runs=args.runs,
+        version=report["lighthouseVersion"],
+        chromium_version=subprocess.run(
+            [CHROMIUM, "--version"], capture_output=True, text=True, check=True
+        ).stdout.strip(),
+        date=datetime.now(UTC).strftime("%Y-%m-%d"),
+        load=(load_at_start, os.getloadavg()[0]),
+    )
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text("# Lighthouse audit\n\n" + table)
+    update_readme(table)
+    print(table)
+
+
+if __name__ == "__main__":
+    main()

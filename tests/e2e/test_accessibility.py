@@ -1,0 +1,85 @@
+"""
+axe-core's WCAG 2.0, 2.1 and 2.2 level A and AA rules find nothing on any
+public page, on the forms in their error state, on the booking
+confirmation, or on the client's manage page.
+"""
+
+import pytest
+
+from tests.e2e.conftest import PUBLIC_PATHS
+from tests.e2e.helpers import (
+    VISITOR,
+    axe_violations,
+    fill_booking_form,
+    manage_path_from_receipt,
+)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.usefixtures("axe_script"),
+]
+
+
+def audit(page, label, found):
+    violations = axe_violations(page)
+    if violations:
+        found[label] = violations
+
+
+def report(found):
+    return "\n".join(
+        f"{label}:\n" + "\n".join(f"  - {line}" for line in lines) for label, lines in found.items()
+    )
+
+
+def test_public_pages_have_no_wcag_violations(open_page):
+    page = open_page(None)
+    found = {}
+    for path in PUBLIC_PATHS:
+        assert page.goto(path).ok, path
+        audit(page, path, found)
+    assert not found, report(found)
+
+
+def test_error_pages_have_no_wcag_violations(open_page):
+    page = open_page(None)
+    found = {}
+    for path, status in [
+        ("/no-such-page/", 404),
+        ("/book/manage/not-a-real-link/", 404),
+    ]:
+        assert page.goto(path).status == status, path
+        audit(page, path, found)
+    assert not found, report(found)
+
+
+def test_forms_in_their_error_state_have_no_wcag_violations(open_page):
+    page = open_page("/guide/?sensitivity=not-on-the-list")
+    assert page.locator("#error-summary").count() == 1
+    found = {}
+    audit(page, "guide with errors", found)
+
+    page.goto("/book/")
+    page.get_by_role("button", name="Request this consultation").click()
+    assert page.locator("#error-summary li").count() >= 5
+    audit(page, "booking form with errors", found)
+    assert not found, report(found)
+
+
+def test_confirmation_and_manage_pages_have_no_wcag_violations(open_page):
+    page = open_page("/book/")
+    fill_booking_form(page)
+    assert page.locator(".booking-reference").count() == 1
+    found = {}
+    audit(page, "booking received", found)
+
+    page.goto(manage_path_from_receipt(VISITOR["email"]))
+    audit(page, "manage booking", found)
+    page.get_by_role("button", name="Move my consultation").click()
+    assert page.locator("#error-summary").count() == 1
+    audit(page, "manage booking, move refused", found)
+    page.get_by_role("button", name="Cancel my consultation").click()
+    assert page.get_by_role("status").count() == 1
+    audit(page, "manage booking, cancelled", found)
+    assert not found, report(found)

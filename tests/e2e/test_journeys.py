@@ -1,0 +1,238 @@
+"""
+The journeys people take through the site, in a real browser: from the
+home page to a booked consultation, the same with the keyboard alone, a
+client cancelling from their email, and staff running the booking and the
+content in the admin.
+"""
+
+import re
+
+import pytest
+from django.contrib.auth.models import Group
+from playwright.sync_api import expect
+
+from booking import services
+from booking.availability import bookable_slots, parse_slot_value
+from booking.models import ConsultationBooking, OutboundEmail
+from tests.e2e.helpers import (
+    VISITOR,
+    fill_booking_form,
+    focused,
+    manage_path_from_receipt,
+    reference_on,
+    tab_to,
+    tab_to_id,
+)
+from treatments.models import FAQ, Treatment
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+Status = ConsultationBooking.Status
+MEDICAL = "medical-grade-facial"
+
+
+def test_visitor_goes_from_the_comparison_and_guide_to_a_booked_consultation(open_page):
+    page = open_page("/")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Compare").click()
+    expect(page).to_have_url(re.compile(r"/compare/$"))
+    expect(page.locator("table.comparison-table")).to_be_visible()
+
+    page.locator("main").locator("a[href='/guide/']").first.click()
+    expect(page).to_have_url(re.compile(r"/guide/$"))
+    page.get_by_label("Acne scars").check()
+    page.get_by_label("Uneven tone").check()
+    page.get_by_label("Not particularly sensitive").check()
+    page.get_by_label("Long-term change in my skin").check()
+    page.get_by_role("button", name="Show my suggestion").click()
+
+    expect(page.locator("#result-heading")).to_have_text("Our suggestion: medical-grade facial")
+    page.get_by_role("link", name="Book a consultation about medical-grade facials").click()
+    expect(page).to_have_url(re.compile(rf"/book/\?treatment={MEDICAL}$"))
+    expect(page.get_by_label("Treatment of interest")).to_have_value(MEDICAL)
+
+    slot = fill_booking_form(page)
+
+    expect(page.locator("h1")).to_have_text("Thank you — we have your request")
+    reference = reference_on(page)
+    assert re.fullmatch(r"[A-Z0-9]{6,12}", reference)
+    booking = ConsultationBooking.objects.get(reference=reference)
+    assert booking.treatment.slug == MEDICAL
+    assert booking.status == Status.REQUESTED
+    assert booking.starts_at == parse_slot_value(slot)
+    assert booking.email == VISITOR["email"]
+
+
+def test_booking_with_the_keyboard_alone(open_page):
+    page = open_page("/")
+    # The first Tab reaches the skip link, shown only when focused.
+    page.keyboard.press("Tab")
+    assert focused(page)["description"].startswith("a Skip to main content")
+    assert focused(page)["onScreen"]
+    tab_to(page, lambda focus: focus["description"] == "a Book a consultation")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/book/$"))
+
+    # Sent empty: the page comes back with focus on the error summary.
+    tab_to(page, lambda focus: "Request this consultation" in focus["description"])
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_focused()
+    errors = summary.locator("li a")
+    assert errors.count() >= 5
+    for index in range(errors.count()):
+        link = errors.nth(index)
+        message = link.inner_text()
+        target = page.locator(link.get_attribute("href"))
+        assert target.count() == 1, f"the error summary's link for “{message}” leads nowhere"
+        described = target.evaluate(
+            """element => {
+                const owner = element.closest('[aria-describedby]');
+                if (!owner) return '';
+                return owner.getAttribute('aria-describedby').split(/\\s+/)
+                    .map(id => document.getElementById(id)?.textContent ?? '').join(' ');
+            }"""
+        )
+        assert message in described, f"“{message}” is not tied to its field"
+
+    # Now fill it in with Tab, Space and typing, and send it with Enter.
+    slot = tab_to(page, lambda focus: focus["id"].startswith("id_slot_"))
+    page.keyboard.press("Space")
+    tab_to_id(page, "id_treatment")
+    page.keyboard.press("ArrowDown")
+    tab_to(page, lambda focus: focus["id"].startswith("id_concerns_"))
+    page.keyboard.press("Space")
+    for field, value in VISITOR.items():
+        tab_to_id(page, f"id_{field}")
+        page.keyboard.type(value)
+    tab_to_id(page, "id_consent")
+    page.keyboard.press("Space")
+    tab_to(page, lambda focus: "Request this consultation" in focus["description"])
+    page.keyboard.press("Enter")
+
+    expect(page.locator("h1")).to_have_text("Thank you — we have your request")
+    booking = ConsultationBooking.objects.get(reference=reference_on(page))
+    assert booking.full_name == VISITOR["full_name"]
+    assert booking.treatment is not None
+    assert booking.concerns.count() == 1
+    assert slot["description"].startswith("input#id_slot_0")
+
+
+def test_client_cancels_from_the_link_in_their_receipt_and_the_time_is_free_again(open_page):
+    page = open_page("/book/")
+    slot = fill_booking_form(page)
+    reference = reference_on(page)
+    page.goto("/book/")
+    assert page.locator(f"input[name=slot][value='{slot}']").count() == 0
+
+    # The client opens the link from their email, in a browser of their own.
+    manage = open_page(manage_path_from_receipt(VISITOR["email"]))
+    expect(manage.locator(".booking-reference")).to_have_text(reference)
+    manage.get_by_role("button", name="Cancel my consultation").click()
+
+    expect(manage.get_by_role("status")).to_contain_text("Your consultation is cancelled")
+    booking = ConsultationBooking.objects.get(reference=reference)
+    assert booking.status == Status.CANCELLED
+    assert booking.emails.filter(kind=OutboundEmail.Kind.CANCELLATION).exists()
+    page.goto("/book/")
+    expect(page.locator(f"input[name=slot][value='{slot}']")).to_have_count(1)
+    assert parse_slot_value(slot) in {free.starts_at for free in bookable_slots()}
+
+
+def staff_member(django_user_model, username, group=None, **extra):
+    user = django_user_model.objects.create_user(
+        username, f"{username}@clinic.test", "staff-password", is_staff=True, **extra
+    )
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+def sign_in(page, username):
+    page.goto("/admin/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill("staff-password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("#site-name")).to_be_visible()
+
+
+def bookings_link(page):
+    """The bookings list's link on the admin's index (the app's heading has the same name)."""
+    return page.locator("tr.model-consultationbooking").get_by_role(
+        "link", name="Consultation bookings"
+    )
+
+
+def requested_booking():
+    starts_at = bookable_slots()[0].starts_at
+    booking, _ = services.book_consultation(
+        starts_at=starts_at,
+        treatment=Treatment.objects.get(slug=MEDICAL),
+        concerns=[],
+        submission_key="staff-journey",
+        full_name="Grace Ellery",
+        email="grace@example.com",
+        phone="+12125550199",
+        preferred_contact=ConsultationBooking.ContactMethod.PHONE,
+        message="",
+        marketing_opt_in=False,
+    )
+    return booking
+
+
+@pytest.mark.parametrize("group", [None, "Front desk"], ids=["superuser", "front-desk"])
+def test_staff_confirm_a_booking_that_needs_action(open_page, django_user_model, group):
+    staff_member(django_user_model, "desk", group, is_superuser=group is None)
+    booking = requested_booking()
+    page = open_page(None)
+    sign_in(page, "desk")
+
+    bookings_link(page).click()
+    page.get_by_role("link", name="Needs action (requested)").click()
+    expect(page).to_have_url(re.compile(r"day=needs_action"))
+    row = page.locator("#result_list tbody tr", has_text=booking.reference)
+    row.locator("input[name=_selected_action]").check()
+    page.locator("select[name=action]").select_option(
+        label="Confirm selected bookings (emails the client)"
+    )
+    page.get_by_role("button", name="Run").click()
+
+    expect(page.locator(".messagelist")).to_contain_text("1 booking(s) now confirmed")
+    booking.refresh_from_db()
+    assert booking.status == Status.CONFIRMED
+    assert booking.status_changes.filter(to_status=Status.CONFIRMED).get().changed_by.username == (
+        "desk"
+    )
+    assert booking.emails.filter(kind=OutboundEmail.Kind.CONFIRMATION).exists()
+
+
+def test_front_desk_cannot_reach_the_content_admin(open_page, django_user_model):
+    staff_member(django_user_model, "frontdesk", "Front desk")
+    page = open_page(None)
+    sign_in(page, "frontdesk")
+
+    expect(bookings_link(page)).to_be_visible()
+    expect(page.locator("#content-main")).not_to_contain_text("Treatment content")
+    expect(page.locator("#content-main")).not_to_contain_text("FAQs")
+    for path in ["/admin/treatments/faq/", "/admin/treatments/treatment/"]:
+        assert page.goto(path).status == 403
+
+
+def test_content_editor_changes_an_faq_and_the_public_page_shows_it(open_page, django_user_model):
+    staff_member(django_user_model, "editor", "Content editors")
+    page = open_page(None)
+    sign_in(page, "editor")
+    assert page.goto("/admin/booking/consultationbooking/").status == 403
+
+    page.goto("/admin/treatments/faq/")
+    page.get_by_role("link", name="Do medical-grade facials have downtime?").click()
+    page.get_by_label("Answer").fill("Usually none; at most a day of mild redness.")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+
+    visitor = open_page("/faqs/")
+    expect(visitor.locator("main")).to_contain_text("Usually none; at most a day of mild redness.")
+    assert FAQ.objects.filter(answer__startswith="Usually none").count() == 1
