@@ -22,5 +22,7 @@ def connect():
         post_delete.connect(content_changed, sender=model, dispatch_uid=f"content-delete-{uid}")
         for field in model._meta.local_many_to_many:
             m2m_changed.connect(
-                content_changed, sender=field.remote_field.through, dispatch_uid=f"content-m2m-{uid}-{field.name}"
+                content_changed,
+                sender=field.remote_field.through,
+                dispatch_uid=f"content-m2m-{uid}-{field.name}",
             )
