@@ -27,5 +27,10 @@ urlpatterns = [
         name="robots_txt",
     ),
     path("", include("booking.urls")),
+    *(
+        [path("_floor", views.framework_floor, name="framework_floor")]
+        if settings.BENCHMARK_FLOOR_VIEW
+        else []
+    ),
     path("", include("treatments.urls")),
 ]

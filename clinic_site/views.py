@@ -1,6 +1,6 @@
 from django.core.cache import cache
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 
 
@@ -31,3 +31,11 @@ def healthz(request):
     response = JsonResponse(checks, status=200 if healthy else 503)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def framework_floor(request):
+    """
+    The benchmark's baseline: Django's own cost for a request, with no
+    database, template or cache. Routed only when BENCHMARK_FLOOR_VIEW is on.
+    """
+    return HttpResponse(b"ok", content_type="text/plain")

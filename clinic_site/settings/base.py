@@ -252,3 +252,6 @@ CSRF_FAILURE_VIEW = "clinic_site.views.csrf_failure"
 # New booking emails go out in a background thread right after commit, so no
 # request waits on the mail server; `send_outbox` retries whatever fails.
 BOOKING_EMAIL_IN_BACKGROUND = env_bool("BOOKING_EMAIL_IN_BACKGROUND", True)
+
+# The benchmark's framework-floor view (/_floor); off unless a benchmark asks.
+BENCHMARK_FLOOR_VIEW = env_bool("BENCHMARK_FLOOR_VIEW", False)
