@@ -7,10 +7,11 @@ UV := $(PYTHON) -m uv
 PORT ?= 8000
 MANAGE := $(UV) run --frozen python manage.py
 
-.PHONY: help install e2e-deps run test test-postgres lint format check bench audit screenshots
+.PHONY: help install e2e-deps run serve test test-postgres lint format check bench audit screenshots
 
 help:
 	@echo "make run            serve the site on http://127.0.0.1:$(PORT) (SQLite, seed content)"
+	@echo "make serve          the production configuration locally: gunicorn on PostgreSQL and Redis"
 	@echo "make test           run the whole test suite (DATABASE_URL picks the database)"
 	@echo "make test-postgres  run the suite on the local PostgreSQL server"
 	@echo "make lint           ruff, Django's system checks and the migrations check"
@@ -36,6 +37,24 @@ run: install
 	$(MANAGE) migrate --noinput
 	$(MANAGE) ensure_local_staff
 	SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} $(MANAGE) runserver 127.0.0.1:$(PORT)
+
+# Production settings on this machine: PostgreSQL, Redis, gunicorn with
+# gunicorn.conf.py (GUNICORN_CMD_ARGS adds options). Plain HTTP on localhost,
+# where browsers accept the production's Secure cookies.
+SERVE_ENV := DJANGO_ENV=production \
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/clinic} \
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} \
+	SECRET_KEY=$${SECRET_KEY:-local-serve-only-$$(hostname)-not-for-the-internet} \
+	ALLOWED_HOSTS=$${ALLOWED_HOSTS:-localhost,127.0.0.1} \
+	SITE_URL=$${SITE_URL:-http://localhost:$(PORT)} \
+	SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-false} \
+	PORT=$(PORT)
+
+serve: install
+	@createdb -h 127.0.0.1 -U postgres clinic 2>/dev/null || true
+	$(SERVE_ENV) $(MANAGE) migrate --noinput
+	$(SERVE_ENV) $(MANAGE) collectstatic --noinput -v 0
+	$(SERVE_ENV) $(UV) run --frozen gunicorn
 
 test: install e2e-deps
 	$(UV) run --frozen pytest
