@@ -7,6 +7,7 @@ environment (12-factor). The defaults are a working local set-up on SQLite;
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "phonenumber_field",
+    "axes",
     "treatments",
     "booking",
 ]
@@ -74,7 +76,28 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "clinic_site.middleware.SecurityHeadersMiddleware",
     "clinic_site.middleware.DatabaseUnavailableMiddleware",
+    # Last, as django-axes requires: it answers locked-out sign-ins.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# django-axes guards the staff sign-in against password guessing. Attempts
+# are counted in the database, so the lockout holds across every worker and
+# instance.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(env("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(env("AXES_COOLOFF_MINUTES", "15")))
+# Per account and address: an attacker elsewhere cannot lock a colleague out.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin_locked_out.html"
+# The same reading of X-Forwarded-For as the booking rate limit.
+AXES_CLIENT_IP_CALLABLE = "booking.ratelimit.client_ip"
+# Axes would log every failure with the address and username; the attempts
+# are in the admin (Access attempts) for staff who need them.
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "clinic_site.urls"
 WSGI_APPLICATION = "clinic_site.wsgi.application"
