@@ -17,7 +17,7 @@ help:
 	@echo "make lint           ruff, Django's system checks and the migrations check"
 	@echo "make audit          Lighthouse on every public page (3 runs each, mobile) -> docs/lighthouse.md"
 	@echo "make screenshots    refresh the README's screenshots in docs/screenshots/"
-	@echo "make bench          load-test the booking form on PostgreSQL, Redis and gunicorn (BENCH_ARGS=--help)"
+	@echo "make bench          load-test the booking form, then every page and the admin list (BENCH_ARGS, SITE_BENCH_ARGS=--help)"
 
 install:
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -72,8 +72,15 @@ format: install
 	$(UV) run --frozen ruff check --fix .
 	$(UV) run --frozen ruff format .
 
+# bench/site_bench.py drives the server with wrk, from Debian's packages.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
 bench: install
-	$(UV) run --frozen python bench/booking_bench.py $(BENCH_ARGS)
+	@command -v wrk >/dev/null 2>&1 || { echo "Installing wrk (Debian package)"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk >/dev/null; }
+	@# Both run and print their tables; the target fails if either did.
+	$(UV) run --frozen python bench/booking_bench.py $(BENCH_ARGS); status=$$?; \
+		$(UV) run --frozen python bench/site_bench.py $(SITE_BENCH_ARGS) && exit $$status
 
 audit: install e2e-deps
 	$(UV) run --frozen python scripts/lighthouse_audit.py $(AUDIT_ARGS)

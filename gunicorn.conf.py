@@ -13,9 +13,12 @@ wsgi_app = "clinic_site.wsgi:application"
 timeout = 30
 graceful_timeout = 30
 keepalive = 5
-# Restart workers now and then so a slow leak can never build up.
+# Restart workers now and then so a slow leak can never build up; the wide
+# jitter keeps them from all restarting at once under even load, and
+# preloading the app makes each restart cheap (the imports happen once).
 max_requests = 2000
-max_requests_jitter = 200
+max_requests_jitter = 1000
+preload_app = True
 # Access logs stay off: a client's manage link carries a secret token in its
 # path, and gunicorn cannot log a path without it. The app logs what it needs.
 accesslog = None

@@ -1,0 +1,967 @@
+"""
+Load benchmark of the whole site (issue 5).
+
+Serves the site as production does (clinic_site.settings.production under
+gunicorn with gunicorn.conf.py, on PostgreSQL and Redis) and measures, with
+wrk, the requests per second and the p50/p99 latency of every public page,
+of the booking submission and of the framework floor (a constant Django
+view), each against that floor. Then it times the admin's booking list with
+1,000 and with 100,000 bookings.
+
+    python3 -m uv run --frozen python bench/site_bench.py
+
+A script, not a test: it needs PostgreSQL, Redis and wrk (Debian's `wrk`
+package; `make bench` installs it) and uses nothing outside the standard
+library and the project's own dependencies. See bench/README.md.
+"""
+
+import argparse
+import json
+import os
+import platform
+import random
+import re
+import resource
+import secrets
+import shutil
+import statistics
+import string
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from importlib.metadata import version
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+import booking_bench as bb
+import psycopg
+import redis
+from psycopg import sql
+
+HOST = bb.HOST
+BENCH = Path(__file__).resolve().parent
+SETTINGS = "clinic_site.settings.production"
+STARTED = time.monotonic()
+
+# The booking submissions for wrk, made with the site's own code: signed form
+# tokens as the form page signs them, and the slots the form offers. The CSRF
+# token needs no server: a visitor's cookie holds a random secret and the
+# form sends the same secret back (Django accepts it unmasked).
+SUBMISSION_CODE = """
+import json, os
+from django.conf import settings
+from booking.availability import bookable_slots
+from booking.forms import new_form_token
+from treatments.models import SkinConcern, Treatment
+count = int(os.environ["BENCH_TOKENS"])
+print(json.dumps({
+    "slots": [slot.value for slot in bookable_slots()],
+    "treatments": list(Treatment.objects.published().values_list("slug", flat=True)),
+    "concerns": list(SkinConcern.objects.for_guide().values_list("slug", flat=True)),
+    "tokens": [new_form_token() for _ in range(count)],
+    "csrf_cookie": settings.CSRF_COOKIE_NAME,
+}))
+"""
+
+STAFF_CODE = """
+import json, os
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from booking.models import ConsultationBooking
+from treatments.models import Treatment
+get_user_model().objects.create_superuser(
+    os.environ["BENCH_USER"], "bench-admin@example.com", os.environ["BENCH_PASSWORD"]
+)
+model = ConsultationBooking._meta
+print(json.dumps({
+    "admin_url": "/" + settings.ADMIN_URL,
+    "changelist": "/{}{}/{}/".format(settings.ADMIN_URL, model.app_label, model.model_name),
+    "session_cookie": settings.SESSION_COOKIE_NAME,
+    "csrf_cookie": settings.CSRF_COOKIE_NAME,
+    "treatment_ids": list(Treatment.objects.values_list("pk", flat=True)),
+}))
+"""
+
+# What one admin list page asks the database, each query timed: run in a
+# Django shell through the test client, signed in as the superuser.
+QUERY_CODE = """
+import json, os, time
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+client = Client(HTTP_HOST="127.0.0.1")
+client.force_login(get_user_model().objects.get(username=os.environ["BENCH_USER"]))
+queries = []
+def timed(execute, sql, params, many, context):
+    began = time.perf_counter()
+    try:
+        return execute(sql, params, many, context)
+    finally:
+        seconds = time.perf_counter() - began
+        try:
+            sql = sql % tuple(repr(p) for p in params or ())
+        except (TypeError, ValueError):
+            pass
+        queries.append([sql, seconds])
+found = {}
+for label, path in json.loads(os.environ["BENCH_VIEWS"]):
+    client.get(path)
+    queries.clear()
+    with connection.execute_wrapper(timed):
+        status = client.get(path).status_code
+    found[label] = {"status": status, "queries": list(queries)}
+print(json.dumps(found))
+"""
+
+FIRST_NAMES = [
+    "Olivia",
+    "Liam",
+    "Emma",
+    "Noah",
+    "Amelia",
+    "Oliver",
+    "Sophia",
+    "Elijah",
+    "Charlotte",
+    "James",
+    "Ava",
+    "Lucas",
+    "Mia",
+    "Mateo",
+    "Isabella",
+    "Levi",
+    "Evelyn",
+    "Ezra",
+    "Harper",
+    "Luca",
+    "Aisha",
+    "Kenji",
+    "Priya",
+    "Tomasz",
+    "Zara",
+    "Diego",
+    "Chloe",
+    "Ibrahim",
+]
+LAST_NAMES = [
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Hernandez",
+    "Lopez",
+    "Gonzalez",
+    "Wilson",
+    "Anderson",
+    "Thomas",
+    "Taylor",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Perez",
+    "Thompson",
+    "White",
+    "Harris",
+    "Sanchez",
+    "Clark",
+    "Ramirez",
+    "Lewis",
+    "Robinson",
+    "Walker",
+]
+# The admin search the benchmark times: a surname, as staff type it from a
+# phone call. One named booking in ten has it, so the search lists a full page
+# (50) at 1,000 bookings as at 100,000: the comparison is then of what the
+# database does, not of how many rows the page draws.
+SEARCH_TERM = "garcia"
+SEARCH_SHARE = 0.10
+# As booking.models.new_reference makes them.
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def log(message):
+    bb.log(f"[{time.monotonic() - STARTED:4.0f} s] {message}")
+
+
+# --- The servers ------------------------------------------------------------------
+
+
+def server_env(args, port, database=None):
+    env = bb.server_env(args, port)
+    if database:
+        env["DATABASE_URL"] = f"{args.postgres.rstrip('/')}/{database}"
+    env.update(BIND=f"{HOST}:{port}", BENCHMARK_FLOOR_VIEW="true", LOG_LEVEL="INFO")
+    if args.workers:
+        env["WEB_CONCURRENCY"] = str(args.workers)
+    return env
+
+
+def start_gunicorn(args, env, log_file):
+    """
+    gunicorn.conf.py as production has it, with one exception unless
+    --recycle: workers are not restarted after max_requests. Every worker
+    loads the whole site when it starts (about 2 s of CPU here), and the
+    workers of an evenly loaded server reach max_requests together, so a
+    restart round in the middle of a row would measure that, not the page.
+    """
+    command = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"]
+    if not args.recycle:
+        command += ["--max-requests", "0"]
+    # gunicorn 27's control socket lives at one path per user; no use here.
+    command.append("--no-control-socket")
+    return subprocess.Popen(
+        command,
+        cwd=bb.ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log_file,
+        start_new_session=True,
+    )
+
+
+def worker_count(server_pid):
+    count = 0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == server_pid:
+                    count += 1
+            except (OSError, IndexError, ValueError):
+                continue
+    return count
+
+
+def redis_cpu_seconds():
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() != "redis-server":
+                    continue
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / tick
+            except (OSError, IndexError, ValueError):
+                continue
+    return total
+
+
+def cpu_snapshot(server_pid, database):
+    """CPU seconds so far: the machine, gunicorn, its PostgreSQL backends, Redis, wrk."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        **bb.cpu_seconds(server_pid, database),
+        "redis": redis_cpu_seconds(),
+        "wrk": children.ru_utime + children.ru_stime,
+    }
+
+
+def flush_redis(url):
+    redis.Redis.from_url(url, socket_timeout=5).flushdb()
+
+
+def copy_database(args, source, target):
+    with psycopg.connect(f"{args.postgres.rstrip('/')}/postgres", autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(target)))
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(target), sql.Identifier(source)
+            )
+        )
+
+
+def drop_database(args, name):
+    with psycopg.connect(f"{args.postgres.rstrip('/')}/postgres", autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+# --- Public pages under wrk ----------------------------------------------------------
+
+
+def get_page(port, path):
+    status, _, page = bb.http_request(port, "GET", path, headers={"Accept": "text/html"})
+    if status != 200:
+        raise RuntimeError(f"GET {path} answered {status}, not 200")
+    return page
+
+
+def public_pages(port):
+    """(label, path) of every public page; the addresses come from the site's own links."""
+    details = list(
+        dict.fromkeys(re.findall(r'href="(/treatments/[\w-]+/)"', get_page(port, "/treatments/")))
+    )
+    if len(details) < 2:
+        raise RuntimeError(f"/treatments/ links to {len(details)} treatment pages, not 2")
+    answers = bb.form_inputs(get_page(port, "/guide/"))
+    try:
+        query = urlencode({name: answers[name][0] for name in ("concerns", "sensitivity", "goal")})
+    except (KeyError, IndexError):
+        raise RuntimeError("the guide's form has no concerns, sensitivity or goal") from None
+    result = f"/guide/?{query}"
+    if "suggestion" not in bb.TITLE.search(get_page(port, result)).group(1).lower():
+        raise RuntimeError(f"{result} did not give a suggestion")
+    return [
+        ("/", "/"),
+        ("/treatments/", "/treatments/"),
+        *((path, path) for path in details),
+        ("/compare/", "/compare/"),
+        ("/faqs/", "/faqs/"),
+        ("/guide/", "/guide/"),
+        ("/guide/ (a result)", result),
+        ("/book/", "/book/"),
+        ("/privacy/", "/privacy/"),
+    ]
+
+
+def run_wrk(args, url, seconds, script, script_args=()):
+    command = [
+        "wrk",
+        f"--threads={args.threads}",
+        f"--connections={args.connections}",
+        f"--duration={seconds}s",
+        "--timeout=10s",
+        f"--script={script}",
+        "--header=Accept: text/html",
+        "--header=Accept-Encoding: gzip",
+        "--header=User-Agent: site-bench (wrk)",
+        url,
+    ]
+    if script_args:
+        command += ["--", *script_args]
+    output = subprocess.run(command, check=True, text=True, capture_output=True).stdout
+    for line in output.splitlines():
+        if line.startswith("WRK_RESULT "):
+            return json.loads(line.removeprefix("WRK_RESULT "))
+    raise RuntimeError(f"wrk printed no result:\n{output}")
+
+
+def measure(args, port, server, label, path, *, script=None, submissions=None):
+    """Warm up, then one measured wrk run: the table's row for this address."""
+    url = f"http://{HOST}:{port}{path}"
+    script = script or BENCH / "wrk_report.lua"
+
+    def script_args(file):
+        return (str(file), str(args.threads), f"http://{HOST}:{port}") if file else ()
+
+    warm_file, measured_file = submissions or (None, None)
+    if args.warmup:
+        run_wrk(args, url, args.warmup, script, script_args(warm_file))
+    before = cpu_snapshot(server.pid, args.database)
+    result = run_wrk(args, url, args.duration, script, script_args(measured_file))
+    after = cpu_snapshot(server.pid, args.database)
+    used = {key: after[key] - before[key] for key in after}
+    seconds = result["duration_us"] / 1e6
+    others = used["machine"] - used["gunicorn"] - used["postgres"] - used["redis"] - used["wrk"]
+    errors = result["refused"] if submissions else 0
+    errors += sum(v for k, v in result.items() if k.endswith("_errors") or k == "timeouts")
+    return {
+        "label": label,
+        "requests": result["requests"],
+        "rate": result["requests"] / seconds,
+        "p50": result["p50_us"] / 1000,
+        "p99": result["p99_us"] / 1000,
+        # No answer at all in the whole run is a failure too.
+        "errors": errors if result["requests"] else max(errors, 1),
+        "kb": result["bytes"] / max(result["requests"], 1) / 1024,
+        "others_cpu": max(others, 0) / seconds * 100,
+        "load": os.getloadavg()[0],
+        "result": result,
+    }
+
+
+def write_submissions(path, prepared, count, rng, first_number):
+    """`count` booking submissions, one a line: "cookie<TAB>form body"."""
+    with open(path, "w") as out:
+        for number in range(first_number, first_number + count):
+            secret = "".join(rng.choices(string.ascii_letters + string.digits, k=32))
+            concerns = rng.sample(prepared["concerns"], min(2, len(prepared["concerns"])))
+            fields = [
+                ("csrfmiddlewaretoken", secret),
+                ("form_token", prepared["tokens"][number]),
+                ("slot", rng.choice(prepared["slots"])),
+                ("treatment", rng.choice(["", *prepared["treatments"]])),
+                *(("concerns", slug) for slug in concerns[: rng.randrange(3)]),
+                ("full_name", f"Bench Visitor {number}"),
+                ("email", f"bench-{number}@example.com"),
+                ("phone", f"+1 212 555 01{number % 100:02d}"),
+                ("preferred_contact", rng.choice(["email", "phone", "text"])),
+                ("message", "Sent by bench/site_bench.py."),
+                ("consent", "on"),
+                ("website", ""),
+            ]
+            if rng.random() < 0.5:
+                fields.append(("marketing_opt_in", "on"))
+            out.write(f"{prepared['csrf_cookie']}={secret}\t{urlencode(fields)}\n")
+
+
+def load_rows(args, env, port, rng, workdir):
+    """Every public page, the floor and the booking POST under wrk: the first table."""
+    log_path = workdir / "gunicorn.log"
+    with open(log_path, "wb") as log_file:
+        server = start_gunicorn(args, env, log_file)
+        try:
+            bb.wait_until_serving(server, port)
+            workers = worker_count(server.pid)
+            log(f"gunicorn: {workers} workers on {HOST}:{port}")
+            rows = []
+            for label, path in [("floor (/_floor)", "/_floor"), *public_pages(port)]:
+                log(f"wrk {label}")
+                rows.append(measure(args, port, server, label, path))
+
+            # One submission each, with room for several hundred a second.
+            warm, measured = 300 * args.warmup + 100, 400 * args.duration + 100
+            prepared = json.loads(
+                bb.django_shell({**env, "BENCH_TOKENS": str(warm + measured)}, SUBMISSION_CODE)
+            )
+            files = (workdir / "warm-up-submissions.txt", workdir / "submissions.txt")
+            write_submissions(files[0], prepared, warm, rng, 0)
+            write_submissions(files[1], prepared, measured, rng, warm)
+            log("wrk POST /book/")
+            rows.append(
+                measure(
+                    args,
+                    port,
+                    server,
+                    "POST /book/ (a booking)",
+                    "/book/",
+                    script=BENCH / "wrk_booking_post.lua",
+                    submissions=files,
+                )
+            )
+        finally:
+            bb.stop_gunicorn(server)
+    starts = log_path.read_text(errors="replace").count("Booting worker")
+    return rows, {"workers": workers, "restarts": starts - workers}
+
+
+# --- The admin's booking list --------------------------------------------------------------
+
+
+BOOKING_COLUMNS = (
+    "reference",
+    "treatment_id",
+    "full_name",
+    "email",
+    "phone",
+    "preferred_contact",
+    "starts_at",
+    "ends_at",
+    "seat",
+    "message",
+    "status",
+    "internal_notes",
+    "consent_given_at",
+    "privacy_policy_version",
+    "marketing_opt_in",
+    "calendar_sequence",
+    "reminder_sent_at",
+    "anonymised_at",
+    "created_at",
+    "updated_at",
+)
+PAST = [("completed", 70), ("no_show", 5), ("cancelled", 15), ("declined", 10)]
+FUTURE = [("requested", 55), ("confirmed", 37), ("cancelled", 8)]
+FUTURE_SHARE = 0.15
+
+
+def booking_rows(count, *, rng, now, treatment_ids, references, seats):
+    """
+    Bookings as a clinic has them after three years: consultations on the
+    half-hour (weekdays 9:00-17:00 New York time), 85% in the last three
+    years, completed, no-show, cancelled or declined, and 15% in the next 60
+    days, over half of them still requested, so that ?status=requested lists a
+    full page at 1,000 bookings too. Those older than the two-year retention
+    are anonymised, as `anonymise_bookings` leaves them.
+    """
+    today = now.date()
+    past_days = [today - timedelta(n) for n in range(1, 3 * 365)]
+    future_days = [today + timedelta(n) for n in range(1, 61)]
+    past_days = [day for day in past_days if day.weekday() < 5]
+    future_days = [day for day in future_days if day.weekday() < 5]
+    retention = now - timedelta(days=2 * 365)
+    for _ in range(count):
+        future = rng.random() < FUTURE_SHARE
+        day = rng.choice(future_days if future else past_days)
+        starts_at = datetime(day.year, day.month, day.day, 14, tzinfo=UTC) + timedelta(
+            minutes=30 * rng.randrange(16)
+        )
+        # Each booking its own seat of its slot: the partial unique index on
+        # (starts_at, seat) holds whatever the statuses.
+        seat = seats[starts_at] = seats.get(starts_at, 0) + 1
+        choices = FUTURE if future else PAST
+        status = rng.choices([s for s, _ in choices], [w for _, w in choices])[0]
+        created_at = min(starts_at, now) - timedelta(minutes=rng.randrange(60, 60 * 24 * 30))
+        while (reference := "".join(rng.choices(REFERENCE_ALPHABET, k=8))) in references:
+            pass
+        references.add(reference)
+        first = rng.choice(FIRST_NAMES)
+        last = SEARCH_TERM.title() if rng.random() < SEARCH_SHARE else rng.choice(LAST_NAMES)
+        anonymised = starts_at < retention
+        yield (
+            reference,
+            rng.choice([None, *treatment_ids]),
+            "Anonymised" if anonymised else f"{first} {last}",
+            "" if anonymised else f"{first}.{last}{rng.randrange(1000)}@example.com".lower(),
+            "" if anonymised else f"+1212555{rng.randrange(10000):04d}",
+            rng.choice(["email", "phone", "text"]),
+            starts_at,
+            starts_at + timedelta(minutes=30),
+            seat,
+            "",
+            status,
+            "",
+            created_at,
+            "2025-01-01",
+            rng.random() < 0.3,
+            0,
+            None,
+            starts_at + timedelta(days=2 * 365) if anonymised else None,
+            created_at,
+            created_at,
+        )
+
+
+def add_bookings(args, database, table, count, generator):
+    """COPY `count` more bookings in, then VACUUM ANALYZE as autovacuum would in time."""
+    url = f"{args.postgres.rstrip('/')}/{database}"
+    columns = sql.SQL(", ").join(sql.Identifier(c) for c in BOOKING_COLUMNS)
+    copy = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(table), columns)
+    with psycopg.connect(url) as conn:
+        with conn.cursor().copy(copy) as writer:
+            for _ in range(count):
+                writer.write_row(next(generator))
+        conn.commit()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql.SQL("VACUUM ANALYZE {}").format(sql.Identifier(table)))
+
+
+def cookie_value(headers, name):
+    for header in headers.get_all("Set-Cookie") or []:
+        cookie_name, _, rest = header.partition("=")
+        if cookie_name.strip() == name:
+            return rest.split(";", 1)[0]
+    return None
+
+
+def admin_login(port, staff, username, password):
+    """The session cookie, from a real sign-in through the admin's form (__Host- names)."""
+    login = f"{staff['admin_url']}login/"
+    status, headers, page = bb.http_request(port, "GET", login, headers={"Accept": "text/html"})
+    token = bb.form_inputs(page).get("csrfmiddlewaretoken", [None])[0]
+    csrf = cookie_value(headers, staff["csrf_cookie"])
+    if status != 200 or not token or not csrf:
+        raise RuntimeError(f"GET {login} answered {status} without a CSRF cookie and token")
+    fields = {"csrfmiddlewaretoken": token, "username": username, "password": password}
+    status, headers, page = bb.http_request(
+        port,
+        "POST",
+        login,
+        body=urlencode({**fields, "next": staff["admin_url"]}),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"{staff['csrf_cookie']}={csrf}",
+            "Origin": f"http://{HOST}:{port}",
+        },
+    )
+    session = cookie_value(headers, staff["session_cookie"])
+    if status != 302 or not session:
+        raise RuntimeError(f"Admin sign-in answered {status}: {bb.error_summary(page)}")
+    return f"{staff['session_cookie']}={session}"
+
+
+# The paginator's "1000 consultation bookings" (Django 6.1's admin/pagination.html).
+RESULT_COUNT = re.compile(r'class="paginator".*?(?<!\d)(\d+)\s+consultation booking', re.S)
+ROW = re.compile(r'<tr>\s*<td class="action-checkbox">')
+
+
+def time_admin_page(port, path, cookie):
+    began = time.perf_counter()
+    status, _, page = bb.http_request(
+        port, "GET", path, headers={"Cookie": cookie, "Accept-Encoding": "gzip"}
+    )
+    elapsed = (time.perf_counter() - began) * 1000
+    if status != 200:
+        raise RuntimeError(f"GET {path} answered {status}: {bb.error_summary(page)}")
+    match = RESULT_COUNT.search(page)
+    return elapsed, int(match.group(1)) if match else None, len(ROW.findall(page))
+
+
+def query_profile(env, username, views):
+    found = json.loads(
+        bb.django_shell(
+            {**env, "BENCH_USER": username, "BENCH_VIEWS": json.dumps(views)}, QUERY_CODE
+        )
+    )
+    return {
+        label: {
+            "count": len(data["queries"]),
+            "ms": sum(t for _, t in data["queries"]) * 1000,
+            "slowest": sorted(data["queries"], key=lambda q: -q[1])[:3],
+        }
+        for label, data in found.items()
+    }
+
+
+def admin_rows(args, schema, rng, workdir):
+    """
+    The booking list at two sizes, one database each (the larger a copy of
+    the smaller plus more bookings), each served by its own gunicorn. The
+    requests alternate between the two, so a machine that gets busier or
+    quieter meanwhile weighs on both sizes alike.
+    """
+    small, large = args.sizes
+    databases = {small: args.database, large: f"{args.database}_large"}
+    bb.empty_written_tables(args, schema)
+    username, password = "bench-admin", secrets.token_urlsafe(16)
+    staff = json.loads(
+        bb.django_shell(
+            {**server_env(args, 0), "BENCH_USER": username, "BENCH_PASSWORD": password},
+            STAFF_CODE,
+        )
+    )
+    generator = booking_rows(
+        large,
+        rng=rng,
+        now=datetime.now(UTC),
+        treatment_ids=staff["treatment_ids"],
+        references=set(),
+        seats={},
+    )
+    log(f"Admin: {small:,} bookings")
+    add_bookings(args, databases[small], schema["booking"], small, generator)
+    copy_database(args, databases[small], databases[large])
+    log(f"Admin: {large:,} bookings")
+    add_bookings(args, databases[large], schema["booking"], large - small, generator)
+    if args.admin_sql:
+        # To try an index on the real sizes before writing its migration.
+        for database in databases.values():
+            with psycopg.connect(f"{args.postgres.rstrip('/')}/{database}") as conn:
+                conn.execute(args.admin_sql.read_text())
+                conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(schema["booking"])))
+
+    changelist = staff["changelist"]
+    views = [
+        ("default", changelist),
+        ("?status=requested", f"{changelist}?status=requested"),
+        (f"?q={SEARCH_TERM}", f"{changelist}?{urlencode({'q': SEARCH_TERM})}"),
+    ]
+    servers, ports, cookies = {}, {}, {}
+    try:
+        for size in args.sizes:
+            ports[size] = bb.free_port()
+            env = {
+                **server_env(args, ports[size], databases[size]),
+                "WEB_CONCURRENCY": "1",  # One request at a time.
+            }
+            log_file = open(workdir / f"gunicorn-admin-{size}.log", "wb")  # noqa: SIM115
+            servers[size] = start_gunicorn(args, env, log_file)
+            log_file.close()  # gunicorn has its own copy.
+            bb.wait_until_serving(servers[size], ports[size])
+            cookies[size] = admin_login(ports[size], staff, username, password)
+        log(f"Admin: timing, {args.admin_repeats} rounds after a warm-up")
+        samples = {(size, label): [] for size in args.sizes for label, _ in views}
+        listed = {}
+        for round_number in range(args.admin_repeats + 1):
+            for label, path in views:
+                order = args.sizes if round_number % 2 else args.sizes[::-1]
+                for size in order:
+                    elapsed, count, rows = time_admin_page(ports[size], path, cookies[size])
+                    listed[size, label] = (count, rows)
+                    if round_number:  # The first round warms the worker up.
+                        samples[size, label].append(elapsed)
+    finally:
+        for server in servers.values():
+            bb.stop_gunicorn(server)
+    profiles = {
+        size: query_profile(server_env(args, 0, databases[size]), username, views)
+        for size in args.sizes
+    }
+    results = []
+    for label, _ in views:
+        low = statistics.median(samples[small, label])
+        high = statistics.median(samples[large, label])
+        results.append(
+            {
+                "label": label,
+                "listed": (listed[small, label], listed[large, label]),
+                "ms": (low, high),
+                "ratio": high / low,
+                "sql": (profiles[small][label], profiles[large][label]),
+            }
+        )
+    return results
+
+
+# --- Output ---------------------------------------------------------------------------------
+
+
+def markdown_table(header, rows, align):
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "| " + " | ".join("---:" if a == "r" else "---" for a in align) + " |",
+    ]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def load_table(rows):
+    floor = rows[0]["rate"]
+    return markdown_table(
+        ["Page", "req/s", "p50 ms", "p99 ms", "÷ floor", "errors", "KB", "others' CPU"],
+        [
+            [
+                row["label"],
+                f"{row['rate']:.0f}",
+                f"{row['p50']:.1f}",
+                f"{row['p99']:.1f}",
+                f"{row['rate'] / floor:.2f}",
+                str(row["errors"]),
+                f"{row['kb']:.1f}",
+                f"{row['others_cpu']:.0f}%",
+            ]
+            for row in rows
+        ],
+        "lrrrrrrr",
+    )
+
+
+def admin_table(sizes, results):
+    small, large = sizes
+    return markdown_table(
+        [
+            "Booking list",
+            f"rows at {small:,}",
+            f"rows at {large:,}",
+            f"ms at {small:,}",
+            f"ms at {large:,}",
+            "ratio",
+            f"SQL at {small:,}",
+            f"SQL at {large:,}",
+        ],
+        [
+            [
+                row["label"],
+                "{} of {}".format(*reversed(row["listed"][0])),
+                "{} of {}".format(*reversed(row["listed"][1])),
+                f"{row['ms'][0]:.1f}",
+                f"{row['ms'][1]:.1f}",
+                f"{row['ratio']:.2f}" + ("" if row["ratio"] <= 1.5 else " (over 1.5)"),
+                f"{row['sql'][0]['count']} in {row['sql'][0]['ms']:.1f} ms",
+                f"{row['sql'][1]['count']} in {row['sql'][1]['ms']:.1f} ms",
+            ]
+            for row in results
+        ],
+        "lrrrrrrr",
+    )
+
+
+def wrk_version():
+    result = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
+    lines = (result.stdout + result.stderr).strip().splitlines()
+    return lines[0].split(" [")[0].removeprefix("wrk ").replace("debian/", "") if lines else "?"
+
+
+def report(args, rows, server_info, admin, facts):
+    lines = [
+        "Site benchmark (bench/site_bench.py)",
+        f"  machine: {os.cpu_count()} cores, {bb.cpu_model()}, {platform.system()} "
+        f"{platform.release()}; load average (1 min) {facts['load_before']:.2f} before, "
+        f"{facts['peak_load']:.2f} at the busiest row, {facts['load_after']:.2f} after; "
+        f"the run took {facts['minutes']:.1f} minutes",
+        f"  Python {platform.python_version()}, Django {version('django')}, gunicorn "
+        f"{version('gunicorn')}, PostgreSQL {facts['pg_version'].split()[0]}, Redis "
+        f"{bb.redis_version(args.redis)}, wrk {wrk_version()}",
+        f"  {SETTINGS}: DEBUG off, Redis cache (content pages cached whole), plain HTTP on "
+        f"{HOST} (SECURE_SSL_REDIRECT=false)",
+    ]
+    if rows:
+        recycling = (
+            f"max_requests as configured ({server_info['restarts']} worker restarts)"
+            if args.recycle
+            else "no max_requests restarts (--recycle keeps them)"
+        )
+        post = rows[-1]["result"]
+        lines += [
+            f"  gunicorn.conf.py: {server_info['workers']} sync workers, {recycling}",
+            f"  wrk: {args.threads} threads, {args.connections} connections, {args.duration} s "
+            f"a row after {args.warmup} s of warm-up, Accept-Encoding: gzip; latency from "
+            "sending a request to its last byte",
+            "",
+            load_table(rows),
+            "",
+            "  ÷ floor: the row's req/s over the floor's. KB: bytes per response. Others' CPU: "
+            "what programs other than gunicorn, its PostgreSQL backends, Redis and wrk used "
+            "during the row, in % of one core (of 200%).",
+            f"  POST /book/: {post['booked']} bookings made (302 to /book/received/), "
+            f"{post['refused']} refused, {post['replayed']} re-posts of a used form token.",
+        ]
+    if admin:
+        within = all(row["ratio"] <= 1.5 for row in admin)
+        lines += [
+            "",
+            f"  Admin booking list: one superuser request at a time, the median of "
+            f"{args.admin_repeats} per page and size, alternating between the sizes; rows = "
+            "rows on the page of those listed; SQL = queries and their time for one page "
+            "(Django's test client)",
+            "",
+            admin_table(args.sizes, admin),
+            "",
+            f"  Target (time per page at {args.sizes[1]:,} within 1.5x of {args.sizes[0]:,}): "
+            + ("met by every page" if within else "MISSED"),
+            f"  Slowest queries at {args.sizes[1]:,} bookings (SQL cut to 150 characters):",
+        ]
+        for row in admin:
+            for statement, seconds in row["sql"][1]["slowest"]:
+                lines.append(f"    {row['label']}: {seconds * 1000:.1f} ms  {statement[:150]}")
+    return "\n".join(lines)
+
+
+# --- Main ------------------------------------------------------------------------------------
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].strip())
+    parser.add_argument(
+        "--duration", type=int, default=10, help="seconds of wrk per row (default: 10)"
+    )
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=1,
+        help="seconds of unmeasured wrk before each row (default: 1; 0 for none)",
+    )
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads (default: 2)")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections (default: 16)")
+    parser.add_argument(
+        "--workers", type=int, help="gunicorn workers (default: gunicorn.conf.py's)"
+    )
+    parser.add_argument(
+        "--recycle",
+        action="store_true",
+        help="keep gunicorn.conf.py's max_requests worker restarts during the wrk rows",
+    )
+    parser.add_argument(
+        "--admin-sizes",
+        default="1000,100000",
+        help="the two numbers of bookings for the admin list (default: 1000,100000)",
+    )
+    parser.add_argument(
+        "--admin-repeats",
+        type=int,
+        default=15,
+        help="timed requests per admin page and size, after a warm-up (default: 15)",
+    )
+    parser.add_argument(
+        "--admin-sql",
+        type=Path,
+        help="a file of SQL to run in both admin databases once the bookings are in "
+        "(to try an index, say)",
+    )
+    parser.add_argument("--skip-load", action="store_true", help="only the admin list")
+    parser.add_argument("--skip-admin", action="store_true", help="only the wrk table")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432"),
+        help="PostgreSQL server URL, without a database name",
+    )
+    parser.add_argument(
+        "--database",
+        default="clinic_site_bench",
+        help="database to drop, create and drop again, and the same with _large added "
+        "(default: clinic_site_bench)",
+    )
+    parser.add_argument(
+        "--redis",
+        default=os.environ.get("SITE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"),
+        help="Redis URL naming a database of its own, emptied before and after "
+        "(default: redis://127.0.0.1:6379/13)",
+    )
+    parser.add_argument(
+        "--keep-database", action="store_true", help="leave the databases for inspection"
+    )
+    args = parser.parse_args()
+    # What booking_bench.server_env reads.
+    args.settings = SETTINGS
+    try:
+        args.sizes = [int(size) for size in args.admin_sizes.split(",")]
+    except ValueError:
+        parser.error("--admin-sizes takes two numbers, e.g. 1000,100000")
+    if len(args.sizes) != 2 or not 0 < args.sizes[0] < args.sizes[1]:
+        parser.error("--admin-sizes takes two numbers, the smaller first")
+    if args.duration < 1 or args.warmup < 0 or args.admin_repeats < 1:
+        parser.error("--duration and --admin-repeats must be 1 or more, --warmup 0 or more")
+    if args.threads < 1 or args.connections < args.threads:
+        parser.error("wrk needs a thread or more and at least as many connections as threads")
+    if "bench" not in args.database:
+        parser.error("--database must contain 'bench'; it is dropped before and after the run")
+    # The Redis database is emptied: never the default one, which others use.
+    if urlsplit(args.redis).path.strip("/") in ("", "0"):
+        parser.error("--redis must name a database of its own (e.g. .../13), not 0")
+    if not args.skip_load and not shutil.which("wrk"):
+        parser.error("wrk is not installed: apt-get install wrk (make bench does it)")
+    return args
+
+
+def main():
+    args = parse_args()
+    port = bb.free_port()
+    env = server_env(args, port)
+    rng = random.Random(5)
+    load_before = os.getloadavg()
+
+    log(f"Database {args.database}: creating, migrating")
+    pg_version = bb.recreate_database(args)
+    flush_redis(args.redis)
+    workdir = Path(tempfile.mkdtemp(prefix="site-bench-"))
+    rows, server_info, admin, failed = [], None, None, True
+    try:
+        bb.manage(env, "migrate", "--noinput", "-v", "0")
+        # DEBUG off: pages need the hashed static files and their manifest.
+        bb.manage(env, "collectstatic", "--noinput", "-v", "0")
+        setup_env = {**env, "BENCH_RULES": json.dumps(bb.RULES), "BENCH_HOURS": "null"}
+        schema = json.loads(bb.django_shell(setup_env, bb.SETUP_CODE))
+        if not args.skip_load:
+            rows, server_info = load_rows(args, env, port, rng, workdir)
+        if not args.skip_admin:
+            admin = admin_rows(args, schema, rng, workdir)
+        # Failed requests fail the run. A missed admin target is reported but
+        # is not an error: a busy machine can miss it by itself.
+        failed = any(row["errors"] for row in rows)
+    finally:
+        if failed:
+            log(f"gunicorn logs kept in {workdir}")
+        else:
+            shutil.rmtree(workdir)
+        flush_redis(args.redis)
+        for name in (args.database, f"{args.database}_large"):
+            if args.keep_database:
+                log(f"Database {name} kept")
+            else:
+                drop_database(args, name)
+        if not args.keep_database:
+            log("Databases dropped, Redis database emptied")
+
+    load_after = os.getloadavg()
+    facts = {
+        "load_before": load_before[0],
+        "load_after": load_after[0],
+        "peak_load": max([row["load"] for row in rows] + [load_before[0], load_after[0]]),
+        "minutes": (time.monotonic() - STARTED) / 60,
+        "pg_version": pg_version,
+    }
+    print(report(args, rows, server_info, admin, facts))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
