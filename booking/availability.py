@@ -42,7 +42,14 @@ class Slot:
 
 def parse_slot_value(value):
     """The inverse of Slot.value; raises ValueError for anything else."""
-    return datetime.strptime(value, "%Y-%m-%dT%H:%MZ").replace(tzinfo=UTC)
+    starts_at = datetime.strptime(value, "%Y-%m-%dT%H:%MZ").replace(tzinfo=UTC)
+    try:
+        # A time at the very ends of the calendar (year 1, year 9999) has no
+        # clinic-local equivalent; it is as wrong as a malformed one.
+        timezone.localtime(starts_at)
+    except OverflowError:
+        raise ValueError(f"{value!r} is out of range") from None
+    return starts_at
 
 
 def _clinic_datetime(day, clock, zone):

@@ -1,4 +1,5 @@
 import time
+import unicodedata
 import uuid
 from datetime import date
 
@@ -165,6 +166,14 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
             Div("website", css_class="form-trap", aria_hidden="true"),
         )
 
+    def clean_full_name(self):
+        return refuse_control_characters(self.cleaned_data["full_name"])
+
+    def clean_message(self):
+        # Line breaks are part of a message; other control characters (escape
+        # sequences, backspaces) would only garble what staff read.
+        return refuse_control_characters(self.cleaned_data["message"], allowed="\n\r\t")
+
     def clean_website(self):
         if self.cleaned_data["website"]:
             raise forms.ValidationError("Please leave this field empty.")
@@ -210,6 +219,14 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
         if self.is_bound and not getattr(self, "_token_rejected", False):
             return self.data.get("form_token", "")
         return new_form_token()
+
+
+def refuse_control_characters(value, allowed=""):
+    if any(unicodedata.category(char) == "Cc" and char not in allowed for char in value):
+        raise forms.ValidationError(
+            "This answer contains invisible control characters. Please type it again."
+        )
+    return value
 
 
 def read_form_token(token):

@@ -12,6 +12,9 @@ admin.site.site_header = f"{settings.CLINIC['name']} — staff"
 admin.site.site_title = f"{settings.CLINIC['name']} staff"
 admin.site.index_title = "Bookings and site content"
 
+handler400 = "clinic_site.views.bad_request"
+handler500 = "clinic_site.views.server_error"
+
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path(settings.ADMIN_URL, admin.site.urls),

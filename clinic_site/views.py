@@ -1,7 +1,17 @@
+import sys
+
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpResponse, JsonResponse
+from django.http import (
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseServerError,
+    JsonResponse,
+)
 from django.shortcuts import render
+from django.template.loader import render_to_string
+
+from .middleware import database_unavailable_response, is_database_outage
 
 
 def csrf_failure(request, reason=""):
@@ -39,3 +49,28 @@ def framework_floor(request):
     database, template or cache. Routed only when BENCHMARK_FLOOR_VIEW is on.
     """
     return HttpResponse(b"ok", content_type="text/plain")
+
+
+def server_error(request):
+    """
+    The 500 handler. A database outage can also surface after the view, in
+    a middleware (saving the session), where DatabaseUnavailableMiddleware
+    does not see it: it still gets the 503 page rather than a 500.
+    """
+    if is_database_outage(sys.exc_info()[1]):
+        return database_unavailable_response()
+    return HttpResponseServerError(render_to_string("500.html"))
+
+
+def bad_request(request, exception):
+    """
+    The 400 handler. When the database goes away while Django saves an
+    existing session, it reports a "session interrupted" 400; the cause is
+    an outage, so the visitor gets the 503 page that tells them to retry.
+    """
+    cause = exception
+    while cause is not None:
+        if is_database_outage(cause):
+            return database_unavailable_response()
+        cause = cause.__cause__ or cause.__context__
+    return HttpResponseBadRequest(render_to_string("400.html"))

@@ -1,0 +1,839 @@
+"""
+Real faults, not mocks: the site runs under gunicorn in its own process, as
+it does in production, on a database, a Redis and a mail server each
+started for the test, and each is then taken away under it.
+
+- PostgreSQL stopped: the site answers with its own 503 page, and once the
+  server is back it recovers by itself, with no partial booking, even when
+  the server stops in the middle of bookings. The one moment too narrow to
+  hit on cue (after the booking commits, before the session is saved) is
+  hit by making the session's save fail instead.
+- Redis killed: pages are still served and bookings still taken; the rate
+  limit lets requests through and says so in the log.
+- Mail server down: bookings are kept with their messages waiting in the
+  outbox, and `send_outbox` delivers each exactly once when it returns.
+
+The PostgreSQL test starts a throwaway cluster (initdb) on a free port, so
+the shared server on 5432 is never stopped; it carries the `postgres` marker
+and runs in CI's PostgreSQL pass. The other two run the site on a SQLite
+file of their own. A tool that is missing skips its test, except in CI
+(CI=true), where it fails: CI is where these tests must run.
+"""
+
+import json
+import mailbox
+import os
+import pwd
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from contextlib import closing
+from dataclasses import dataclass
+from http.client import HTTPConnection
+from pathlib import Path
+from unittest import mock
+from urllib.parse import urlencode
+
+import psycopg
+import pytest
+import redis
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.db import OperationalError
+from django.test import Client
+
+from booking.forms import read_form_token
+from booking.models import ConsultationBooking
+from tests.booking_helpers import (
+    BOOK_URL,
+    VISITOR,
+    booking_form,
+    filled_booking_form,
+    offered_slots,
+)
+from tests.markup import form_data, parse_html
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+SERVER_START_SECONDS = 30
+
+# The server's settings: the local settings (DEBUG off here), with two
+# changes. Static files come from the finders, as in the test settings, so no
+# collectstatic (ten seconds of compression) writes into the working tree.
+# Mail uses the configuration production uses, from base.py: local.py keeps
+# only the backend's name, and Django's SMTP mailer refuses to start without
+# its host and port in OPTIONS.
+SERVER_SETTINGS = """
+from clinic_site.settings.local import *  # noqa: F403
+from clinic_site.settings.base import MAILERS  # noqa: F401
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+"""
+
+UNAVAILABLE_PAGE = "We will be back in a moment"
+
+
+def in_ci():
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def missing(reason):
+    """Skip locally, fail in CI: a fault test CI cannot run is a broken CI."""
+    if in_ci():
+        pytest.fail(f"{reason}. CI must run the fault tests, never skip them.", pytrace=False)
+    pytest.skip(reason)
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def port_open(port):
+    try:
+        with socket.create_connection((HOST, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def wait_for(condition, *, seconds, what):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up after {seconds} s waiting for {what}")
+        time.sleep(0.1)
+
+
+def stop_process(process, *, timeout=15):
+    """Stop a process this module started, and everything in its session."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+# --- A visitor -------------------------------------------------------------------
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict
+    text: str
+
+
+class Visitor:
+    """Enough of a browser: keeps its cookies, does not follow redirects."""
+
+    def __init__(self, port):
+        self.port = port
+        self.cookies = {}
+
+    def request(self, method, path, fields=None):
+        headers = {}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if fields is not None:
+            body = urlencode(fields, doseq=True)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        with closing(HTTPConnection(HOST, self.port, timeout=30)) as connection:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            text = response.read().decode()
+            for name, value in response.getheaders():
+                if name.lower() == "set-cookie":
+                    cookie, _, _ = value.partition(";")
+                    key, _, cookie_value = cookie.partition("=")
+                    self.cookies[key.strip()] = cookie_value
+            return Reply(response.status, dict(response.getheaders()), text)
+
+    def get(self, path):
+        return self.request("GET", path)
+
+    def post(self, path, fields):
+        return self.request("POST", path, fields)
+
+    def booking_form(self):
+        """The booking page's form, filled in with the first time offered."""
+        reply = self.get("/book/")
+        assert reply.status == 200, f"GET /book/ answered {reply.status}"
+        document = parse_html(reply.text)
+        return form_data(booking_form(document)) | {
+            "slot": offered_slots(document)[0],
+            **VISITOR,
+            "consent": "on",
+        }
+
+    def book(self, form=None):
+        """Send a booking form (a fresh one unless given); the reply and its reference."""
+        reply = self.post("/book/", form or self.booking_form())
+        location = reply.headers.get("Location", "")
+        reference = location.rstrip("/").rsplit("/", 1)[-1] if reply.status == 302 else None
+        return reply, reference
+
+
+# --- The site under gunicorn -----------------------------------------------------
+
+
+class Site:
+    """The site served by gunicorn (one sync worker) from a process of its own."""
+
+    def __init__(self, workdir, **environment):
+        self.workdir = workdir
+        self.port = free_port()
+        self.log_path = workdir / f"site-{self.port}.log"
+        (workdir / "fault_settings.py").write_text(SERVER_SETTINGS)
+        passed_on = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("DJANGO_", "DATABASE_", "REDIS_", "EMAIL_", "BOOKING_"))
+        }
+        self.env = passed_on | {
+            "DJANGO_SETTINGS_MODULE": "fault_settings",
+            "PYTHONPATH": os.pathsep.join([str(workdir), str(ROOT)]),
+            "PYTHONUNBUFFERED": "1",
+            "DEBUG": "false",
+            "SECRET_KEY": "fault-tests-only-not-secret",
+            "ALLOWED_HOSTS": HOST,
+            "SITE_URL": f"http://{HOST}:{self.port}",
+            "BOOKING_MIN_FILL_SECONDS": "0",
+            "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+            "WEB_CONCURRENCY": "1",
+            **environment,
+        }
+        self.process = None
+
+    def manage(self, *arguments):
+        result = subprocess.run(
+            [sys.executable, "manage.py", *arguments],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, f"manage.py {arguments[0]} failed:\n{result.stderr}"
+        return result.stdout
+
+    def start(self):
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "clinic_site.wsgi",
+                    "--bind",
+                    f"{HOST}:{self.port}",
+                    "--workers",
+                    "1",
+                    "--timeout",
+                    "30",
+                    "--graceful-timeout",
+                    "5",
+                    # gunicorn's control socket is one path per user; not needed here.
+                    "--no-control-socket",
+                ],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+        def serving():
+            assert self.process.poll() is None, f"gunicorn exited:\n{self.log()}"
+            return port_open(self.port)
+
+        wait_for(serving, seconds=SERVER_START_SECONDS, what="gunicorn to answer")
+        return self
+
+    def stop(self):
+        if self.process is not None:
+            stop_process(self.process)
+
+    def log(self):
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def visitor(self):
+        return Visitor(self.port)
+
+
+@pytest.fixture
+def workdir():
+    """A temporary folder for the site's settings module, log and database."""
+    path = Path(tempfile.mkdtemp(prefix="clinic-faults-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def sites(workdir):
+    """Start sites with `sites(**environment)`; every one is stopped afterwards."""
+    started = []
+
+    def start(**environment):
+        site = Site(workdir, **environment)
+        started.append(site)
+        return site
+
+    yield start
+    for site in started:
+        site.stop()
+        # Shown only when the test fails, with the rest of its output.
+        print(f"--- the end of {site.log_path.name} ---", *site.log().splitlines()[-80:], sep="\n")
+
+
+@pytest.fixture(scope="module")
+def migrated_sqlite():
+    """A SQLite database migrated once for the module; each test gets a copy."""
+    folder = Path(tempfile.mkdtemp(prefix="clinic-faults-db-"))
+    database = folder / "site.sqlite3"
+    Site(folder, DATABASE_URL=f"sqlite:///{database}").manage("migrate", "--noinput", "-v", "0")
+    yield database
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def sqlite_database(migrated_sqlite, workdir):
+    copy = workdir / "site.sqlite3"
+    # The local settings keep SQLite in WAL mode: copy the log too, if any is left.
+    for suffix in ("", "-wal"):
+        if Path(f"{migrated_sqlite}{suffix}").exists():
+            shutil.copyfile(f"{migrated_sqlite}{suffix}", f"{copy}{suffix}")
+    return copy
+
+
+BOOKINGS_SQL = "SELECT id, reference FROM booking_consultationbooking ORDER BY id"
+CHANGES_SQL = (
+    "SELECT booking_id, from_status, to_status FROM booking_bookingstatuschange ORDER BY id"
+)
+EMAILS_SQL = "SELECT booking_id, kind FROM booking_outboundemail ORDER BY id"
+
+
+def whole_bookings(cursor):
+    """
+    The references of the bookings stored, each checked to be whole: its
+    first status change, its receipt and its clinic alert, all written in
+    the booking's transaction. Fails on a history row or message that
+    belongs to no booking.
+    """
+    bookings = dict(cursor.execute(BOOKINGS_SQL).fetchall())
+    changes = {pk: [] for pk in bookings}
+    kinds = {pk: [] for pk in bookings}
+    for booking_id, from_status, to_status in cursor.execute(CHANGES_SQL).fetchall():
+        assert booking_id in changes, f"a status change for no booking ({booking_id})"
+        changes[booking_id].append((from_status, to_status))
+    for booking_id, kind in cursor.execute(EMAILS_SQL).fetchall():
+        assert booking_id in kinds, f"an outbox message for no booking ({booking_id})"
+        kinds[booking_id].append(kind)
+    for pk, reference in bookings.items():
+        assert changes[pk] == [("", "requested")], f"{reference}: history {changes[pk]}"
+        assert sorted(kinds[pk]) == ["clinic_alert", "receipt"], f"{reference}: outbox {kinds[pk]}"
+    return set(bookings.values())
+
+
+# --- PostgreSQL ------------------------------------------------------------------
+
+
+def postgres_bindir():
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+    if shutil.which("pg_config"):
+        result = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True)
+        candidates.insert(0, Path(result.stdout.strip()))
+    for bindir in candidates:
+        if (bindir / "initdb").exists() and (bindir / "pg_ctl").exists():
+            return bindir
+    return None
+
+
+class ThrowawayPostgres:
+    """
+    A PostgreSQL cluster of the test's own, on a free port: it can be
+    stopped and started without touching the shared server. PostgreSQL
+    refuses to run as root, so as root it runs as the `postgres` account.
+    """
+
+    def __init__(self, bindir, folder):
+        self.bindir = bindir
+        self.folder = folder
+        self.data = folder / "data"
+        self.port = free_port()
+        self.url = f"postgres://postgres@{HOST}:{self.port}/clinic"
+        self.as_owner = []
+        if os.geteuid() == 0:
+            try:
+                owner = pwd.getpwnam("postgres")
+            except KeyError:
+                missing("running as root, and there is no postgres account to run PostgreSQL")
+            os.chown(folder, owner.pw_uid, owner.pw_gid)
+            self.as_owner = ["runuser", "-u", "postgres", "--"]
+
+    def run(self, tool, *arguments, check=True):
+        result = subprocess.run(
+            [*self.as_owner, str(self.bindir / tool), *arguments],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if check:
+            assert result.returncode == 0, f"{tool} failed:\n{result.stdout}\n{result.stderr}"
+        return result
+
+    def create(self):
+        self.run(
+            "initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
+            "--no-locale", "--no-sync",
+        )  # fmt: skip
+        self.start()
+        with psycopg.connect(self.dsn("postgres"), autocommit=True) as connection:
+            connection.execute("CREATE DATABASE clinic")
+
+    def dsn(self, database="clinic"):
+        return f"postgres://postgres@{HOST}:{self.port}/{database}"
+
+    def start(self):
+        options = (
+            f"-p {self.port} -k {self.folder} -c listen_addresses={HOST}"
+            " -c fsync=off -c full_page_writes=off"
+        )
+        self.run(
+            "pg_ctl", "-D", str(self.data), "-l", str(self.folder / "log"), "-o", options, "-w",
+            "start",
+        )  # fmt: skip
+
+    def stop(self, mode="fast"):
+        self.run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    def destroy(self):
+        if (self.data / "postmaster.pid").exists():
+            self.run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop", check=False)
+
+
+@pytest.fixture
+def throwaway_postgres():
+    bindir = postgres_bindir()
+    if bindir is None:
+        missing("PostgreSQL's initdb and pg_ctl are not installed")
+    # A folder of its own, straight under /tmp, which the postgres account can reach.
+    folder = Path(tempfile.mkdtemp(prefix="clinic-faults-pg-"))
+    cluster = None
+    try:
+        cluster = ThrowawayPostgres(bindir, folder)
+        cluster.create()
+        yield cluster
+    finally:
+        if cluster is not None:
+            cluster.destroy()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+class BookingLoad:
+    """One visitor booking over and over in a thread, noting every answer."""
+
+    def __init__(self, site):
+        self.visitor = site.visitor()
+        self.answers = []  # (method, status)
+        self.booked = []  # references of the bookings answered with a redirect
+        self.error = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        try:
+            while not self._stop.is_set():
+                self._book_once()
+        except Exception as error:  # Reported by the waits below, in the test's thread.
+            self.error = error
+
+    def _book_once(self):
+        page = self.visitor.get("/book/")
+        self.answers.append(("GET", page.status))
+        if page.status != 200:
+            time.sleep(0.05)
+            return
+        document = parse_html(page.text)
+        form = form_data(booking_form(document)) | {
+            "slot": offered_slots(document)[0],
+            **VISITOR,
+            "consent": "on",
+        }
+        reply, reference = self.visitor.book(form)
+        self.answers.append(("POST", reply.status))
+        if reference:
+            self.booked.append(reference)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._stop.set()
+        self._thread.join(timeout=60)
+
+    def _wait(self, progress, more, what):
+        target = progress() + more
+
+        def reached():
+            assert self.error is None, f"the visitor's thread failed: {self.error!r}"
+            return progress() >= target
+
+        wait_for(reached, seconds=20, what=what)
+
+    def wait_for_bookings(self, more):
+        self._wait(lambda: len(self.booked), more, what=f"{more} more bookings")
+
+    def wait_for_refusals(self, more):
+        self._wait(lambda: self.answers.count(("GET", 503)), more, what=f"{more} more 503s")
+
+
+@pytest.mark.postgres
+def test_database_outage_gets_the_503_page_and_the_site_recovers_with_no_partial_booking(
+    throwaway_postgres, sites
+):
+    site = sites(
+        DATABASE_URL=throwaway_postgres.url,
+        # Every page goes to the database, as on a cold page cache.
+        CONTENT_CACHE_SECONDS="0",
+        # One address makes every booking here.
+        BOOKING_RATE_LIMIT="1000",
+    )
+    site.manage("migrate", "--noinput", "-v", "0")
+    site.start()
+    visitor = site.visitor()
+    before_outage, booked_before = visitor.book()
+    assert before_outage.status == 302
+    # A second visitor has the form open when the database goes.
+    latecomer = site.visitor()
+    open_form = latecomer.booking_form()
+
+    throwaway_postgres.stop()
+
+    for path in ["/", "/treatments/", "/book/", "/guide/"]:
+        reply = visitor.get(path)
+        assert reply.status == 503, f"GET {path} answered {reply.status} with the database down"
+        assert UNAVAILABLE_PAGE in reply.text
+        assert reply.headers.get("Retry-After") == "30"
+    refused, _ = latecomer.book(open_form)
+    assert refused.status == 503
+    assert "nothing was booked yet" in refused.text
+    health = visitor.get("/healthz")
+    assert health.status == 503
+    assert json.loads(health.text)["database"] == "unavailable"
+
+    throwaway_postgres.start()
+
+    # No restart: the worker's next connection check finds the server again.
+    wait_for(
+        lambda: visitor.get("/healthz").status == 200,
+        seconds=20,
+        what="the site to recover by itself",
+    )
+    assert visitor.get("/").status == 200
+    # The page asked the visitor to send the form again shortly: it works.
+    resent, booked_after = latecomer.book(open_form)
+    assert resent.status == 302
+    assert latecomer.get(f"/book/received/{booked_after}/").status == 200
+    assert "Internal Server Error" not in site.log()
+    with psycopg.connect(throwaway_postgres.dsn()) as connection:
+        assert whole_bookings(connection.cursor()) == {booked_before, booked_after}
+
+    # Now with bookings in flight: the server stops (ending every session,
+    # some mid-transaction) and comes back, twice, while a visitor books.
+    with BookingLoad(site) as load:
+        for _ in range(2):
+            load.wait_for_bookings(2)
+            throwaway_postgres.stop()
+            load.wait_for_refusals(1)
+            throwaway_postgres.start()
+        load.wait_for_bookings(2)
+
+    gets = {status for method, status in load.answers if method == "GET"}
+    assert gets <= {200, 503}, load.answers
+    with psycopg.connect(throwaway_postgres.dsn()) as connection:
+        stored = whole_bookings(connection.cursor())
+    # Every booking the visitor was told about is there, whole; any other
+    # (committed as the connection dropped) is whole too, and a re-sent form
+    # finds it by its submission key.
+    assert set(load.booked) <= stored
+    posts = sum(1 for method, _ in load.answers if method == "POST")
+    assert len(stored) - 2 <= posts
+
+
+# The narrowest window: the booking has committed, and the database goes
+# before the session middleware saves the visitor's session (which lists
+# their bookings). The load above hits it now and then; here it is hit on
+# cue, with the session's save raising what psycopg raises when the server
+# goes away. The visitor must get the 503 page (which asks them to send the
+# form again) and, when they do, their booking, once.
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("returning", [False, True], ids=["new visitor", "returning visitor"])
+def test_database_lost_while_saving_the_session_gets_the_503_page_and_the_booking_once(
+    returning,
+):
+    browser = Client(raise_request_exception=False)
+    if returning:  # their session already holds an earlier booking
+        _, earlier = filled_booking_form(browser)
+        assert browser.post(BOOK_URL, earlier).status_code == 302
+    _, form = filled_booking_form(browser)
+    gone = OperationalError("server closed the connection unexpectedly")
+
+    with mock.patch.object(Session, "save", side_effect=gone):
+        response = browser.post(BOOK_URL, form)
+
+    assert response.status_code == 503, f"answered {response.status_code}"
+    assert UNAVAILABLE_PAGE in response.content.decode()
+    booking = ConsultationBooking.objects.get(submission_key=read_form_token(form["form_token"])[0])
+    assert booking.status_changes.count() == 1
+    assert booking.emails.count() == 2
+    # Sent again once the database is back: the same booking, not a second.
+    resent = browser.post(BOOK_URL, form)
+    assert resent.status_code == 302
+    assert resent.url == f"/book/received/{booking.reference}/"
+    assert ConsultationBooking.objects.filter(email=VISITOR["email"]).count() == 1 + returning
+
+
+# --- Redis -----------------------------------------------------------------------
+
+
+class ThrowawayRedis:
+    def __init__(self, folder):
+        self.folder = folder
+        self.port = free_port()
+        self.url = f"redis://{HOST}:{self.port}/0"
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port", str(self.port),
+                "--bind", HOST,
+                "--save", "",
+                "--appendonly", "no",
+                "--dir", str(self.folder),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # fmt: skip
+        wait_for(lambda: port_open(self.port), seconds=10, what="redis-server to start")
+
+    def client(self):
+        return redis.Redis(host=HOST, port=self.port)
+
+    def kill(self):
+        """Down hard, as in a crash: no chance to say goodbye to clients."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        wait_for(lambda: not port_open(self.port), seconds=10, what="redis-server to go")
+
+
+@pytest.fixture
+def throwaway_redis(workdir):
+    if shutil.which("redis-server") is None:
+        missing("redis-server is not installed")
+    redis = ThrowawayRedis(workdir)
+    redis.start()
+    yield redis
+    redis.kill()
+
+
+RATE_LIMIT = 2
+
+
+def test_redis_outage_keeps_pages_and_bookings_and_lets_the_rate_limit_through(
+    throwaway_redis, sqlite_database, sites
+):
+    site = sites(
+        DATABASE_URL=f"sqlite:///{sqlite_database}",
+        REDIS_URL=throwaway_redis.url,
+        BOOKING_RATE_LIMIT=str(RATE_LIMIT),
+    ).start()
+    visitor = site.visitor()
+    # With Redis up the limit holds, and the home page is cached, both in Redis.
+    for _ in range(RATE_LIMIT):
+        assert visitor.book()[0].status == 302
+    assert visitor.book()[0].status == 429
+    assert visitor.get("/").status == 200
+    with closing(throwaway_redis.client()) as client:
+        keys = b" ".join(client.keys())
+    assert b"ratelimit:booking:" in keys
+    assert b"page:" in keys
+
+    throwaway_redis.kill()
+
+    for path in ["/", "/treatments/", "/compare/", "/faqs/", "/guide/", "/book/", "/privacy/"]:
+        reply = visitor.get(path)
+        assert reply.status == 200, f"GET {path} answered {reply.status} with Redis down"
+    # Bookings are still taken, past the limit: losing a real booking would
+    # be worse than a few minutes without spam protection.
+    references = []
+    for _ in range(RATE_LIMIT + 1):
+        reply, reference = visitor.book()
+        assert reply.status == 302, f"booking answered {reply.status} with Redis down"
+        assert visitor.get(f"/book/received/{reference}/").status == 200
+        references.append(reference)
+    assert visitor.get("/healthz").status == 503
+    log = site.log()
+    assert "Rate limit not checked" in log
+    assert "Page cache unavailable" in log
+    assert "Internal Server Error" not in log
+
+    throwaway_redis.start()
+
+    # Back, and empty: the limit counts again from nothing.
+    wait_for(
+        lambda: visitor.get("/healthz").status == 200,
+        seconds=10,
+        what="the site to recover by itself",
+    )
+    for _ in range(RATE_LIMIT):
+        assert visitor.book()[0].status == 302
+    assert visitor.book()[0].status == 429
+
+    with closing(sqlite3.connect(sqlite_database)) as connection:
+        stored = whole_bookings(connection.cursor())
+    assert set(references) <= stored
+    assert len(stored) == 3 * RATE_LIMIT + 1
+
+
+# --- The mail server -------------------------------------------------------------
+
+
+class ThrowawaySMTP:
+    """aiosmtpd, delivering what it receives to a Maildir the test can count."""
+
+    def __init__(self, folder, port):
+        self.maildir = folder / "maildir"
+        self.port = port
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "aiosmtpd",
+                "--nosetuid",
+                "--listen", f"{HOST}:{self.port}",
+                "--class", "aiosmtpd.handlers.Mailbox", str(self.maildir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # fmt: skip
+        wait_for(lambda: port_open(self.port), seconds=10, what="the SMTP server to start")
+
+    def stop(self):
+        if self.process is not None:
+            stop_process(self.process)
+
+    def messages(self):
+        if not self.maildir.exists():
+            return []
+        return list(mailbox.Maildir(self.maildir, create=False))
+
+
+@pytest.fixture
+def smtp_server(workdir):
+    """A mail server that is down until the test starts it."""
+    smtp = ThrowawaySMTP(workdir, free_port())
+    yield smtp
+    smtp.stop()
+
+
+# `send_outbox` as cron runs it some minutes later: a message that failed
+# waits a while (two minutes after the first failure) before its next try.
+SEND_OUTBOX_LATER = """
+from datetime import timedelta
+from unittest import mock
+
+from django.core.management import call_command
+from django.utils import timezone
+
+later = timezone.now() + timedelta(minutes={minutes})
+with mock.patch("django.utils.timezone.now", return_value=later):
+    call_command("send_outbox")
+"""
+
+
+def outbox(database):
+    with closing(sqlite3.connect(database)) as connection:
+        return connection.execute(
+            'SELECT kind, status, attempts, last_error, "to" FROM booking_outboundemail'
+        ).fetchall()
+
+
+def test_mail_server_outage_keeps_bookings_and_delivers_each_message_once_it_returns(
+    smtp_server, sqlite_database, sites
+):
+    site = sites(
+        DATABASE_URL=f"sqlite:///{sqlite_database}",
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_HOST=HOST,
+        EMAIL_PORT=str(smtp_server.port),
+        EMAIL_TIMEOUT="5",
+    ).start()
+    visitor = site.visitor()
+
+    references = []
+    for _ in range(2):
+        reply, reference = visitor.book()
+        assert reply.status == 302, f"booking answered {reply.status} with the mail server down"
+        assert visitor.get(f"/book/received/{reference}/").status == 200
+        references.append(reference)
+
+    # Each booking's receipt and clinic alert were tried once, after the
+    # booking committed, and wait in the outbox with the reason.
+    wait_for(
+        lambda: (
+            len(outbox(sqlite_database)) == 4
+            and all(attempts == 1 for _, _, attempts, _, _ in outbox(sqlite_database))
+        ),
+        seconds=20,
+        what="the first delivery attempts to fail",
+    )
+    for kind, status, _, last_error, _ in outbox(sqlite_database):
+        assert status == "pending", kind
+        assert "Connection refused" in last_error or "ConnectionRefused" in last_error
+    with closing(sqlite3.connect(sqlite_database)) as connection:
+        assert whole_bookings(connection.cursor()) == set(references)
+
+    smtp_server.start()
+
+    # Nothing goes before the retry is due...
+    assert "0 email(s) sent" in site.manage("send_outbox")
+    assert smtp_server.messages() == []
+    # ...then everything goes, once.
+    later = site.manage("shell", "--no-imports", "-c", SEND_OUTBOX_LATER.format(minutes=5))
+    assert "4 email(s) sent, 0 still waiting." in later
+    again = site.manage("shell", "--no-imports", "-c", SEND_OUTBOX_LATER.format(minutes=30))
+    assert "0 email(s) sent, 0 still waiting." in again
+
+    delivered = smtp_server.messages()
+    assert len(delivered) == 4
+    recipients = sorted(message["To"] for message in delivered)
+    assert recipients == sorted([VISITOR["email"]] * 2 + [settings.CLINIC["email"]] * 2)
+    for reference in references:
+        assert sum(reference in message["Subject"] for message in delivered) == 2
+    assert {status for _, status, _, _, _ in outbox(sqlite_database)} == {"sent"}

