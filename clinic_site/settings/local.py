@@ -8,7 +8,7 @@ DEBUG = env_bool("DEBUG", True)
 SECRET_KEY = env("SECRET_KEY", "local-development-only-not-secret")
 # Read by the `ensure_local_staff` command, which refuses to run elsewhere.
 LOCAL_MODE = True
-# Mail is printed to the console unless EMAIL_BACKEND says otherwise.
-MAILERS = {
-    "default": {"BACKEND": env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")}
-}
+# Mail is printed to the console unless EMAIL_BACKEND asks for another
+# backend, which then takes base.py's settings (SMTP host, port, ...).
+if not env("EMAIL_BACKEND"):
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
