@@ -16,8 +16,11 @@ from .models import (
     BookingStatusChange,
     Closure,
     ConsultationBooking,
-    OpeningHours,
+    ConsultationType,
     OutboundEmail,
+    Practitioner,
+    TimeOff,
+    WorkingHours,
 )
 
 Status = ConsultationBooking.Status
@@ -124,13 +127,14 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
     list_display = [
         "reference",
         "full_name",
-        "treatment_display",
+        "consultation_type",
+        "practitioner",
         "clinic_time",
         "status",
         "created_at",
     ]
-    list_filter = ["status", BookingDayFilter, "treatment"]
-    list_select_related = ["treatment"]
+    list_filter = ["status", BookingDayFilter, "practitioner", "consultation_type", "treatment"]
+    list_select_related = ["consultation_type", "practitioner"]
     search_fields = ["=reference", "full_name", "email", "phone"]
     date_hierarchy = "starts_at"
     ordering = ["starts_at"]
@@ -150,8 +154,11 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
     readonly_fields = [
         "reference",
         "status",
+        "consultation_type",
+        "practitioner",
         "starts_at",
         "ends_at",
+        "blocks_until",
         "consent_given_at",
         "privacy_policy_version",
         "marketing_opt_in",
@@ -163,7 +170,19 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
     fieldsets = [
         (
             None,
-            {"fields": ["reference", "status", "starts_at", "ends_at", "treatment", "concerns"]},
+            {
+                "fields": [
+                    "reference",
+                    "status",
+                    "consultation_type",
+                    "practitioner",
+                    "starts_at",
+                    "ends_at",
+                    "blocks_until",
+                    "treatment",
+                    "concerns",
+                ]
+            },
         ),
         ("Client", {"fields": ["full_name", "email", "phone", "preferred_contact", "message"]}),
         ("Staff", {"fields": ["internal_notes"]}),
@@ -198,10 +217,6 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
             results |= queryset.filter(phone=phone.as_e164)
         return results, may_have_duplicates
 
-    @admin.display(description="treatment", ordering="treatment__name")
-    def treatment_display(self, booking):
-        return booking.treatment_label
-
     @admin.display(description="consultation (clinic time)", ordering="starts_at")
     def clinic_time(self, booking):
         return f"{timezone.localtime(booking.starts_at):%a %d %b %Y, %H:%M %Z}"
@@ -227,6 +242,8 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
                 "reference",
                 "status",
                 "consultation (clinic time)",
+                "consultation type",
+                "practitioner",
                 "treatment",
                 "full name",
                 "email",
@@ -236,13 +253,17 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
                 "created",
             ]
         )
-        for booking in queryset.select_related("treatment").order_by("starts_at"):
+        for booking in queryset.select_related(
+            "treatment", "consultation_type", "practitioner"
+        ).order_by("starts_at"):
             writer.writerow(
                 [
                     booking.reference,
                     booking.get_status_display(),
                     f"{timezone.localtime(booking.starts_at):%Y-%m-%d %H:%M %Z}",
-                    booking.treatment_label,
+                    _csv_safe(booking.consultation_type),
+                    _csv_safe(booking.practitioner),
+                    _csv_safe(booking.treatment_label),
                     _csv_safe(booking.full_name),
                     _csv_safe(booking.email),
                     _csv_safe(booking.phone),
@@ -260,11 +281,78 @@ def _csv_safe(value):
     return "'" + value if value[:1] in {"=", "+", "-", "@", "\t", "\r"} else value
 
 
-@admin.register(OpeningHours)
-class OpeningHoursAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "weekday", "starts_at", "ends_at"]
-    list_editable = ["starts_at", "ends_at"]
-    list_filter = ["weekday"]
+class WorkingHoursInline(admin.TabularInline):
+    model = WorkingHours
+    extra = 0
+
+
+class TimeOffInline(admin.TabularInline):
+    model = TimeOff
+    extra = 0
+    fields = ["starts_at", "ends_at", "reason"]
+
+    def get_queryset(self, request):
+        # Past leave stays on record but off the form.
+        return super().get_queryset(request).filter(ends_at__gte=timezone.now())
+
+
+# Who edits what: the front desk runs the schedule (hours, time off, who
+# takes bookings); content editors write the words clients read (bios,
+# descriptions). Each sees the other's fields read-only.
+SCHEDULE_PERMISSION = "booking.change_workinghours"
+
+
+@admin.register(Practitioner)
+class PractitionerAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "role",
+        "is_medical_provider",
+        "is_published",
+        "takes_online_bookings",
+        "is_active",
+        "display_order",
+    ]
+    list_filter = ["is_active", "is_medical_provider", "takes_online_bookings", "is_published"]
+    search_fields = ["name", "role"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [WorkingHoursInline, TimeOffInline]
+    schedule_fields = ["is_medical_provider", "takes_online_bookings", "is_active"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if not request.user.has_perm(SCHEDULE_PERMISSION):
+            return self.schedule_fields
+        return []
+
+
+@admin.register(ConsultationType)
+class ConsultationTypeAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "treatment",
+        "duration_minutes",
+        "turnover_minutes",
+        "grid_minutes",
+        "needs_medical_provider",
+        "bookable_online",
+        "display_order",
+    ]
+    list_select_related = ["treatment"]
+    prepopulated_fields = {"slug": ["name"]}
+    filter_horizontal = ["practitioners"]
+    schedule_fields = [
+        "duration_minutes",
+        "turnover_minutes",
+        "grid_minutes",
+        "needs_medical_provider",
+        "practitioners",
+        "bookable_online",
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        if not request.user.has_perm(SCHEDULE_PERMISSION):
+            return self.schedule_fields
+        return []
 
 
 @admin.register(Closure)
@@ -276,7 +364,7 @@ class ClosureAdmin(admin.ModelAdmin):
 
 @admin.register(BookingRules)
 class BookingRulesAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "slot_minutes", "capacity", "minimum_notice_hours", "horizon_days"]
+    list_display = ["__str__", "minimum_notice_hours", "horizon_days"]
 
     def has_add_permission(self, request):
         return super().has_add_permission(request) and not BookingRules.objects.exists()

@@ -1,33 +1,38 @@
 """
-Which consultation slots can be booked.
+Which consultation times can be booked.
 
-Slots are worked out in the clinic's own time zone (settings.TIME_ZONE),
-from the weekly consultation hours, less closures, minimum notice and
-horizon, and returned as aware datetimes; the database stores them in UTC.
+A time is offered for a consultation type when at least one practitioner
+who takes that type works for the whole consultation, is not on time off,
+the clinic is not closed, and none of their active bookings overlaps the
+consultation plus its turnover. Start times fall on the type's grid.
+
+Times are worked out in the clinic's own time zone (settings.TIME_ZONE),
+less minimum notice and horizon, and returned as aware datetimes in UTC.
 A wall-clock time that does not exist on a daylight-saving day (the hour
 the clocks skip) is not offered; one that happens twice is offered once.
 """
 
-from bisect import bisect_left
-from collections import defaultdict
+from bisect import bisect_right
+from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from itertools import groupby
 
 from django.utils import timezone
 
-from .models import BookingRules, Closure, ConsultationBooking, OpeningHours
+from .models import BookingRules, Closure, ConsultationBooking, TimeOff, WorkingHours
 
 
 @dataclass(frozen=True)
 class Slot:
     starts_at: datetime
     ends_at: datetime
-    seats_left: int
+    # Who is free then, in the order "any practitioner" tries them.
+    practitioners: tuple
 
     @property
     def value(self):
-        """The slot as the booking form submits it: UTC, to the minute."""
+        """The time as the booking form submits it: UTC, to the minute."""
         return self.starts_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
 
     @property
@@ -65,88 +70,179 @@ def _clinic_datetime(day, clock, zone):
     return instant
 
 
-def _starts_in_window(day, window, slot_length, zone):
-    clock = datetime.combine(day, window.starts_at)
-    last_start = datetime.combine(day, window.ends_at) - slot_length
-    while clock <= last_start:
-        starts_at = _clinic_datetime(day, clock.time(), zone)
+def _grid_starts(day, window, grid_minutes, zone):
+    """The instants on the type's grid (counted from midnight) from the window's start."""
+    first = window.starts_at.hour * 60 + window.starts_at.minute
+    first += -first % grid_minutes
+    for minutes in range(first, 24 * 60, grid_minutes):
+        starts_at = _clinic_datetime(day, time(minutes // 60, minutes % 60), zone)
         if starts_at is not None:
             yield starts_at
-        clock += slot_length
+
+
+def _window_end(day, window, zone):
+    return datetime.combine(day, window.ends_at, tzinfo=zone).astimezone(UTC)
+
+
+class BusyTimes:
+    """One practitioner's busy ranges (bookings with turnover, time off), merged and sorted."""
+
+    def __init__(self, ranges):
+        merged = []
+        for start, end in sorted(ranges):
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        self.starts = [start for start, _ in merged]
+        self.ranges = merged
+
+    def is_free(self, start, end):
+        """Whether nothing busy overlaps [start, end)."""
+        index = bisect_right(self.starts, start) - 1
+        if index >= 0 and self.ranges[index][1] > start:
+            return False
+        return index + 1 >= len(self.ranges) or self.ranges[index + 1][0] >= end
 
 
 class ClinicCalendar:
     """
-    The clinic's bookable time as seen at one moment: the rules, hours and
-    closures are read once, then any run of days can be asked for its slots
-    (one more query each time, for the bookings on those days).
+    The bookable times of one consultation type as seen at one moment. The
+    rules, the practitioners who take the type, their hours and time off,
+    and the closures are read once (five queries); then any run of days can
+    be asked for its times, at one more query each time for the bookings on
+    those days — however many practitioners, types and bookings there are.
+
+    `practitioner` limits the times to one person; `online` (the public
+    site) leaves out practitioners who take no online bookings; `for_staff`
+    lifts minimum notice and horizon (staff book callers at short notice),
+    never the overlap rule.
     """
 
-    def __init__(self, *, now=None, ignore_booking=None):
+    def __init__(
+        self,
+        consultation_type,
+        *,
+        practitioner=None,
+        now=None,
+        ignore_booking=None,
+        online=True,
+        for_staff=False,
+    ):
+        self.consultation_type = consultation_type
         self.now = now or timezone.now()
         self.zone = timezone.get_current_timezone()
         self.rules = BookingRules.current()
         self.ignore_booking = ignore_booking
-        self.earliest = self.now + timedelta(hours=self.rules.minimum_notice_hours)
-        self.latest = self.now + timedelta(days=self.rules.horizon_days)
+        if for_staff:
+            self.earliest = self.now - timedelta(days=1)
+            self.latest = self.now + timedelta(days=366)
+        else:
+            self.earliest = self.now + timedelta(hours=self.rules.minimum_notice_hours)
+            self.latest = self.now + timedelta(days=self.rules.horizon_days)
         self.first_day = timezone.localtime(self.earliest, self.zone).date()
         self.last_day = timezone.localtime(self.latest, self.zone).date()
-        self.windows = defaultdict(list)
-        for window in OpeningHours.objects.all():
-            self.windows[window.weekday].append(window)
+
+        practitioners = consultation_type.qualified_practitioners()
+        if online:
+            practitioners = practitioners.filter(takes_online_bookings=True)
+        if practitioner is not None:
+            practitioners = practitioners.filter(pk=practitioner.pk)
+        self.practitioners = list(practitioners)
+        ids = [person.pk for person in self.practitioners]
+        self.windows = defaultdict(list)  # (practitioner id, weekday) -> [WorkingHours]
+        for window in WorkingHours.objects.filter(practitioner__in=ids):
+            self.windows[window.practitioner_id, window.weekday].append(window)
+        self.time_off = defaultdict(list)
+        for leave in TimeOff.objects.filter(
+            practitioner__in=ids,
+            starts_at__lt=self.latest + timedelta(days=1),
+            ends_at__gt=self.earliest - timedelta(days=1),
+        ):
+            self.time_off[leave.practitioner_id].append((leave.starts_at, leave.ends_at))
         self.closures = list(
             Closure.objects.filter(ends_on__gte=self.first_day, starts_on__lte=self.last_day)
         )
+        # Active bookings per (practitioner id, clinic day) on the days last
+        # asked for: "any practitioner" goes to whoever has the fewest.
+        self.day_load = Counter()
 
     def all_days(self):
         return [
             self.first_day + timedelta(n) for n in range((self.last_day - self.first_day).days + 1)
         ]
 
-    def slots(self, days):
-        """The slots with a seat left on these clinic-local days, in time order."""
-        candidates = []
-        for day in days:
-            if not self.first_day <= day <= self.last_day:
-                continue
-            if any(closure.starts_on <= day <= closure.ends_on for closure in self.closures):
-                continue
-            for window in self.windows[day.weekday()]:
-                for starts_at in _starts_in_window(day, window, self.rules.slot_length, self.zone):
-                    if self.earliest <= starts_at <= self.latest:
-                        candidates.append(starts_at)
-        if not candidates:
-            return []
+    def _is_closed(self, day):
+        return any(closure.starts_on <= day <= closure.ends_on for closure in self.closures)
 
-        # Bookings are counted against every slot they overlap, not only the
-        # one they start in, so a change of slot length or overlapping hours
-        # never lets more consultations run at once than there is room for.
-        slot_length = self.rules.slot_length
+    def slots(self, days):
+        """The times someone is free on these clinic-local days, in time order."""
+        days = [
+            day
+            for day in days
+            if self.first_day <= day <= self.last_day and not self._is_closed(day)
+        ]
+        if not days or not self.practitioners:
+            return []
+        length = self.consultation_type.length
+        blocked = length + self.consultation_type.turnover
+        grid = self.consultation_type.grid_minutes
+
+        span_start = datetime.combine(min(days), time(0), tzinfo=self.zone) - timedelta(days=1)
+        span_end = datetime.combine(max(days), time(0), tzinfo=self.zone) + timedelta(days=2)
         taken = ConsultationBooking.objects.active().filter(
-            starts_at__lt=max(candidates) + slot_length, ends_at__gt=min(candidates)
+            practitioner__in=[person.pk for person in self.practitioners],
+            starts_at__lt=span_end,
+            blocks_until__gt=span_start,
         )
         if self.ignore_booking is not None:
             taken = taken.exclude(pk=self.ignore_booking.pk)
-        booked = sorted(taken.values_list("starts_at", "ends_at"))
-        booked_starts = [starts_at for starts_at, _ in booked]
-        longest = max((ends_at - starts_at for starts_at, ends_at in booked), default=timedelta(0))
+        busy_ranges = defaultdict(list)
+        self.day_load = Counter()
+        for practitioner_id, starts_at, blocks_until in taken.values_list(
+            "practitioner", "starts_at", "blocks_until"
+        ):
+            busy_ranges[practitioner_id].append((starts_at, blocks_until))
+            self.day_load[practitioner_id, timezone.localtime(starts_at, self.zone).date()] += 1
 
-        slots = []
-        for starts_at in sorted(set(candidates)):
-            ends_at = starts_at + slot_length
-            nearby = booked[
-                bisect_left(booked_starts, starts_at - longest) : bisect_left(
-                    booked_starts, ends_at
-                )
-            ]
-            seats_left = self.rules.capacity - sum(1 for _, end in nearby if end > starts_at)
-            if seats_left > 0:
-                slots.append(Slot(starts_at, ends_at, seats_left))
-        return slots
+        free = defaultdict(list)  # start -> [practitioner]
+        for person in self.practitioners:
+            busy = BusyTimes(busy_ranges[person.pk] + self.time_off[person.pk])
+            for day in days:
+                for window in self.windows[person.pk, day.weekday()]:
+                    window_end = _window_end(day, window, self.zone)
+                    for starts_at in _grid_starts(day, window, grid, self.zone):
+                        ends_at = starts_at + length
+                        if ends_at > window_end:
+                            break
+                        if not self.earliest <= starts_at <= self.latest:
+                            continue
+                        if busy.is_free(starts_at, starts_at + blocked):
+                            free[starts_at].append(person)
+        return [
+            Slot(starts_at, starts_at + length, tuple(free[starts_at]))
+            for starts_at in sorted(free)
+        ]
+
+    def find(self, starts_at):
+        """The bookable time starting at `starts_at`, or None."""
+        day = timezone.localtime(starts_at, self.zone).date()
+        return next((slot for slot in self.slots([day]) if slot.starts_at == starts_at), None)
+
+    def assignment_order(self, slot):
+        """
+        Who "any practitioner" goes to, best first: the fewest consultations
+        that day, then the clinic's display order.
+        """
+        day = slot.local_start.date()
+        return sorted(
+            slot.practitioners,
+            key=lambda person: (self.day_load[person.pk, day], person.display_order, person.name),
+        )
 
     def week(self, start=None):
         """
-        The week of slots the booking form shows, from `start` (or the first
+        The week of times the booking form shows, from `start` (or the first
         bookable day). A week with nothing free moves on to the next one that
         has something, so the visitor never lands on an empty page.
         """
@@ -172,24 +268,21 @@ class SlotWeek:
     next: object  # the date the "Later dates" link starts from, or None
 
 
-def bookable_slots(*, now=None, days=None, ignore_booking=None):
+def bookable_slots(consultation_type, *, practitioner=None, now=None, days=None, **options):
     """
-    Every slot with a seat left, in time order. `days` limits the search to
-    some clinic-local dates; `ignore_booking` leaves one booking's own seat
-    out of the count, so a client moving their booking sees their current
-    slot as free. Four queries, however many slots and bookings there are.
+    Every bookable time of a consultation type, in time order. `days` limits
+    the search to some clinic-local dates; `ignore_booking` (in `options`)
+    leaves one booking out, so a client moving their booking sees their
+    current time as free.
     """
-    calendar = ClinicCalendar(now=now, ignore_booking=ignore_booking)
+    calendar = ClinicCalendar(consultation_type, practitioner=practitioner, now=now, **options)
     return calendar.slots(days if days is not None else calendar.all_days())
 
 
-def find_slot(starts_at, *, now=None, ignore_booking=None):
-    """The bookable slot starting at `starts_at`, or None."""
-    day = timezone.localtime(starts_at).date()
-    for slot in bookable_slots(now=now, days=[day], ignore_booking=ignore_booking):
-        if slot.starts_at == starts_at:
-            return slot
-    return None
+def find_slot(consultation_type, starts_at, *, practitioner=None, now=None, **options):
+    """The bookable time of that type starting at `starts_at`, or None."""
+    calendar = ClinicCalendar(consultation_type, practitioner=practitioner, now=now, **options)
+    return calendar.find(starts_at)
 
 
 def slots_by_day(slots):

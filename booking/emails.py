@@ -59,7 +59,11 @@ def booking_calendar(booking, method):
     event.add("dtstamp", timezone.now())
     event.add("dtstart", timezone.localtime(booking.starts_at, zone))
     event.add("dtend", timezone.localtime(booking.ends_at, zone))
-    event.add("summary", f"Skin consultation at {settings.CLINIC['name']}")
+    event.add(
+        "summary",
+        f"{booking.consultation_type.name} with {booking.practitioner.name} "
+        f"at {settings.CLINIC['name']}",
+    )
     event.add("location", f"{settings.CLINIC['street_address']}, {settings.CLINIC['locality']}")
     event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
     organizer = icalendar.vCalAddress(f"mailto:{settings.DEFAULT_FROM_EMAIL}")

@@ -2,42 +2,58 @@ import time
 import unicodedata
 import uuid
 from datetime import date
+from urllib.parse import urlencode
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Div, Field, Fieldset, Layout
+from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout
 from django import forms
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.html import format_html
 from phonenumber_field.formfields import PhoneNumberField
 
-from treatments.models import SkinConcern, Treatment
+from treatments.models import SkinConcern
 
-from .availability import ClinicCalendar, find_slot, parse_slot_value
-from .models import ConsultationBooking
+from .availability import ClinicCalendar, parse_slot_value
+from .models import ConsultationBooking, ConsultationType, Practitioner
 
 FORM_TOKEN_SALT = "booking.form-token"
 SLOT_TAKEN = "That time is no longer available. Please choose another time."
+OFF_THE_GRID = "Please choose one of the times shown."
+ANY_PRACTITIONER = ""
 
 
 class SlotChoiceMixin:
     """
     A `slot` field shown as radio buttons grouped by day, a week at a time
-    (see booking/includes/slot_picker.html) so the page stays small. Any
-    bookable slot is valid, shown or not; anything else, including a slot
-    taken meanwhile or a forged value, is refused with a message.
+    (see booking/includes/slot_picker.html) so the page stays small. The
+    week is worked out only if the page is shown: a valid submission goes
+    straight to the booking service, which is the one place that decides
+    whether the time is free (inside its transaction), so availability is
+    computed once per request. A forged or off-grid value is refused here.
     """
 
-    ignore_booking = None
-
-    def setup_slot_field(self, *, window_start=None):
+    def setup_slot_field(
+        self, consultation_type, *, practitioner=None, window_start=None, ignore_booking=None
+    ):
         chosen = self._chosen_slot()
         if chosen is not None:
             window_start = timezone.localtime(chosen).date()
-        calendar = ClinicCalendar(ignore_booking=self.ignore_booking)
-        self.fields["slot"].window = calendar.week(window_start)
+        field = self.fields["slot"]
+        if consultation_type is None:
+            field.window = None
+            return
+
+        def week():
+            calendar = ClinicCalendar(
+                consultation_type, practitioner=practitioner, ignore_booking=ignore_booking
+            )
+            return calendar.week(window_start)
+
+        field.window = SimpleLazyObject(week)
 
     def _chosen_slot(self):
         try:
@@ -45,20 +61,21 @@ class SlotChoiceMixin:
         except (TypeError, ValueError):
             return None
 
-    def clean_slot(self):
+    def clean_slot_for(self, consultation_type):
+        """The chosen start as an aware datetime, if it is well formed and on the type's grid."""
         try:
-            starts_at = parse_slot_value(self.cleaned_data["slot"])
+            starts_at = parse_slot_value(self.cleaned_data.get("slot", ""))
         except ValueError:
             raise forms.ValidationError(SLOT_TAKEN) from None
-        if find_slot(starts_at, ignore_booking=self.ignore_booking) is None:
-            raise forms.ValidationError(SLOT_TAKEN)
+        if not consultation_type.is_on_grid(timezone.localtime(starts_at)):
+            raise forms.ValidationError(OFF_THE_GRID)
         return starts_at
 
 
 def slot_field():
     # The slot picker template renders the radios; the RadioSelect widget is
     # there so the field counts as a group (a fieldset, its first radio _0).
-    return forms.CharField(
+    field = forms.CharField(
         label="Choose a time",
         max_length=20,
         widget=forms.RadioSelect,
@@ -67,16 +84,32 @@ def slot_field():
             "max_length": SLOT_TAKEN,
         },
     )
+    field.note = ""  # Why no time can be shown, when the choices above rule every time out.
+    return field
+
+
+class ConsultationTypeField(forms.ModelChoiceField):
+    def label_from_instance(self, consultation_type):
+        parts = [f"{consultation_type.duration_minutes} minutes", consultation_type.price_text]
+        return f"{consultation_type.name} ({', '.join(part for part in parts if part)})"
 
 
 class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
-    treatment = forms.ModelChoiceField(
-        label="Treatment of interest",
-        queryset=Treatment.objects.none(),
+    consultation_type = ConsultationTypeField(
+        label="Which consultation?",
+        queryset=ConsultationType.objects.none(),
         to_field_name="slug",
+        empty_label=None,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose a consultation.",
+            "invalid_choice": "Please choose a consultation from the list.",
+        },
+    )
+    practitioner = forms.ChoiceField(
+        label="With whom?",
         required=False,
-        empty_label="Not sure yet — help me decide",
-        error_messages={"invalid_choice": "Please choose a treatment from the list."},
+        error_messages={"invalid_choice": "Please choose a practitioner from the list."},
     )
     concerns = forms.ModelMultipleChoiceField(
         label="Skin concerns you would like to discuss",
@@ -145,26 +178,117 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
 
     def __init__(self, *args, window_start=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["treatment"].queryset = Treatment.objects.published()
+        self.types = list(
+            ConsultationType.objects.bookable_online()
+            .select_related("treatment")
+            .prefetch_related("practitioners")
+        )
+        self.practitioners = list(Practitioner.objects.bookable_online())
+        self.fields["consultation_type"].queryset = ConsultationType.objects.bookable_online()
+        self.fields["practitioner"].choices = [
+            (ANY_PRACTITIONER, "Any practitioner"),
+            *((person.slug, f"{person.name}, {person.role}") for person in self.practitioners),
+        ]
         self.fields["concerns"].queryset = SkinConcern.objects.for_guide()
         self.fields["consent"].label = format_html(
             'I agree to the <a href="{}">privacy policy</a>', reverse("booking:privacy")
         )
-        self.setup_slot_field(window_start=window_start)
+        self.chosen_practitioner = self._chosen("practitioner", self.practitioners)
+        self.chosen_type = self._chosen("consultation_type", self.types) or self._default_type()
+        if not self.is_bound and self.chosen_type:
+            self.initial["consultation_type"] = self.chosen_type.slug
+        self.fields["slot"].note = self.mismatch(self.chosen_type, self.chosen_practitioner)
+        self.setup_slot_field(
+            self.chosen_type, practitioner=self.chosen_practitioner, window_start=window_start
+        )
+        self.fields["slot"].link_query = urlencode(
+            {
+                "type": self.chosen_type.slug if self.chosen_type else "",
+                "practitioner": self.chosen_practitioner.slug if self.chosen_practitioner else "",
+            }
+        )
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
-        # The time comes first: moving between weeks reloads the page, and
-        # should not cost the visitor anything they have typed.
+        # The consultation and the person come first, then their times; the
+        # "Show times" button reloads the page with everything typed kept
+        # (a POST, so no personal detail goes into an address). Moving
+        # between weeks is a link, before the visitor has typed anything.
         self.helper.layout = Layout(
+            Fieldset(
+                "Your consultation",
+                "consultation_type",
+                "practitioner",
+                HTML(
+                    '<button type="submit" name="show_times" value="1" formnovalidate '
+                    'class="btn btn-outline-primary mb-4">Show times</button>'
+                ),
+            ),
             Field("slot", template="booking/includes/slot_picker.html"),
-            Fieldset("Your consultation", "treatment", "concerns"),
             Fieldset("About you", "full_name", "email", "phone", "preferred_contact"),
+            "concerns",
             "message",
             "consent",
             "marketing_opt_in",
             Div("website", css_class="form-trap", aria_hidden="true"),
         )
+
+    def _chosen(self, name, options):
+        """The option the visitor picked (or the form starts with), without validating the form."""
+        slug = self.data.get(name) if self.is_bound else self.initial.get(name)
+        return next((option for option in options if option.slug == slug), None)
+
+    def _default_type(self):
+        """
+        Before the visitor picks one: the type about the treatment in the
+        address (from a treatment page or the guide), else the first type
+        the chosen practitioner holds, else the first type.
+        """
+        if self.is_bound:
+            return None
+        treatment = self.initial.get("treatment")
+        candidates = [
+            consultation_type
+            for consultation_type in self.types
+            if self.chosen_practitioner is None
+            or consultation_type.is_held_by(self.chosen_practitioner)
+        ] or self.types
+        about_treatment = [
+            consultation_type
+            for consultation_type in candidates
+            if consultation_type.treatment and consultation_type.treatment.slug == treatment
+        ]
+        return next(iter(about_treatment or candidates), None)
+
+    @staticmethod
+    def mismatch(consultation_type, practitioner):
+        """Why this person cannot be booked for this type, or ""."""
+        if consultation_type and practitioner and not consultation_type.is_held_by(practitioner):
+            return (
+                f"{practitioner.name} does not hold {consultation_type.name.lower()}s. "
+                "Choose another practitioner, or any practitioner, and press “Show times”."
+            )
+        return ""
+
+    def clean(self):
+        cleaned_data = super().clean()
+        consultation_type = cleaned_data.get("consultation_type")
+        if consultation_type is not None:
+            # The same type as listed, with its practitioners prefetched.
+            consultation_type = next(
+                (listed for listed in self.types if listed.pk == consultation_type.pk),
+                consultation_type,
+            )
+            cleaned_data["consultation_type"] = consultation_type
+        if problem := self.mismatch(consultation_type, self.chosen_practitioner):
+            self.add_error("practitioner", problem)
+        if consultation_type and "slot" in cleaned_data:
+            try:
+                cleaned_data["slot"] = self.clean_slot_for(consultation_type)
+            except forms.ValidationError as error:
+                self.add_error("slot", error)
+        self._check_form_token()
+        return self.cleaned_data
 
     def clean_full_name(self):
         return refuse_control_characters(self.cleaned_data["full_name"])
@@ -179,39 +303,49 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
             raise forms.ValidationError("Please leave this field empty.")
         return ""
 
-    def clean(self):
+    def _check_form_token(self):
         """
         The form token is signed when the form is first shown: it proves when
         that was (a form sent back within seconds is from a bot) and names the
         submission, so a double click or a re-post books once.
         """
-        cleaned_data = super().clean()
         token = read_form_token(self.data.get("form_token"))
         if token is None:
             self._token_rejected = True
-            raise forms.ValidationError(
-                "This form was open too long or could not be checked. Please check your details and send it again."
+            self.add_error(
+                None,
+                "This form was open too long or could not be checked. Please check your details and send it again.",
             )
+            return
         submission_key, shown_at = token
         if time.time() - shown_at < settings.BOOKING_MIN_FILL_SECONDS:
-            raise forms.ValidationError(
-                "That was quicker than we expected. Please check your details and send the form again."
+            self.add_error(
+                None,
+                "That was quicker than we expected. Please check your details and send the form again.",
             )
-        cleaned_data["submission_key"] = submission_key
-        return cleaned_data
+            return
+        self.cleaned_data["submission_key"] = submission_key
 
     def booking_details(self):
         """The cleaned answers as services.book_consultation takes them."""
         details = {
             key: value
             for key, value in self.cleaned_data.items()
-            if key not in {"consent", "website", "slot", "submission_key"}
+            if key not in {"consent", "website", "slot", "submission_key", "practitioner"}
         }
         return {
             **details,
+            "practitioner": self.chosen_practitioner,
             "starts_at": self.cleaned_data["slot"],
             "submission_key": self.cleaned_data["submission_key"],
         }
+
+    @classmethod
+    def initial_from(cls, data):
+        """What a visitor sent, as initial values: the form shown again, not checked yet."""
+        initial = {name: data.get(name) for name in cls.base_fields if name in data}
+        initial["concerns"] = data.getlist("concerns")
+        return initial
 
     @property
     def token_for_page(self):
@@ -245,18 +379,33 @@ def new_form_token():
 
 
 class MoveBookingForm(SlotChoiceMixin, forms.Form):
+    """
+    A new time for the same consultation type, with the same practitioner
+    (`keep_practitioner`) or any who holds it.
+    """
+
     slot = slot_field()
 
-    def __init__(self, *args, booking, window_start=None, **kwargs):
+    def __init__(self, *args, booking, keep_practitioner=True, window_start=None, **kwargs):
         super().__init__(*args, **kwargs)
-        # The client's own current slot counts as free when they move.
-        self.ignore_booking = booking
-        self.setup_slot_field(window_start=window_start)
+        self.booking = booking
+        self.practitioner = booking.practitioner if keep_practitioner else None
+        self.setup_slot_field(
+            booking.consultation_type,
+            practitioner=self.practitioner,
+            window_start=window_start,
+            # The client's own current time counts as free when they move.
+            ignore_booking=booking,
+        )
         self.fields["slot"].label = "Choose a new time"
+        self.fields["slot"].link_query = urlencode({"with": "same" if keep_practitioner else "any"})
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
         self.helper.layout = Layout(Field("slot", template="booking/includes/slot_picker.html"))
+
+    def clean_slot(self):
+        return self.clean_slot_for(self.booking.consultation_type)
 
 
 def window_start_from(request):

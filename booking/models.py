@@ -1,18 +1,22 @@
 """
-Consultation bookings and the rules that decide when they can be made.
+Who consults (practitioners), what is booked (consultation types), when
+(working hours, time off, closures) and the bookings themselves.
 
-The database, not only the application, refuses overbooking: each active
-booking holds one numbered seat of its slot, and a partial unique index on
-(slot, seat) among active bookings means two requests can never hold the
-same seat, however they interleave.
+The database, not only the application, refuses overbooking: every active
+booking blocks its practitioner from its start to its end plus the room's
+turnover, and no two such ranges of one practitioner may overlap. On
+PostgreSQL an exclusion constraint says so; on SQLite (local mode) writes
+are serialized and triggers refuse an overlapping row (see `sqlite.py`).
 """
 
 import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -30,16 +34,8 @@ def new_reference():
 class BookingRules(models.Model):
     """The clinic's booking rules. There is exactly one row (pk=1)."""
 
-    slot_minutes = models.PositiveSmallIntegerField(
-        "slot length (minutes)", default=30, help_text="How long each consultation lasts."
-    )
-    capacity = models.PositiveSmallIntegerField(
-        "consultations at once",
-        default=1,
-        help_text="How many consultations can run in the same slot.",
-    )
     minimum_notice_hours = models.PositiveSmallIntegerField(
-        default=12, help_text="How far ahead a consultation must be booked."
+        default=12, help_text="How far ahead a consultation must be booked online."
     )
     horizon_days = models.PositiveSmallIntegerField(
         "booking horizon (days)", default=60, help_text="How far into the future people can book."
@@ -56,10 +52,6 @@ class BookingRules(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(pk=1), name="booking_rules_single_row"),
             models.CheckConstraint(
-                condition=Q(slot_minutes__gte=5), name="slot_at_least_5_minutes"
-            ),
-            models.CheckConstraint(condition=Q(capacity__gte=1), name="capacity_at_least_one"),
-            models.CheckConstraint(
                 condition=Q(horizon_days__gte=1), name="horizon_at_least_one_day"
             ),
         ]
@@ -73,37 +65,94 @@ class BookingRules(models.Model):
         return rules
 
     @property
-    def slot_length(self):
-        return timedelta(minutes=self.slot_minutes)
-
-    @property
     def clinic_alert_address(self):
         return self.alert_email or settings.CLINIC["email"]
 
 
-class OpeningHours(models.Model):
-    """A window of consultation hours on a weekday; a day may have several."""
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
 
-    class Weekday(models.IntegerChoices):
-        MONDAY = 0, "Monday"
-        TUESDAY = 1, "Tuesday"
-        WEDNESDAY = 2, "Wednesday"
-        THURSDAY = 3, "Thursday"
-        FRIDAY = 4, "Friday"
-        SATURDAY = 5, "Saturday"
-        SUNDAY = 6, "Sunday"
 
+class PractitionerQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+    def on_team_page(self):
+        return self.active().filter(is_published=True)
+
+    def bookable_online(self):
+        return self.active().filter(takes_online_bookings=True)
+
+
+class Practitioner(models.Model):
+    """A member of the clinic's team who holds consultations."""
+
+    name = models.CharField(max_length=100, help_text="As clients should see it, e.g. “Maya Chen”.")
+    slug = models.SlugField(max_length=100, unique=True, help_text="Used in links.")
+    role = models.CharField(
+        "role and credentials",
+        max_length=150,
+        help_text="As the clinic writes it, e.g. “Licensed esthetician” or “Nurse practitioner, NP-C”.",
+    )
+    bio = models.TextField(blank=True, help_text="A few sentences for the team page.")
+    is_medical_provider = models.BooleanField(
+        "medical provider",
+        default=False,
+        help_text="A nurse, nurse practitioner or physician: may take consultations that need medical oversight.",
+    )
+    is_published = models.BooleanField(
+        "shown on the team page", default=True, help_text="Untick to leave them off the team page."
+    )
+    takes_online_bookings = models.BooleanField(
+        default=True,
+        help_text="Untick to take them out of online booking (staff can still book them).",
+    )
+    display_order = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(
+        "active",
+        default=True,
+        help_text="Untick when they leave: they keep their past bookings but take no new ones.",
+    )
+
+    objects = PractitionerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["display_order", "name"]
+        verbose_name = "practitioner"
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("booking:team") + f"#{self.slug}"
+
+    def get_booking_url(self):
+        return reverse("booking:book") + f"?practitioner={self.slug}"
+
+
+class WorkingHours(models.Model):
+    """A window of a practitioner's consultation hours on a weekday; a day may have several."""
+
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.CASCADE, related_name="working_hours"
+    )
     weekday = models.PositiveSmallIntegerField(choices=Weekday)
     starts_at = models.TimeField(help_text="Clinic time.")
     ends_at = models.TimeField(help_text="Clinic time. The last consultation ends by then.")
 
     class Meta:
-        ordering = ["weekday", "starts_at"]
-        verbose_name = "consultation hours"
-        verbose_name_plural = "consultation hours"
+        ordering = ["practitioner", "weekday", "starts_at"]
+        verbose_name = "working hours"
+        verbose_name_plural = "working hours"
         constraints = [
             models.CheckConstraint(
-                condition=Q(ends_at__gt=models.F("starts_at")), name="hours_end_after_start"
+                condition=Q(ends_at__gt=models.F("starts_at")), name="working_hours_end_after_start"
             ),
         ]
 
@@ -112,14 +161,151 @@ class OpeningHours(models.Model):
 
     def clean(self):
         # Overlapping windows would offer the same time twice.
-        if self.starts_at and self.ends_at and self.weekday is not None:
-            overlapping = OpeningHours.objects.filter(
-                weekday=self.weekday, starts_at__lt=self.ends_at, ends_at__gt=self.starts_at
+        if self.starts_at and self.ends_at and self.weekday is not None and self.practitioner_id:
+            overlapping = WorkingHours.objects.filter(
+                practitioner_id=self.practitioner_id,
+                weekday=self.weekday,
+                starts_at__lt=self.ends_at,
+                ends_at__gt=self.starts_at,
             ).exclude(pk=self.pk)
             if overlapping.exists():
                 raise ValidationError(
                     f"These hours overlap {overlapping.first()}. Change or remove that window first."
                 )
+
+
+class TimeOff(models.Model):
+    """A practitioner's leave, training or appointment: no consultations with them then."""
+
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.CASCADE, related_name="time_off"
+    )
+    starts_at = models.DateTimeField("from", help_text="Clinic time.")
+    ends_at = models.DateTimeField("until", help_text="Clinic time.")
+    reason = models.CharField(
+        max_length=150, blank=True, help_text="For staff; never shown to clients."
+    )
+
+    class Meta:
+        ordering = ["-starts_at"]
+        verbose_name = "time off"
+        verbose_name_plural = "time off"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="time_off_ends_after_start"
+            ),
+        ]
+
+    def __str__(self):
+        start, end = timezone.localtime(self.starts_at), timezone.localtime(self.ends_at)
+        return f"{self.practitioner}: {start:%d %b %Y %H:%M} – {end:%d %b %Y %H:%M}"
+
+
+class ConsultationTypeQuerySet(models.QuerySet):
+    def bookable_online(self):
+        return self.filter(bookable_online=True)
+
+
+class ConsultationType(models.Model):
+    """What a client books: how long it takes, who may hold it, when it may start."""
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100, unique=True, help_text="Used in links.")
+    treatment = models.ForeignKey(
+        "treatments.Treatment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="consultation_types",
+        help_text="The treatment it is about. Empty means a skin assessment for clients not sure yet.",
+    )
+    duration_minutes = models.PositiveSmallIntegerField(
+        "length (minutes)", default=30, help_text="How long the consultation itself lasts."
+    )
+    turnover_minutes = models.PositiveSmallIntegerField(
+        "turnover (minutes)",
+        default=10,
+        help_text="Time after it to reset the room, during which the practitioner takes nobody else.",
+    )
+    grid_minutes = models.PositiveSmallIntegerField(
+        "start times every (minutes)",
+        default=15,
+        help_text="Offered start times fall on this grid, counted from midnight (15: 9:00, 9:15, 9:30…).",
+    )
+    needs_medical_provider = models.BooleanField(
+        default=False, help_text="Only medical providers (nurse, NP, physician) may hold it."
+    )
+    practitioners = models.ManyToManyField(
+        Practitioner,
+        blank=True,
+        related_name="consultation_types",
+        help_text="Who takes it. Leave empty for every qualified practitioner.",
+    )
+    price_text = models.CharField(
+        "price",
+        max_length=100,
+        blank=True,
+        help_text="As clients should read it, e.g. “Complimentary”.",
+    )
+    description = models.TextField(
+        blank=True, help_text="One or two sentences for the booking page."
+    )
+    bookable_online = models.BooleanField(default=True)
+    display_order = models.PositiveSmallIntegerField(default=0)
+
+    objects = ConsultationTypeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["display_order", "name"]
+        verbose_name = "consultation type"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gte=5), name="consultation_at_least_5_minutes"
+            ),
+            models.CheckConstraint(
+                condition=Q(grid_minutes__gte=5) & Q(grid_minutes__lte=240),
+                name="grid_between_5_and_240_minutes",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def length(self):
+        return timedelta(minutes=self.duration_minutes)
+
+    @property
+    def turnover(self):
+        return timedelta(minutes=self.turnover_minutes)
+
+    def qualified_practitioners(self):
+        """
+        Who may hold this consultation, in one query: the active practitioners
+        named on it (or everyone active, when none are named), less anyone who
+        is not a medical provider when it needs one.
+        """
+        queryset = Practitioner.objects.active()
+        if self.needs_medical_provider:
+            queryset = queryset.filter(is_medical_provider=True)
+        named = ConsultationType.practitioners.through.objects.filter(consultationtype=self.pk)
+        return queryset.filter(Q(pk__in=named.values("practitioner")) | ~models.Exists(named))
+
+    def is_held_by(self, practitioner):
+        """
+        The same rule as qualified_practitioners(), for one person, in Python
+        (prefetch `practitioners` to ask it of many types without a query each).
+        """
+        named = self.practitioners.all()
+        return (
+            practitioner.is_active
+            and (practitioner.is_medical_provider or not self.needs_medical_provider)
+            and (not named or practitioner in named)
+        )
+
+    def is_on_grid(self, local_start):
+        minutes = local_start.hour * 60 + local_start.minute
+        return local_start.second == 0 and minutes % self.grid_minutes == 0
 
 
 class Closure(models.Model):
@@ -144,6 +330,38 @@ class Closure(models.Model):
         if self.starts_on == self.ends_on:
             return f"Closed {self.starts_on:%d %b %Y}"
         return f"Closed {self.starts_on:%d %b %Y} – {self.ends_on:%d %b %Y}"
+
+
+class TsTzRange(models.Func):
+    function = "TSTZRANGE"
+    output_field = DateTimeRangeField()
+
+
+class PostgresOnlyExclusionConstraint(ExclusionConstraint):
+    """
+    An exclusion constraint that exists on PostgreSQL and is left out of
+    every other database's schema (SQLite has no EXCLUDE; there triggers from
+    `booking/sqlite.py` and serialized writes give the same outcome).
+    """
+
+    def constraint_sql(self, model, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return None
+        return super().constraint_sql(model, schema_editor)
+
+    def create_sql(self, model, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return None
+        return super().create_sql(model, schema_editor)
+
+    def remove_sql(self, model, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return None
+        return super().remove_sql(model, schema_editor)
+
+    def validate(self, model, instance, exclude=None, using=DEFAULT_DB_ALIAS):
+        if connections[using].vendor == "postgresql":
+            super().validate(model, instance, exclude=exclude, using=using)
 
 
 class BookingQuerySet(models.QuerySet):
@@ -192,6 +410,12 @@ class ConsultationBooking(models.Model):
     }
 
     reference = models.CharField(max_length=12, unique=True, default=new_reference, editable=False)
+    consultation_type = models.ForeignKey(
+        ConsultationType, on_delete=models.PROTECT, related_name="bookings"
+    )
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.PROTECT, related_name="bookings"
+    )
     treatment = models.ForeignKey(
         "treatments.Treatment",
         on_delete=models.SET_NULL,
@@ -209,8 +433,9 @@ class ConsultationBooking(models.Model):
     )
     starts_at = models.DateTimeField("consultation time", db_index=True)
     ends_at = models.DateTimeField()
-    seat = models.PositiveSmallIntegerField(
-        default=1, editable=False, help_text="Which of the slot's parallel consultations this is."
+    blocks_until = models.DateTimeField(
+        editable=False,
+        help_text="The end plus the room's turnover: the practitioner is busy until then.",
     )
     message = models.TextField(blank=True)
     status = models.CharField(
@@ -243,18 +468,33 @@ class ConsultationBooking(models.Model):
         ordering = ["-starts_at"]
         verbose_name = "consultation booking"
         constraints = [
-            models.UniqueConstraint(
-                fields=["starts_at", "seat"],
+            # The arbiter of "no double-booking": whoever writes (the site,
+            # the admin, a shell), no practitioner holds two active bookings
+            # whose time, turnover included, overlaps.
+            PostgresOnlyExclusionConstraint(
+                name="no_overlapping_consultations",
+                expressions=[
+                    (
+                        TsTzRange("starts_at", "blocks_until", RangeBoundary()),
+                        RangeOperators.OVERLAPS,
+                    ),
+                    ("practitioner", RangeOperators.EQUAL),
+                ],
                 condition=Q(status__in=["requested", "confirmed"]),
-                name="one_active_booking_per_seat",
             ),
             models.CheckConstraint(
                 condition=Q(ends_at__gt=models.F("starts_at")), name="booking_ends_after_start"
             ),
-            models.CheckConstraint(condition=Q(seat__gte=1), name="booking_seat_from_one"),
+            models.CheckConstraint(
+                condition=Q(blocks_until__gte=models.F("ends_at")),
+                name="booking_blocks_until_after_end",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "starts_at"], name="booking_status_time_idx"),
+            models.Index(
+                fields=["practitioner", "starts_at"], name="booking_practitioner_time_idx"
+            ),
         ]
 
     def __str__(self):
@@ -277,6 +517,10 @@ class ConsultationBooking(models.Model):
     @property
     def concerns_display(self):
         return ", ".join(concern.label for concern in self.concerns.all())
+
+    @property
+    def clinic_start(self):
+        return timezone.localtime(self.starts_at)
 
     @property
     def treatment_label(self):

@@ -13,9 +13,10 @@ from django.utils import timezone
 
 from treatments.models import SitePage
 
-from .availability import find_slot
+from .availability import ClinicCalendar
 from .emails import queue_email
-from .models import BookingRules, BookingStatusChange, ConsultationBooking, OutboundEmail
+from .models import BookingStatusChange, ConsultationBooking, OutboundEmail
+from .sqlite import REFUSAL as OVERLAP_CONSTRAINT
 
 logger = logging.getLogger(__name__)
 Status = ConsultationBooking.Status
@@ -35,7 +36,7 @@ class TransitionNotAllowed(Exception):
         )
 
 
-def _record(booking, from_status, *, by=None, by_client=False, note=""):
+def _record_status_change(booking, from_status, *, by=None, by_client=False, note=""):
     BookingStatusChange.objects.create(
         booking=booking,
         from_status=from_status,
@@ -46,22 +47,34 @@ def _record(booking, from_status, *, by=None, by_client=False, note=""):
     )
 
 
-def _take_seat(booking, starts_at, capacity):
+def _hold_time(booking, practitioners):
     """
-    Save `booking` in the first free seat of its slot. The partial unique
-    index refuses a seat that another active booking holds, even one
+    Save `booking` with the first of `practitioners` the database accepts.
+    The exclusion constraint (PostgreSQL) or the overlap triggers (SQLite)
+    refuse a practitioner whose time another active booking holds, even one
     committed a moment ago by a concurrent request; each attempt runs in a
-    savepoint so a refusal leaves the transaction usable for the next seat.
+    savepoint so a refusal leaves the transaction usable for the next person.
     """
-    for seat in range(1, capacity + 1):
-        booking.seat = seat
+    for practitioner in practitioners:
+        booking.practitioner = practitioner
         try:
             with transaction.atomic():
                 booking.save()
             return
-        except IntegrityError:
-            continue
+        except IntegrityError as error:
+            if OVERLAP_CONSTRAINT not in str(error):
+                raise
     raise SlotUnavailable
+
+
+def _open_calendar(consultation_type, practitioner, *, for_staff, ignore_booking=None):
+    return ClinicCalendar(
+        consultation_type,
+        practitioner=practitioner,
+        ignore_booking=ignore_booking,
+        online=not for_staff,
+        for_staff=for_staff,
+    )
 
 
 def privacy_policy_version():
@@ -73,10 +86,22 @@ def privacy_policy_version():
     return updated_at.strftime("%Y-%m-%d %H:%M") if updated_at else "unpublished"
 
 
-def book_consultation(*, starts_at, treatment, concerns, submission_key, **details):
+def book_consultation(
+    *,
+    consultation_type,
+    starts_at,
+    concerns,
+    submission_key,
+    practitioner=None,
+    for_staff=False,
+    **details,
+):
     """
-    Take a consultation request. Returns (booking, created): a re-post of
-    the same form returns the booking the first post made.
+    Take a consultation request, with `practitioner` or, when None, whoever
+    the clinic's order gives ("any practitioner"). Returns (booking,
+    created): a re-post of the same form returns the booking the first post
+    made. `for_staff` books past minimum notice and horizon (never into an
+    overlap).
     """
     if submission_key:
         existing = ConsultationBooking.objects.filter(submission_key=submission_key).first()
@@ -84,21 +109,24 @@ def book_consultation(*, starts_at, treatment, concerns, submission_key, **detai
             return existing, False
     try:
         with transaction.atomic():
-            slot = find_slot(starts_at)
+            calendar = _open_calendar(consultation_type, practitioner, for_staff=for_staff)
+            slot = calendar.find(starts_at)
             if slot is None:
                 raise SlotUnavailable
             booking = ConsultationBooking(
+                consultation_type=consultation_type,
+                treatment=consultation_type.treatment,
                 starts_at=slot.starts_at,
                 ends_at=slot.ends_at,
-                treatment=treatment,
+                blocks_until=slot.ends_at + consultation_type.turnover,
                 submission_key=submission_key or None,
                 consent_given_at=timezone.now(),
                 privacy_policy_version=privacy_policy_version(),
                 **details,
             )
-            _take_seat(booking, slot.starts_at, BookingRules.current().capacity)
+            _hold_time(booking, calendar.assignment_order(slot))
             booking.concerns.set(concerns)
-            _record(booking, "", by_client=True, note="Booked online")
+            _record_status_change(booking, "", by_client=True, note="Booked online")
             queue_email(booking, OutboundEmail.Kind.RECEIPT)
             queue_email(booking, OutboundEmail.Kind.CLINIC_ALERT)
     except (IntegrityError, SlotUnavailable):
@@ -140,30 +168,48 @@ def change_status(booking, to_status, *, by=None, by_client=False, note=""):
         if to_status in STATUS_EMAILS:
             booking.calendar_sequence += 1
         booking.save(update_fields=["status", "calendar_sequence", "updated_at"])
-        _record(booking, from_status, by=by, by_client=by_client, note=note)
+        _record_status_change(booking, from_status, by=by, by_client=by_client, note=note)
         if to_status in STATUS_EMAILS:
             queue_email(booking, STATUS_EMAILS[to_status])
     logger.info("Booking %s: %s -> %s", booking.reference, from_status, to_status)
     return booking
 
 
-def move_booking(booking, new_starts_at, *, by=None, by_client=False):
-    """Move an active booking to another free slot, under the same rules as a new booking."""
+def move_booking(
+    booking, new_starts_at, *, practitioner=None, by=None, by_client=False, for_staff=False
+):
+    """
+    Move an active booking to another free time of its consultation type,
+    with `practitioner` or, when None, any who takes it; under the same
+    rules as a new booking.
+    """
     with transaction.atomic():
-        booking = ConsultationBooking.objects.select_for_update().get(pk=booking.pk)
+        booking = (
+            ConsultationBooking.objects.select_for_update()
+            .select_related("consultation_type", "practitioner")
+            .get(pk=booking.pk)
+        )
         if not booking.is_active:
             raise TransitionNotAllowed(booking, Status(booking.status))
-        if new_starts_at == booking.starts_at:
+        if new_starts_at == booking.starts_at and practitioner in (None, booking.practitioner):
             return booking  # A re-post of the same move: nothing to change, nothing to send.
-        slot = find_slot(new_starts_at, ignore_booking=booking)
+        consultation_type = booking.consultation_type
+        calendar = _open_calendar(
+            consultation_type, practitioner, for_staff=for_staff, ignore_booking=booking
+        )
+        slot = calendar.find(new_starts_at)
         if slot is None:
             raise SlotUnavailable
         old_starts_at = booking.starts_at
         booking.starts_at, booking.ends_at = slot.starts_at, slot.ends_at
+        booking.blocks_until = slot.ends_at + consultation_type.turnover
         booking.calendar_sequence += 1
         booking.reminder_sent_at = None
-        _take_seat(booking, slot.starts_at, BookingRules.current().capacity)
-        _record(
+        # Staying with the same person is preferred when they are free.
+        candidates = calendar.assignment_order(slot)
+        candidates.sort(key=lambda person: person.pk != booking.practitioner_id)
+        _hold_time(booking, candidates)
+        _record_status_change(
             booking,
             booking.status,
             by=by,

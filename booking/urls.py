@@ -9,4 +9,5 @@ urlpatterns = [
     path("book/received/<str:reference>/", views.BookingReceivedView.as_view(), name="received"),
     path("book/manage/<str:token>/", views.ManageBookingView.as_view(), name="manage"),
     path("privacy/", views.PrivacyPolicyView.as_view(), name="privacy"),
+    path("team/", views.TeamView.as_view(), name="team"),
 ]

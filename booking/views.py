@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.contrib import messages
-from django.core.validators import slug_re
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.decorators import method_decorator
@@ -8,7 +7,7 @@ from django.views.decorators.cache import never_cache
 from django.views.generic import FormView, TemplateView
 
 from treatments.caching import CachedPageMixin
-from treatments.models import SitePage, Treatment
+from treatments.models import SitePage
 from treatments.views import SitePageMixin
 
 from . import services
@@ -19,7 +18,7 @@ from .forms import (
     read_form_token,
     window_start_from,
 )
-from .models import ConsultationBooking
+from .models import ConsultationBooking, Practitioner
 from .ratelimit import limit_exceeded
 from .tokens import ManageLinkExpired, ManageLinkInvalid, reference_from_token
 
@@ -38,21 +37,30 @@ class BookConsultationView(SitePageMixin, FormView):
     form_class = ConsultationRequestForm
 
     def get_initial(self):
-        # `?treatment=<slug>` from a treatment page or the guide preselects it;
-        # an unknown slug is simply ignored.
-        slug = self.request.GET.get("treatment", "")
-        # Only a well-formed slug reaches the database (a NUL byte would make
-        # PostgreSQL refuse the query).
-        if slug_re.fullmatch(slug) and Treatment.objects.published().filter(slug=slug).exists():
-            return {"treatment": slug}
-        return {}
+        # `?type=`, `?treatment=` (from a treatment page or the guide) and
+        # `?practitioner=` (from the team page) preselect; the form matches
+        # them against what it lists, so an unknown slug is simply ignored.
+        return {
+            name: self.request.GET[parameter]
+            for name, parameter in [
+                ("consultation_type", "type"),
+                ("treatment", "treatment"),
+                ("practitioner", "practitioner"),
+            ]
+            if parameter in self.request.GET
+        }
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "window_start": window_start_from(self.request)}
 
     def post(self, request, *args, **kwargs):
+        if "show_times" in request.POST:
+            # Another type or practitioner: the same page with their times,
+            # everything typed kept, and no error for what is not typed yet.
+            form = self.form_class(initial=ConsultationRequestForm.initial_from(request.POST))
+            return self.render_to_response(self.get_context_data(form=form))
         # A double click or a browser re-post: the first request's booking
-        # now holds the slot, so show it rather than "that time is taken".
+        # now holds the time, so show it rather than "that time is taken".
         token = read_form_token(request.POST.get("form_token"))
         existing = token and ConsultationBooking.objects.filter(submission_key=token[0]).first()
         if existing:
@@ -79,7 +87,6 @@ class BookConsultationView(SitePageMixin, FormView):
             booking, _ = services.book_consultation(**form.booking_details())
         except services.SlotUnavailable:
             form.add_error("slot", SLOT_TAKEN)
-            form.setup_slot_field()
             return self.form_invalid(form)
         return self.show_received(booking)
 
@@ -93,7 +100,8 @@ class BookingReceivedView(TemplateView):
         if reference not in self.request.session.get(SESSION_KEY, []):
             raise Http404
         booking = get_object_or_404(
-            ConsultationBooking.objects.select_related("treatment"), reference=reference
+            ConsultationBooking.objects.select_related("consultation_type", "practitioner"),
+            reference=reference,
         )
         kwargs.update(booking=booking, meta_title=f"Booking received: {booking.reference}")
         return super().get_context_data(**kwargs)
@@ -121,7 +129,7 @@ class ManageBookingView(TemplateView):
                 request, "booking/manage_link_invalid.html", {"expired": False}, status=404
             )
         self.booking = (
-            ConsultationBooking.objects.select_related("treatment")
+            ConsultationBooking.objects.select_related("consultation_type", "practitioner")
             .filter(reference=reference)
             .first()
         )
@@ -131,13 +139,24 @@ class ManageBookingView(TemplateView):
             )
         return super().dispatch(request, *args, **kwargs)
 
+    @property
+    def keep_practitioner(self):
+        """The client's choice for a move: their practitioner (the default) or any."""
+        source = self.request.POST if self.request.method == "POST" else self.request.GET
+        return source.get("with") != "any"
+
     def get_context_data(self, **kwargs):
         kwargs.setdefault("booking", self.booking)
         kwargs.setdefault("meta_title", f"Your consultation {self.booking.reference}")
+        kwargs.setdefault("keep_practitioner", self.keep_practitioner)
         if self.booking.is_active:
             kwargs.setdefault(
                 "move_form",
-                MoveBookingForm(booking=self.booking, window_start=window_start_from(self.request)),
+                MoveBookingForm(
+                    booking=self.booking,
+                    keep_practitioner=self.keep_practitioner,
+                    window_start=window_start_from(self.request),
+                ),
             )
         return super().get_context_data(**kwargs)
 
@@ -169,19 +188,25 @@ class ManageBookingView(TemplateView):
         return redirect(request.path)
 
     def move(self, request):
-        form = MoveBookingForm(request.POST, booking=self.booking)
+        form = MoveBookingForm(
+            request.POST, booking=self.booking, keep_practitioner=self.keep_practitioner
+        )
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(move_form=form))
-        if form.cleaned_data["slot"] == self.booking.starts_at:
+        if form.cleaned_data["slot"] == self.booking.starts_at and self.keep_practitioner:
             messages.info(
                 request, "Your consultation is already at that time: nothing has changed."
             )
             return redirect(request.path)
         try:
-            services.move_booking(self.booking, form.cleaned_data["slot"], by_client=True)
+            services.move_booking(
+                self.booking,
+                form.cleaned_data["slot"],
+                practitioner=form.practitioner,
+                by_client=True,
+            )
         except services.SlotUnavailable:
             form.add_error("slot", SLOT_TAKEN)
-            form.setup_slot_field()
             return self.render_to_response(self.get_context_data(move_form=form))
         except services.TransitionNotAllowed:
             messages.error(request, "This booking can no longer be moved online. Please call us.")
@@ -190,3 +215,14 @@ class ManageBookingView(TemplateView):
                 request, "Your consultation has moved. We have sent you an email with the new time."
             )
         return redirect(request.path)
+
+
+class TeamView(SitePageMixin, TemplateView):
+    """Who consults: the published practitioners, each with a link to book them."""
+
+    page_key = SitePage.Key.TEAM
+    template_name = "booking/team.html"
+
+    def get_context_data(self, **kwargs):
+        kwargs["practitioners"] = Practitioner.objects.on_team_page()
+        return super().get_context_data(**kwargs)

@@ -278,6 +278,7 @@ class SitePage(models.Model):
         GUIDE = "guide", "Which facial is right for me?"
         BOOKING = "booking", "Book a consultation"
         PRIVACY = "privacy", "Privacy policy"
+        TEAM = "team", "Our team"
 
     key = models.CharField(max_length=20, choices=Key, unique=True)
     title = models.CharField(max_length=70, help_text="The browser tab and search result title.")
@@ -307,6 +308,7 @@ PAGE_URL_NAMES = {
     SitePage.Key.GUIDE: "treatments:guide",
     SitePage.Key.BOOKING: "booking:book",
     SitePage.Key.PRIVACY: "booking:privacy",
+    SitePage.Key.TEAM: "booking:team",
 }
 
 

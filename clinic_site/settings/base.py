@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
+    # For the exclusion constraint and range functions on PostgreSQL.
+    "django.contrib.postgres",
     "crispy_forms",
     "crispy_bootstrap5",
     "phonenumber_field",

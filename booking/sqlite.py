@@ -1,0 +1,63 @@
+"""
+SQLite's stand-in for the PostgreSQL exclusion constraint.
+
+SQLite has no EXCLUDE constraint, so two triggers refuse any insert or
+update that would leave a practitioner with two active bookings whose
+ranges (start to end plus turnover) overlap. Django rebuilds a SQLite table
+(and drops its triggers) on some schema changes, so the triggers are
+(re)created after every `migrate`, not by one migration.
+
+Timestamps are stored as ISO text in SQLite, which compares in time order.
+"""
+
+from django.db.models.signals import post_migrate
+
+TABLE = "booking_consultationbooking"
+ACTIVE = "('requested', 'confirmed')"
+# The message SQLite aborts with; services recognise the refusal by it.
+REFUSAL = "no_overlapping_consultations"
+
+_OVERLAP = f"""
+    NEW.status IN {ACTIVE} AND EXISTS (
+        SELECT 1 FROM {TABLE} AS other
+        WHERE other.practitioner_id = NEW.practitioner_id
+          AND other.id IS NOT NEW.id
+          AND other.status IN {ACTIVE}
+          AND other.starts_at < NEW.blocks_until
+          AND other.blocks_until > NEW.starts_at
+    )
+"""
+
+TRIGGERS = {
+    "booking_no_overlap_on_insert": "BEFORE INSERT",
+    "booking_no_overlap_on_update": "BEFORE UPDATE",
+}
+
+
+def install_overlap_triggers(using="default", **kwargs):
+    from django.db import connections
+
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        tables = connection.introspection.table_names(cursor)
+        if TABLE not in tables:
+            return
+        columns = {
+            column.name for column in connection.introspection.get_table_description(cursor, TABLE)
+        }
+        if not {"practitioner_id", "blocks_until"} <= columns:
+            return  # An older schema, mid-migration.
+        for name, timing in TRIGGERS.items():
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+            cursor.execute(
+                f"CREATE TRIGGER {name} {timing} ON {TABLE} FOR EACH ROW WHEN {_OVERLAP} "
+                f"BEGIN SELECT RAISE(ABORT, '{REFUSAL}'); END"
+            )
+
+
+def connect(app_config):
+    post_migrate.connect(
+        install_overlap_triggers, sender=app_config, dispatch_uid="booking.sqlite.overlap_triggers"
+    )
