@@ -184,8 +184,10 @@ def move_booking(
     rules as a new booking.
     """
     with transaction.atomic():
+        # Only the booking's row is locked: locking its type and practitioner
+        # too would block (and deadlock with) every new booking of theirs.
         booking = (
-            ConsultationBooking.objects.select_for_update()
+            ConsultationBooking.objects.select_for_update(of=("self",))
             .select_related("consultation_type", "practitioner")
             .get(pk=booking.pk)
         )

@@ -15,8 +15,15 @@ from django.utils import timezone
 
 from booking import services
 from booking.availability import bookable_slots
-from booking.models import BookingRules, ConsultationBooking, OpeningHours
+from booking.models import (
+    BookingRules,
+    ConsultationBooking,
+    ConsultationType,
+    Practitioner,
+    WorkingHours,
+)
 from tests.markup import form_data, parse_html
+from treatments.models import SitePage
 
 CLINIC_ZONE = ZoneInfo("America/New_York")
 Status = ConsultationBooking.Status
@@ -58,40 +65,148 @@ def set_rules(**fields):
     BookingRules.objects.update_or_create(pk=1, defaults=fields)
 
 
-def set_hours(hours):
-    """Replace the weekly hours: {weekday: [("09:00", "12:00"), ...]}, Monday being 0."""
-    OpeningHours.objects.all().delete()
-    OpeningHours.objects.bulk_create(
-        OpeningHours(
+# The seeded examples (booking/migrations/0006_practitioners_from_capacity.py).
+ESTHETICIAN = "maya-chen"
+NURSE_PRACTITIONER = "daniel-okafor"
+ASSESSMENT = "skin-assessment"
+PROFESSIONAL_CONSULTATION = "professional-facial-consultation"
+MEDICAL_CONSULTATION = "medical-grade-facial-consultation"
+
+
+def practitioner(slug=ESTHETICIAN):
+    return Practitioner.objects.get(slug=slug)
+
+
+def consultation_type(slug=ASSESSMENT):
+    return ConsultationType.objects.select_related("treatment").get(slug=slug)
+
+
+def make_practitioner(*, hours=None, **fields):
+    """A practitioner, working `hours` (as set_hours takes them) or weekdays 9–17."""
+    n = next(_sequence)
+    defaults = {
+        "name": f"Practitioner Number{n}",
+        "slug": f"practitioner-{n}",
+        "role": "Licensed esthetician",
+        "display_order": 10 + n,
+    }
+    person = Practitioner.objects.create(**defaults | fields)
+    set_hours(hours or {day: [("09:00", "17:00")] for day in range(5)}, practitioners=[person])
+    return person
+
+
+def make_consultation_type(**fields):
+    n = next(_sequence)
+    defaults = {
+        "name": f"Consultation number {n}",
+        "slug": f"consultation-{n}",
+        "duration_minutes": 30,
+        "turnover_minutes": 10,
+        "grid_minutes": 15,
+        "display_order": 10 + n,
+    }
+    return ConsultationType.objects.create(**defaults | fields)
+
+
+def only_practitioners(*people):
+    """Leave just these practitioners active (the seeded examples are set aside)."""
+    Practitioner.objects.exclude(pk__in=[person.pk for person in people]).update(is_active=False)
+
+
+def set_type(slug=ASSESSMENT, **fields):
+    ConsultationType.objects.filter(slug=slug).update(**fields)
+    return consultation_type(slug)
+
+
+def set_hours(hours, *, practitioners=None):
+    """
+    Replace the weekly hours of `practitioners` (every practitioner by
+    default): {weekday: [("09:00", "12:00"), ...]}, Monday being 0.
+    """
+    people = list(practitioners if practitioners is not None else Practitioner.objects.all())
+    WorkingHours.objects.filter(practitioner__in=people).delete()
+    WorkingHours.objects.bulk_create(
+        WorkingHours(
+            practitioner=person,
             weekday=weekday,
             starts_at=time.fromisoformat(start),
             ends_at=time.fromisoformat(end),
         )
+        for person in people
         for weekday, windows in hours.items()
         for start, end in windows
     )
 
 
-def make_booking(*, starts_at, status=Status.REQUESTED, seat=1, **fields):
+def ensure_bookable():
+    """
+    For transactional tests, which empty the database after themselves: the
+    seeded skin assessment and esthetician (weekdays 9–17) and the booking
+    page, made again when an earlier such test left the tables empty.
+    """
+    ConsultationType.objects.get_or_create(
+        slug=ASSESSMENT,
+        defaults={"name": "Skin assessment", "duration_minutes": 30, "display_order": 1},
+    )
+    person, _ = Practitioner.objects.get_or_create(
+        slug=ESTHETICIAN,
+        defaults={"name": "Maya Chen", "role": "Licensed esthetician", "display_order": 1},
+    )
+    if not person.working_hours.exists():
+        set_hours({day: [("09:00", "17:00")] for day in range(5)}, practitioners=[person])
+    SitePage.objects.get_or_create(
+        key=SitePage.Key.BOOKING,
+        defaults={
+            "title": "Book a consultation",
+            "meta_description": "Book a consultation.",
+            "heading": "Book a consultation",
+        },
+    )
+    return person
+
+
+def make_booking(
+    *, starts_at, status=Status.REQUESTED, practitioner=None, consultation_type=None, **fields
+):
     """A booking written straight to the database, without the service's rules."""
     n = next(_sequence)
+    kind = consultation_type or ConsultationType.objects.get(slug=ASSESSMENT)
+    ends_at = fields.pop("ends_at", starts_at + kind.length)
     defaults = {
         "full_name": f"Client Number{n}",
         "email": f"client{n}@example.com",
         "phone": f"+1212555{n % 10000:04d}",
         "consent_given_at": timezone.now(),
         "privacy_policy_version": "test",
-        "ends_at": starts_at + timedelta(minutes=30),
+        "ends_at": ends_at,
+        "blocks_until": ends_at + kind.turnover,
+        "treatment": kind.treatment,
     }
     return ConsultationBooking.objects.create(
-        starts_at=starts_at, status=status, seat=seat, **defaults | fields
+        starts_at=starts_at,
+        status=status,
+        consultation_type=kind,
+        practitioner=practitioner or Practitioner.objects.get(slug=ESTHETICIAN),
+        **defaults | fields,
     )
 
 
-def book(starts_at=None, *, treatment=None, concerns=(), submission_key=None, **details):
-    """A booking made through the service, as the public form makes it; the first free slot by default."""
+def book(
+    starts_at=None,
+    *,
+    consultation_type=None,
+    practitioner=None,
+    concerns=(),
+    submission_key=None,
+    **details,
+):
+    """
+    A booking made through the service, as the public form makes it: a skin
+    assessment with any practitioner at the first free time by default.
+    """
+    kind = consultation_type or ConsultationType.objects.get(slug=ASSESSMENT)
     if starts_at is None:
-        starts_at = bookable_slots()[0].starts_at
+        starts_at = bookable_slots(kind, practitioner=practitioner)[0].starts_at
     n = next(_sequence)
     details = {
         "full_name": f"Client Number{n}",
@@ -102,8 +217,9 @@ def book(starts_at=None, *, treatment=None, concerns=(), submission_key=None, **
         "marketing_opt_in": False,
     } | details
     booking, created = services.book_consultation(
+        consultation_type=kind,
+        practitioner=practitioner,
         starts_at=starts_at,
-        treatment=treatment,
         concerns=list(concerns),
         submission_key=submission_key or f"test-key-{n}",
         **details,
@@ -117,11 +233,12 @@ def move_into_the_past(booking, *, days=30):
     Move a booking's consultation `days` back, keeping its length, as if its
     time had come and gone: only then can it be completed or marked a
     no-show. Moving each booking of a test back by the same amount keeps
-    their times apart, as the one-booking-per-seat index needs.
+    their times apart, as the no-overlap constraint needs.
     """
     ConsultationBooking.objects.filter(pk=booking.pk).update(
         starts_at=booking.starts_at - timedelta(days=days),
         ends_at=booking.ends_at - timedelta(days=days),
+        blocks_until=booking.blocks_until - timedelta(days=days),
     )
     booking.refresh_from_db()
     assert booking.ends_at < timezone.now(), "still in the future: move it further back"

@@ -15,21 +15,31 @@ from django.urls import reverse
 from django.utils import timezone
 
 from booking import services
+from booking.admin import PractitionerAdmin
 from booking.models import (
     BookingRules,
     BookingStatusChange,
     Closure,
     ConsultationBooking,
-    OpeningHours,
+    ConsultationType,
     OutboundEmail,
+    Practitioner,
+    TimeOff,
+    WorkingHours,
 )
 from tests.booking_helpers import (
+    ESTHETICIAN,
+    MEDICAL_CONSULTATION,
+    NURSE_PRACTITIONER,
+    PROFESSIONAL_CONSULTATION,
     Status,
     book,
     clinic_time,
+    consultation_type,
     make_booking,
     move_into_the_past,
     page,
+    practitioner,
     set_hours,
     utc,
 )
@@ -71,12 +81,18 @@ def form_errors_shown(response):
 # The booking list.
 
 
-def test_booking_list_shows_reference_name_treatment_clinic_time_status_and_created(
+def test_booking_list_shows_reference_name_type_practitioner_clinic_time_status_and_created(
     admin_client,
 ):
-    treatment = Treatment.objects.first()
-    summer = make_booking(starts_at=utc(2030, 6, 3, 13, 0), treatment=treatment)
-    winter = make_booking(starts_at=utc(2030, 1, 7, 14, 0), status=Status.CONFIRMED)
+    summer = make_booking(
+        starts_at=utc(2030, 6, 3, 13, 0),
+        consultation_type=consultation_type(PROFESSIONAL_CONSULTATION),
+    )
+    winter = make_booking(
+        starts_at=utc(2030, 1, 7, 14, 0),
+        status=Status.CONFIRMED,
+        practitioner=practitioner(NURSE_PRACTITIONER),
+    )
 
     document = page(admin_client.get(CHANGELIST))
 
@@ -84,27 +100,41 @@ def test_booking_list_shows_reference_name_treatment_clinic_time_status_and_crea
     rows = {row.find("th").text: row.text for row in table.find("tbody").find_all("tr")}
     assert summer.reference in rows[summer.reference]
     assert summer.full_name in rows[summer.reference]
-    assert treatment.name in rows[summer.reference]
+    assert "Professional facial consultation" in rows[summer.reference]
+    assert "Maya Chen" in rows[summer.reference]
     assert "Mon 03 Jun 2030, 09:00 EDT" in rows[summer.reference]
     assert "Requested" in rows[summer.reference]
     assert "Mon 07 Jan 2030, 09:00 EST" in rows[winter.reference]
-    assert "Not sure yet — help me decide" in rows[winter.reference]
+    assert "Skin assessment" in rows[winter.reference]
+    assert "Daniel Okafor" in rows[winter.reference]
     assert "Confirmed" in rows[winter.reference]
     column_titles = [th.text for th in table.find("thead").find_all("th")]
     assert "Consultation (clinic time)" in column_titles
+    assert "Consultation type" in column_titles
+    assert "Practitioner" in column_titles
     assert "Created at" in column_titles
 
 
 def test_booking_list_costs_the_same_queries_for_many_bookings(
-    admin_client, django_assert_max_num_queries
+    admin_client, django_assert_num_queries
 ):
-    treatments = list(Treatment.objects.all())
-    for n in range(40):
-        make_booking(
-            starts_at=utc(2030, 6, 3, 13) + timedelta(hours=n), treatment=treatments[n % 2]
-        )
+    types = list(ConsultationType.objects.all())
+    people = list(Practitioner.objects.all())
 
-    with django_assert_max_num_queries(12):
+    def add_bookings(first, count):
+        for n in range(first, first + count):
+            make_booking(
+                starts_at=utc(2030, 6, 3, 13) + timedelta(hours=n),
+                consultation_type=types[n % len(types)],
+                practitioner=people[n % len(people)],
+            )
+
+    add_bookings(0, 3)
+    with django_assert_num_queries(10):
+        admin_client.get(CHANGELIST)
+
+    add_bookings(3, 40)
+    with django_assert_num_queries(10):
         admin_client.get(CHANGELIST)
 
 
@@ -144,11 +174,31 @@ def test_status_filter(admin_client):
 
 
 def test_treatment_filter(admin_client):
-    treatment = Treatment.objects.first()
-    with_treatment = make_booking(starts_at=utc(2030, 6, 3, 13), treatment=treatment)
+    about_it = consultation_type(PROFESSIONAL_CONSULTATION)
+    with_treatment = make_booking(starts_at=utc(2030, 6, 3, 13), consultation_type=about_it)
     make_booking(starts_at=utc(2030, 6, 3, 14))
 
-    assert listed(admin_client, treatment__id__exact=treatment.pk) == {with_treatment}
+    assert listed(admin_client, treatment__id__exact=about_it.treatment.pk) == {with_treatment}
+
+
+def test_consultation_type_filter(admin_client):
+    medical = consultation_type(MEDICAL_CONSULTATION)
+    wanted = make_booking(
+        starts_at=utc(2030, 6, 3, 13),
+        consultation_type=medical,
+        practitioner=practitioner(NURSE_PRACTITIONER),
+    )
+    make_booking(starts_at=utc(2030, 6, 3, 14))
+
+    assert listed(admin_client, consultation_type__id__exact=medical.pk) == {wanted}
+
+
+def test_practitioner_filter(admin_client):
+    daniel = practitioner(NURSE_PRACTITIONER)
+    with_daniel = make_booking(starts_at=utc(2030, 6, 3, 13), practitioner=daniel)
+    make_booking(starts_at=utc(2030, 6, 3, 13))  # The same time, with Maya.
+
+    assert listed(admin_client, practitioner__id__exact=daniel.pk) == {with_daniel}
 
 
 def test_date_hierarchy_groups_bookings_by_their_day_in_clinic_time(admin_client):
@@ -219,7 +269,8 @@ def test_change_page_shows_the_status_history_and_consent_read_only(admin_client
     assert "Requested Client Booked online" in history
     assert f"Requested Confirmed {admin_user} Called back" in history
     assert not {"consent_given_at", "privacy_policy_version", "marketing_opt_in"} & names
-    assert not {"status", "starts_at", "reference"} & names
+    assert not {"status", "starts_at", "reference", "consultation_type", "practitioner"} & names
+    assert "Skin assessment" in text
     assert booking.privacy_policy_version in text
     assert {"internal_notes", "full_name", "email", "phone"} <= names
 
@@ -234,9 +285,19 @@ def test_staff_notes_saved_in_the_admin_change_nothing_else(admin_client):
     assert response.status_code == 302
     saved = ConsultationBooking.objects.get(pk=booking.pk)
     assert saved.internal_notes == "Prefers mornings."
-    assert (saved.status, saved.starts_at, saved.consent_given_at) == (
+    assert (
+        saved.status,
+        saved.starts_at,
+        saved.blocks_until,
+        saved.consultation_type,
+        saved.practitioner,
+        saved.consent_given_at,
+    ) == (
         booking.status,
         booking.starts_at,
+        booking.blocks_until,
+        booking.consultation_type,
+        booking.practitioner,
         booking.consent_given_at,
     )
 
@@ -412,7 +473,8 @@ def test_csv_export_starts_no_cell_with_a_formula_character(admin_client):
 @pytest.mark.parametrize(
     ("model", "add_status"),
     [
-        (OpeningHours, 200),
+        (Practitioner, 200),
+        (ConsultationType, 200),
         (Closure, 200),
         # One row of rules exists already; emails come only from the outbox.
         (BookingRules, 403),
@@ -436,72 +498,149 @@ def test_every_booking_model_has_an_admin():
     from django.apps import apps
 
     assert set(apps.get_app_config("booking").get_models()) - set(admin.site._registry) == {
-        BookingStatusChange
+        BookingStatusChange,  # shown on the booking's page
+        WorkingHours,  # and these two on the practitioner's
+        TimeOff,
+    }
+    assert {inline.model for inline in PractitionerAdmin.inlines} == {WorkingHours, TimeOff}
+
+
+def practitioner_url(person):
+    return reverse("admin:booking_practitioner_change", args=[person.pk])
+
+
+def practitioner_form(client, person):
+    """The practitioner's admin page as a browser would post it back unchanged."""
+    form = page(client.get(practitioner_url(person))).find("form", id="practitioner_form")
+    return form_data(form)
+
+
+def with_new_window(data, weekday, start, end):
+    """The practitioner's form with one more row of working hours filled in."""
+    n = int(data["working_hours-TOTAL_FORMS"])
+    return data | {
+        "working_hours-TOTAL_FORMS": str(n + 1),
+        f"working_hours-{n}-weekday": str(weekday),
+        f"working_hours-{n}-starts_at": start,
+        f"working_hours-{n}-ends_at": end,
     }
 
 
-def test_staff_edit_hours_closures_and_rules_in_the_admin(admin_client):
+def hours_of(person):
+    return list(person.working_hours.values_list("weekday", "starts_at", "ends_at"))
+
+
+def test_staff_edit_hours_time_off_closures_and_rules_in_the_admin(admin_client):
+    maya = practitioner(ESTHETICIAN)
+    set_hours({0: [("09:00", "12:00")]}, practitioners=[maya])
     response = admin_client.post(
         reverse("admin:booking_closure_add"),
         {"starts_on": "2030-12-24", "ends_on": "2030-12-26", "reason": "Holidays"},
     )
     assert response.status_code == 302
+    data = with_new_window(practitioner_form(admin_client, maya), 2, "13:00", "17:00")
+    data |= {
+        "time_off-TOTAL_FORMS": "1",
+        "time_off-0-starts_at_0": "2030-07-01",
+        "time_off-0-starts_at_1": "09:00",
+        "time_off-0-ends_at_0": "2030-07-05",
+        "time_off-0-ends_at_1": "17:00",
+        "time_off-0-reason": "Conference",
+    }
+    assert admin_client.post(practitioner_url(maya), data).status_code == 302
     rules_url = reverse("admin:booking_bookingrules_change", args=[1])
     form = page(admin_client.get(rules_url)).find("form", id="bookingrules_form")
-    response = admin_client.post(rules_url, form_data(form) | {"capacity": "3"})
+    response = admin_client.post(rules_url, form_data(form) | {"minimum_notice_hours": "3"})
     assert response.status_code == 302
 
     assert Closure.objects.get().reason == "Holidays"
-    assert BookingRules.current().capacity == 3
+    assert hours_of(maya) == [(0, time(9), time(12)), (2, time(13), time(17))]
+    leave = TimeOff.objects.get(practitioner=maya)
+    assert (leave.starts_at, leave.ends_at, leave.reason) == (
+        clinic_time(2030, 7, 1, 9),
+        clinic_time(2030, 7, 5, 17),
+        "Conference",
+    )
+    assert BookingRules.current().minimum_notice_hours == 3
 
 
-HOURS_ADD = reverse("admin:booking_openinghours_add")
+def test_staff_set_a_consultation_types_length_turnover_and_grid_in_the_admin(admin_client):
+    kind = consultation_type(PROFESSIONAL_CONSULTATION)
+    url = reverse("admin:booking_consultationtype_change", args=[kind.pk])
+    form = page(admin_client.get(url)).find("form", id="consultationtype_form")
+
+    response = admin_client.post(
+        url,
+        form_data(form)
+        | {"duration_minutes": "60", "turnover_minutes": "15", "grid_minutes": "30"},
+    )
+
+    assert response.status_code == 302
+    kind.refresh_from_db()
+    assert (kind.duration_minutes, kind.turnover_minutes, kind.grid_minutes) == (60, 15, 30)
 
 
 def test_hours_overlapping_another_window_that_day_are_refused_in_the_admin(admin_client):
-    set_hours({0: [("09:00", "12:00")]})
+    maya = practitioner(ESTHETICIAN)
+    set_hours({0: [("09:00", "12:00")]}, practitioners=[maya])
 
     response = admin_client.post(
-        HOURS_ADD, {"weekday": "0", "starts_at": "11:30", "ends_at": "13:00"}
+        practitioner_url(maya),
+        with_new_window(practitioner_form(admin_client, maya), 0, "11:30", "13:00"),
     )
 
     assert response.status_code == 200
     assert form_errors_shown(response) == [
         "These hours overlap Monday 09:00–12:00. Change or remove that window first."
     ]
-    assert list(OpeningHours.objects.values_list("weekday", "starts_at", "ends_at")) == [
-        (0, time(9), time(12))
-    ]
+    assert hours_of(maya) == [(0, time(9), time(12))]
 
 
 @pytest.mark.parametrize(
     "window",
     [
-        pytest.param({"weekday": "0", "starts_at": "12:00", "ends_at": "13:00"}, id="adjacent"),
-        pytest.param({"weekday": "1", "starts_at": "09:00", "ends_at": "12:00"}, id="other day"),
+        pytest.param((0, "12:00", "13:00"), id="adjacent"),
+        pytest.param((1, "09:00", "12:00"), id="other day"),
     ],
 )
 def test_hours_next_to_a_window_or_on_another_day_are_accepted_in_the_admin(admin_client, window):
-    set_hours({0: [("09:00", "12:00")]})
-
-    response = admin_client.post(HOURS_ADD, window)
-
-    assert response.status_code == 302
-    assert OpeningHours.objects.count() == 2
-
-
-def test_changing_a_window_does_not_count_as_overlapping_itself(admin_client):
-    set_hours({0: [("09:00", "12:00")]})
-    hours = OpeningHours.objects.get()
+    maya = practitioner(ESTHETICIAN)
+    set_hours({0: [("09:00", "12:00")]}, practitioners=[maya])
 
     response = admin_client.post(
-        reverse("admin:booking_openinghours_change", args=[hours.pk]),
-        {"weekday": "0", "starts_at": "08:00", "ends_at": "12:30"},
+        practitioner_url(maya), with_new_window(practitioner_form(admin_client, maya), *window)
     )
 
     assert response.status_code == 302
-    hours.refresh_from_db()
-    assert (hours.starts_at, hours.ends_at) == (time(8), time(12, 30))
+    assert len(hours_of(maya)) == 2
+
+
+def test_another_practitioners_hours_do_not_count_as_overlapping_in_the_admin(admin_client):
+    maya, daniel = practitioner(ESTHETICIAN), practitioner(NURSE_PRACTITIONER)
+    set_hours({0: [("09:00", "12:00")]}, practitioners=[maya])
+    set_hours({}, practitioners=[daniel])
+
+    response = admin_client.post(
+        practitioner_url(daniel),
+        with_new_window(practitioner_form(admin_client, daniel), 0, "09:00", "12:00"),
+    )
+
+    assert response.status_code == 302
+    assert hours_of(daniel) == [(0, time(9), time(12))]
+
+
+def test_changing_a_window_does_not_count_as_overlapping_itself(admin_client):
+    maya = practitioner(ESTHETICIAN)
+    set_hours({0: [("09:00", "12:00")]}, practitioners=[maya])
+    data = practitioner_form(admin_client, maya)
+
+    response = admin_client.post(
+        practitioner_url(maya),
+        data | {"working_hours-0-starts_at": "08:00", "working_hours-0-ends_at": "12:30"},
+    )
+
+    assert response.status_code == 302
+    assert hours_of(maya) == [(0, time(8), time(12, 30))]
 
 
 def test_booking_rules_can_be_added_only_by_staff_allowed_to_add_them(admin_client, member):
@@ -562,19 +701,41 @@ def test_front_desk_cannot_delete_bookings(member):
     assert ConsultationBooking.objects.filter(pk=booking.pk).exists()
 
 
-def test_front_desk_can_edit_hours_closures_and_booking_rules(member):
+def test_front_desk_can_edit_hours_time_off_types_closures_and_booking_rules(member):
     client = member("Front desk")
-    hours = OpeningHours.objects.first()
+    maya = practitioner(ESTHETICIAN)
 
-    assert client.get(reverse("admin:booking_openinghours_add")).status_code == 200
-    assert (
-        client.get(reverse("admin:booking_openinghours_change", args=[hours.pk])).status_code == 200
-    )
+    data = with_new_window(practitioner_form(client, maya), 5, "10:00", "14:00")
+    data |= {
+        "time_off-TOTAL_FORMS": "1",
+        "time_off-0-starts_at_0": "2030-07-01",
+        "time_off-0-starts_at_1": "09:00",
+        "time_off-0-ends_at_0": "2030-07-01",
+        "time_off-0-ends_at_1": "13:00",
+    }
+    assert client.post(practitioner_url(maya), data).status_code == 302
+    assert (5, time(10), time(14)) in hours_of(maya)
+    assert TimeOff.objects.filter(practitioner=maya).count() == 1
+    assert client.get(reverse("admin:booking_practitioner_add")).status_code == 200
+    kind = consultation_type(PROFESSIONAL_CONSULTATION)
+    type_url = reverse("admin:booking_consultationtype_change", args=[kind.pk])
+    form = page(client.get(type_url)).find("form", id="consultationtype_form")
+    assert client.post(type_url, form_data(form) | {"duration_minutes": "45"}).status_code == 302
+    assert consultation_type(PROFESSIONAL_CONSULTATION).duration_minutes == 45
     assert client.get(reverse("admin:booking_closure_add")).status_code == 200
     rules_url = reverse("admin:booking_bookingrules_change", args=[1])
     form = page(client.get(rules_url)).find("form", id="bookingrules_form")
-    assert client.post(rules_url, form_data(form) | {"slot_minutes": "45"}).status_code == 302
-    assert BookingRules.current().slot_minutes == 45
+    assert client.post(rules_url, form_data(form) | {"horizon_days": "45"}).status_code == 302
+    assert BookingRules.current().horizon_days == 45
+
+
+@pytest.mark.parametrize("model", [Practitioner, ConsultationType])
+def test_front_desk_cannot_delete_practitioners_or_types_bookings_point_at(member, model):
+    client = member("Front desk")
+    obj = model.objects.first()
+    name = model._meta.model_name
+
+    assert client.get(reverse(f"admin:booking_{name}_delete", args=[obj.pk])).status_code == 403
 
 
 @pytest.mark.parametrize("model", [Treatment, FAQ])
@@ -602,8 +763,8 @@ def test_content_editors_can_edit_treatments_and_faqs(member, model):
     [
         "admin:booking_consultationbooking_changelist",
         "admin:booking_outboundemail_changelist",
-        "admin:booking_openinghours_changelist",
         "admin:booking_closure_changelist",
+        "admin:booking_bookingrules_changelist",
     ],
 )
 def test_content_editors_see_no_bookings(member, url_name):
@@ -611,6 +772,33 @@ def test_content_editors_see_no_bookings(member, url_name):
     book()
 
     assert client.get(reverse(url_name)).status_code == 403
+
+
+def test_content_editors_write_bios_and_descriptions_but_not_the_schedule(member):
+    client = member("Content editors")
+    maya = practitioner(ESTHETICIAN)
+    hours_before = hours_of(maya)
+
+    data = practitioner_form(client, maya)
+    # Neither her hours nor her time off are on the page for them; whether
+    # she takes bookings is shown, not editable.
+    assert not any(name.startswith(("working_hours-", "time_off-")) for name in data)
+    assert "takes_online_bookings" not in data
+    response = client.post(practitioner_url(maya), data | {"bio": "Fifteen years in skin care."})
+    assert response.status_code == 302
+    kind = consultation_type(PROFESSIONAL_CONSULTATION)
+    type_url = reverse("admin:booking_consultationtype_change", args=[kind.pk])
+    data = form_data(page(client.get(type_url)).find("form", id="consultationtype_form"))
+    assert "duration_minutes" not in data
+    response = client.post(type_url, data | {"description": "What to expect."})
+    assert response.status_code == 302
+
+    maya.refresh_from_db()
+    assert maya.bio == "Fifteen years in skin care."
+    assert maya.takes_online_bookings
+    assert hours_of(maya) == hours_before
+    kind = consultation_type(PROFESSIONAL_CONSULTATION)
+    assert (kind.description, kind.duration_minutes) == ("What to expect.", 30)
 
 
 def test_content_editors_cannot_open_a_booking(member):

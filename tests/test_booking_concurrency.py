@@ -1,5 +1,6 @@
 """
-Twenty people booking the last seat at the same moment: exactly one gets it.
+Twenty people booking the last free practitioner at the same moment:
+exactly one gets them.
 
 These tests need real concurrent transactions, so they run on PostgreSQL
 only (the `postgres` marker; see `_postgres_marker` in conftest.py). They
@@ -19,31 +20,57 @@ from django.test import Client
 
 from booking import services
 from booking.availability import bookable_slots
-from booking.models import ConsultationBooking, OpeningHours
-from tests.booking_helpers import BOOK_URL, booking_form, offered_slots, page, set_hours, set_rules
+from booking.models import ConsultationBooking, ConsultationType, Practitioner
+from tests.booking_helpers import (
+    ASSESSMENT,
+    BOOK_URL,
+    NURSE_PRACTITIONER,
+    booking_form,
+    ensure_bookable,
+    offered_slots,
+    only_practitioners,
+    page,
+    set_hours,
+)
 from tests.markup import form_data
-from treatments.models import SitePage
 
 pytestmark = pytest.mark.postgres
 
 PEOPLE = 20
 SLOT_TAKEN = "That time is no longer available. Please choose another time."
+WEEKDAYS = {weekday: [("09:00", "17:00")] for weekday in range(5)}
 
 
 @pytest.fixture
-def one_seat_per_slot(transactional_db):
-    """Weekday hours, the booking page, and rules with one seat per slot."""
-    if not OpeningHours.objects.exists():
-        set_hours({weekday: [("09:00", "17:00")] for weekday in range(5)})
-    SitePage.objects.get_or_create(
-        key=SitePage.Key.BOOKING,
-        defaults={
-            "title": "Book a consultation",
-            "meta_description": "Book a consultation.",
-            "heading": "Book a consultation",
-        },
-    )
-    set_rules(capacity=1)
+def practitioners(transactional_db):
+    """
+    The booking page, a skin assessment, and `count` practitioners on duty
+    weekdays 9–17, everyone else set aside: made again if an earlier
+    transactional test emptied the tables.
+    """
+    first = ensure_bookable()
+
+    def on_duty(count):
+        people = [first]
+        if count > 1:
+            second, _ = Practitioner.objects.get_or_create(
+                slug=NURSE_PRACTITIONER,
+                defaults={
+                    "name": "Daniel Okafor",
+                    "role": "Nurse practitioner",
+                    "display_order": 2,
+                },
+            )
+            set_hours(WEEKDAYS, practitioners=[second])
+            people.append(second)
+        only_practitioners(*people)
+        return people
+
+    return on_duty
+
+
+def assessment():
+    return ConsultationType.objects.get(slug=ASSESSMENT)
 
 
 def all_at_once(work):
@@ -63,35 +90,63 @@ def all_at_once(work):
         return list(pool.map(run, range(PEOPLE)))
 
 
-def test_twenty_people_booking_the_last_seat_at_once_get_one_booking(one_seat_per_slot):
-    slot = bookable_slots()[0]
+def book_at(starts_at, n):
+    booking, _ = services.book_consultation(
+        consultation_type=assessment(),
+        starts_at=starts_at,
+        concerns=[],
+        submission_key=uuid.uuid4().hex,
+        full_name=f"Person {n}",
+        email=f"person{n}@example.com",
+        phone="+12125550147",
+        preferred_contact="email",
+    )
+    return booking
 
-    def book(n):
-        booking, _ = services.book_consultation(
-            starts_at=slot.starts_at,
-            treatment=None,
-            concerns=[],
-            submission_key=uuid.uuid4().hex,
-            full_name=f"Person {n}",
-            email=f"person{n}@example.com",
-            phone="+12125550147",
-            preferred_contact="email",
-        )
-        return booking
 
-    results = all_at_once(book)
+@pytest.mark.parametrize("on_duty_count", [1, 2])
+def test_twenty_people_booking_the_same_time_at_once_get_one_booking_per_practitioner(
+    practitioners, on_duty_count
+):
+    people = practitioners(on_duty_count)
+    slot = bookable_slots(assessment())[0]
+
+    results = all_at_once(lambda n: book_at(slot.starts_at, n))
+
+    booked = [result for result in results if isinstance(result, ConsultationBooking)]
+    refused = [result for result in results if isinstance(result, services.SlotUnavailable)]
+    assert len(booked) == on_duty_count, results
+    assert len(refused) == PEOPLE - on_duty_count, results
+    assert ConsultationBooking.objects.filter(starts_at=slot.starts_at).count() == on_duty_count
+    # "Any practitioner": whoever lost a race for one went to the next, not to nobody.
+    assert sorted(booking.practitioner_id for booking in booked) == sorted(
+        person.pk for person in people
+    )
+    assert {booking.full_name for booking in ConsultationBooking.objects.all()} == {
+        booking.full_name for booking in booked
+    }
+
+
+def test_twenty_people_booking_overlapping_times_of_the_last_practitioner_get_one_booking(
+    practitioners,
+):
+    practitioners(1)
+    nine, quarter_past = (slot.starts_at for slot in bookable_slots(assessment())[:2])
+
+    # 9:00–9:30 and 9:15–9:45: different times, one practitioner, one booking.
+    results = all_at_once(lambda n: book_at(quarter_past if n % 2 else nine, n))
 
     booked = [result for result in results if isinstance(result, ConsultationBooking)]
     refused = [result for result in results if isinstance(result, services.SlotUnavailable)]
     assert len(booked) == 1, results
     assert len(refused) == PEOPLE - 1, results
-    assert ConsultationBooking.objects.filter(starts_at=slot.starts_at).count() == 1
-    assert ConsultationBooking.objects.get().full_name == booked[0].full_name
+    assert ConsultationBooking.objects.count() == 1
 
 
-def test_twenty_people_posting_the_form_for_the_last_seat_see_one_success_and_a_clear_refusal(
-    one_seat_per_slot,
+def test_twenty_people_posting_the_form_for_the_last_free_time_see_one_success_and_a_clear_refusal(
+    practitioners,
 ):
+    practitioners(1)
     # Each person has their own browser and address (the rate limit is per address).
     browsers = [Client(REMOTE_ADDR=f"198.51.100.{n + 1}") for n in range(PEOPLE)]
     forms = []
@@ -107,6 +162,7 @@ def test_twenty_people_posting_the_form_for_the_last_seat_see_one_success_and_a_
         }
         forms.append(data)
     assert len({data["slot"] for data in forms}) == 1
+    assert {data["consultation_type"] for data in forms} == {ASSESSMENT}
 
     results = all_at_once(lambda n: browsers[n].post(BOOK_URL, forms[n]))
 

@@ -1,0 +1,328 @@
+"""
+Races for one practitioner's time: the database is the arbiter.
+
+On PostgreSQL the exclusion constraint decides, between threads of this
+process (`postgres` marker: real concurrent transactions). On SQLite, local
+mode's writes are serialized (IMMEDIATE transactions) and re-checked inside
+the transaction, with triggers refusing any overlap; that is shown with
+separate processes on one SQLite file, as `make run`'s server would have.
+"""
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, timedelta
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from booking import services
+from booking.availability import bookable_slots
+from booking.models import BookingRules, ConsultationBooking, ConsultationType
+from tests.booking_helpers import (
+    BOOK_URL,
+    booking_form,
+    make_consultation_type,
+    make_practitioner,
+    only_practitioners,
+    page,
+)
+from tests.markup import form_data
+from treatments.models import SitePage
+
+PEOPLE = 20
+SLOT_TAKEN = "That time is no longer available. Please choose another time."
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def two_practitioners(transactional_db):
+    """
+    Two practitioners who take a 30-minute and a 45-minute type, and the
+    booking page's copy. A transactional test may find the database emptied
+    by an earlier one, so everything is made here.
+    """
+    BookingRules.objects.get_or_create(pk=1)
+    SitePage.objects.get_or_create(
+        key=SitePage.Key.BOOKING,
+        defaults={"title": "Book", "meta_description": "Book.", "heading": "Book"},
+    )
+    people = [make_practitioner(display_order=n) for n in (1, 2)]
+    only_practitioners(*people)
+    short = make_consultation_type(duration_minutes=30, turnover_minutes=10)
+    long = make_consultation_type(duration_minutes=45, turnover_minutes=10)
+    return people, short, long
+
+
+def all_at_once(work, count=PEOPLE):
+    """Run `work(n)` in `count` threads released together; return each result or exception."""
+    start = threading.Barrier(count, timeout=30)
+
+    def run(n):
+        try:
+            start.wait()
+            return work(n)
+        except Exception as error:  # Collected and asserted on below.
+            return error
+        finally:
+            connection.close()  # Each thread has its own connection.
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(run, range(count)))
+
+
+def request_booking(kind, starts_at, n, practitioner=None):
+    booking, _ = services.book_consultation(
+        consultation_type=kind,
+        practitioner=practitioner,
+        starts_at=starts_at,
+        concerns=[],
+        submission_key=uuid.uuid4().hex,
+        full_name=f"Person {n}",
+        email=f"person{n}@example.com",
+        phone="+12125550147",
+        preferred_contact="email",
+    )
+    return booking
+
+
+def outcomes(results):
+    booked = [result for result in results if isinstance(result, ConsultationBooking)]
+    refused = [result for result in results if isinstance(result, services.SlotUnavailable)]
+    return booked, refused
+
+
+def assert_no_overlaps():
+    active = ConsultationBooking.objects.active().order_by("practitioner", "starts_at")
+    last = {}
+    for booking in active:
+        previous = last.get(booking.practitioner_id)
+        assert previous is None or previous.blocks_until <= booking.starts_at, (previous, booking)
+        last[booking.practitioner_id] = booking
+
+
+@pytest.mark.postgres
+def test_twenty_people_asking_for_any_practitioner_at_one_time_get_two_bookings(
+    two_practitioners,
+):
+    people, short, _ = two_practitioners
+    slot = bookable_slots(short)[0]
+
+    booked, refused = outcomes(all_at_once(lambda n: request_booking(short, slot.starts_at, n)))
+
+    assert len(booked) == 2
+    assert len(refused) == PEOPLE - 2
+    assert {booking.practitioner for booking in booked} == set(people)
+    assert ConsultationBooking.objects.filter(starts_at=slot.starts_at).count() == 2
+    assert_no_overlaps()
+
+
+@pytest.mark.postgres
+def test_twenty_browsers_posting_any_practitioner_see_two_successes_and_clear_refusals(
+    two_practitioners,
+):
+    _, short, _ = two_practitioners
+    browsers = [Client(REMOTE_ADDR=f"198.51.100.{n + 1}") for n in range(PEOPLE)]
+    forms = []
+    for n, browser in enumerate(browsers):
+        document = page(browser.get(BOOK_URL, {"type": short.slug}))
+        data = form_data(booking_form(document))
+        data |= {
+            "consultation_type": short.slug,
+            "practitioner": "",
+            "slot": bookable_slots(short)[0].value,
+            "full_name": f"Person {n}",
+            "email": f"person{n}@example.com",
+            "phone": "(212) 555-0147",
+            "consent": "on",
+        }
+        forms.append(data)
+
+    results = all_at_once(lambda n: browsers[n].post(BOOK_URL, forms[n]))
+
+    assert [result for result in results if isinstance(result, Exception)] == []
+    statuses = sorted(response.status_code for response in results)
+    assert statuses == [200] * (PEOPLE - 2) + [302, 302]
+    for response in results:
+        if response.status_code == 200:
+            assert SLOT_TAKEN in page(response).find(class_="error-summary").text
+    assert ConsultationBooking.objects.count() == 2
+
+
+@pytest.mark.postgres
+def test_a_45_and_a_30_minute_request_racing_at_overlapping_times_for_one_person_get_one(
+    two_practitioners,
+):
+    (person, _), short, long = two_practitioners
+    first = bookable_slots(long, practitioner=person)[0].starts_at
+    # The 45-minute consultation from `first`, the 30-minute one 15 minutes in.
+    requests = [(long, first), (short, first + timedelta(minutes=15))] * (PEOPLE // 2)
+
+    def race(n):
+        kind, starts_at = requests[n]
+        return request_booking(kind, starts_at, n, practitioner=person)
+
+    booked, refused = outcomes(all_at_once(race))
+
+    assert len(booked) == 1
+    assert len(refused) == PEOPLE - 1
+    assert_no_overlaps()
+
+
+@pytest.mark.postgres
+def test_a_move_racing_a_new_booking_into_the_same_time_gets_one(two_practitioners):
+    (person, _), short, _ = two_practitioners
+    slots = bookable_slots(short, practitioner=person)
+    target = slots[8].starts_at
+    for attempt in range(5):  # Several rounds, so either side can win.
+        movers = [
+            request_booking(short, slots[n].starts_at, f"{attempt}-{n}", practitioner=person)
+            for n in (0, 4)
+        ]
+
+        def race(n, movers=movers, attempt=attempt):
+            if n < 2:
+                return services.move_booking(movers[n], target, practitioner=person)
+            return request_booking(short, target, f"new-{attempt}-{n}", practitioner=person)
+
+        results = all_at_once(race, count=4)
+        at_target = ConsultationBooking.objects.active().filter(
+            practitioner=person, starts_at=target
+        )
+        assert at_target.count() == 1, results
+        assert sum(isinstance(result, services.SlotUnavailable) for result in results) == 3, results
+        assert_no_overlaps()
+        ConsultationBooking.objects.update(status=ConsultationBooking.Status.CANCELLED)
+
+
+# SQLite: separate processes on one database file, as `make run` has.
+
+SQLITE_RACE = textwrap.dedent(
+    """
+    import json, os, sys, time, uuid
+    import django
+    django.setup()
+    from datetime import datetime
+    from booking import services
+    from booking.models import ConsultationType, Practitioner
+    kind = ConsultationType.objects.get(slug=sys.argv[1])
+    starts_at = datetime.fromisoformat(sys.argv[2])
+    practitioner = Practitioner.objects.filter(slug=sys.argv[3]).first()
+    go = float(sys.argv[4])
+    time.sleep(max(0, go - time.time()))
+    try:
+        booking, _ = services.book_consultation(
+            consultation_type=kind, practitioner=practitioner, starts_at=starts_at,
+            concerns=[], submission_key=uuid.uuid4().hex, full_name="Racer",
+            email="racer@example.com", phone="+12125550147", preferred_contact="email",
+        )
+        print(json.dumps({"booked": booking.practitioner.slug}))
+    except services.SlotUnavailable:
+        print(json.dumps({"refused": True}))
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def sqlite_file(tmp_path_factory):
+    """
+    A migrated SQLite file with the seed data, as `make run` makes it; the
+    tests below share it, each racing for times the others do not use.
+    """
+    database = tmp_path_factory.mktemp("sqlite") / "race.sqlite3"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{database}",
+        "DJANGO_SETTINGS_MODULE": "clinic_site.settings.local",
+        "BOOKING_EMAIL_IN_BACKGROUND": "false",
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+    }
+    env.pop("REDIS_URL", None)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=REPO,
+        env=env,
+        check=True,
+        timeout=300,
+    )
+    return env
+
+
+def race_on_sqlite(env, requests):
+    """Start one process per (type slug, start, practitioner slug) together; their outcomes."""
+    go = time.time() + 6  # Every process has imported Django by then.
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", SQLITE_RACE, kind, starts_at.isoformat(), person, str(go)],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for kind, starts_at, person in requests
+    ]
+    results = []
+    for process in processes:
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    return results
+
+
+def sqlite_rows(env, sql):
+    database = env["DATABASE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(database) as db:
+        return db.execute(sql).fetchall()
+
+
+@pytest.mark.django_db
+def test_on_sqlite_ten_processes_asking_for_any_practitioner_at_one_time_get_two(sqlite_file):
+    assessment = "skin-assessment"
+    # A few times in, so minimum notice cannot pass it while the processes start.
+    starts_at = bookable_slots(ConsultationType.objects.get(slug=assessment))[4].starts_at
+
+    results = race_on_sqlite(sqlite_file, [(assessment, starts_at, "")] * 10)
+
+    assert sorted(result.get("booked", "") for result in results) == [""] * 8 + [
+        "daniel-okafor",
+        "maya-chen",
+    ]
+    stored_at = starts_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    assert sqlite_rows(
+        sqlite_file,
+        f"SELECT count(*) FROM booking_consultationbooking WHERE starts_at = '{stored_at}'",
+    ) == [(2,)]
+
+
+@pytest.mark.django_db
+def test_on_sqlite_overlapping_45_and_30_minute_requests_for_one_person_get_one(sqlite_file):
+    medical = ConsultationType.objects.get(slug="medical-grade-facial-consultation")
+    first = bookable_slots(medical)[12].starts_at
+    requests = [
+        ("medical-grade-facial-consultation", first, "daniel-okafor"),
+        ("skin-assessment", first + timedelta(minutes=15), "daniel-okafor"),
+    ] * 4
+
+    results = race_on_sqlite(sqlite_file, requests)
+
+    assert sum("booked" in result for result in results) == 1
+    assert sum("refused" in result for result in results) == 7
+
+
+def test_on_sqlite_migrate_installs_the_overlap_triggers(sqlite_file):
+    # What they refuse is shown in test_practitioners.py, which runs on SQLite
+    # in the SQLite pass (and on the exclusion constraint in the PostgreSQL one).
+    rows = sqlite_rows(
+        sqlite_file, "SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
+    )
+    assert rows == [("booking_no_overlap_on_insert",), ("booking_no_overlap_on_update",)]
