@@ -43,30 +43,49 @@ from psycopg import sql
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 
-# The rules the benchmark installs: capacity high enough that no submission is
-# refused for a full slot. The visitors pick random weeks of the slot picker,
-# so the bookings spread over the horizon: few share a slot, and the seat
-# search in services._take_seat stays on its first tries.
-RULES = {"slot_minutes": 30, "capacity": 10000, "minimum_notice_hours": 0, "horizon_days": 60}
+# The rules the benchmark installs: no minimum notice, the usual horizon.
+RULES = {"minimum_notice_hours": 0, "horizon_days": 60}
 # "clinic" keeps the hours the migrations create (weekdays 9:00-17:00, about
-# 660 slots in the horizon); "all-day" opens every day 0:00-23:59 (about
-# 2,800). Both the form page and the submission work through every slot of
-# the horizon, so the choice changes what a request costs.
+# 1,300 start times of a 30-minute consultation in the horizon); "all-day"
+# opens every day 0:00-23:59 (about 5,700). Both the form page and the
+# submission work through every practitioner's times of a week or a day, so
+# the choice changes what a request costs.
 HOURS = {"clinic": None, "all-day": ("00:00", "23:59")}
+# Practitioners on duty (the two seeded examples and bench practitioners on
+# the same hours, every other one a medical provider). Most visitors book
+# "any practitioner": with several on duty, two visitors racing for one
+# time almost never leave the second with nobody free.
+PRACTITIONERS = 6
 
 SETUP_CODE = """
 import json, os
 from datetime import time
-from booking.models import BookingRules, BookingStatusChange, ConsultationBooking, OpeningHours
-from booking.models import OutboundEmail
+from booking.models import (
+    BookingRules, BookingStatusChange, ConsultationBooking, ConsultationType, OutboundEmail,
+    Practitioner, WorkingHours,
+)
 from django.contrib.sessions.models import Session
 BookingRules.objects.update_or_create(pk=1, defaults=json.loads(os.environ["BENCH_RULES"]))
-hours = json.loads(os.environ["BENCH_HOURS"])
-if hours:
-    start, end = (time.fromisoformat(t) for t in hours)
-    OpeningHours.objects.all().delete()
-    OpeningHours.objects.bulk_create(
-        OpeningHours(weekday=day, starts_at=start, ends_at=end) for day in range(7)
+on_duty = list(Practitioner.objects.bookable_online())
+hours = [(w.weekday, w.starts_at, w.ends_at) for w in WorkingHours.objects.filter(
+    practitioner=on_duty[0])] if on_duty else [(day, time(9), time(17)) for day in range(5)]
+for n in range(len(on_duty) + 1, int(os.environ.get("BENCH_PRACTITIONERS") or 0) + 1):
+    person = Practitioner.objects.create(
+        name=f"Bench Practitioner{n}", slug=f"bench-practitioner-{n}",
+        role="Nurse practitioner" if n % 2 == 0 else "Licensed esthetician",
+        is_medical_provider=n % 2 == 0, is_published=False, display_order=100 + n,
+    )
+    WorkingHours.objects.bulk_create(
+        WorkingHours(practitioner=person, weekday=day, starts_at=start, ends_at=end)
+        for day, start, end in hours
+    )
+all_day = json.loads(os.environ["BENCH_HOURS"])
+if all_day:
+    start, end = (time.fromisoformat(t) for t in all_day)
+    WorkingHours.objects.all().delete()
+    WorkingHours.objects.bulk_create(
+        WorkingHours(practitioner=person, weekday=day, starts_at=start, ends_at=end)
+        for person in Practitioner.objects.bookable_online() for day in range(7)
     )
 # What the submissions write, for emptying between levels and counting.
 booking, email = ConsultationBooking._meta, OutboundEmail._meta
@@ -75,8 +94,15 @@ print(json.dumps({
                 BookingStatusChange, OutboundEmail, ConsultationBooking, Session)],
     "booking": booking.db_table,
     "starts_at": booking.get_field("starts_at").column,
+    "practitioner": booking.get_field("practitioner").column,
     "email": email.db_table,
     "email_status": email.get_field("status").column,
+    # Each consultation type offered online, with who may hold it.
+    "types": {
+        kind.slug: sorted(kind.qualified_practitioners().filter(
+            takes_online_bookings=True).values_list("slug", flat=True))
+        for kind in ConsultationType.objects.bookable_online()
+    },
 }))
 """
 
@@ -156,6 +182,7 @@ def empty_written_tables(args, schema):
 
 def database_stats(args, schema):
     booking, starts_at = sql.Identifier(schema["booking"]), sql.Identifier(schema["starts_at"])
+    practitioner = sql.Identifier(schema["practitioner"])
     email, status = sql.Identifier(schema["email"]), sql.Identifier(schema["email_status"])
     with psycopg.connect(f"{args.postgres.rstrip('/')}/{args.database}") as conn:
         bookings, slots, most = conn.execute(
@@ -164,12 +191,21 @@ def database_stats(args, schema):
                 " FROM (SELECT count(*) AS n FROM {} GROUP BY {}) AS per_slot"
             ).format(booking, starts_at)
         ).fetchone()
+        people = conn.execute(
+            sql.SQL("SELECT count(DISTINCT {}) FROM {}").format(practitioner, booking)
+        ).fetchone()[0]
         emails = dict(
             conn.execute(
                 sql.SQL("SELECT {}, count(*) FROM {} GROUP BY 1").format(status, email)
             ).fetchall()
         )
-    return {"bookings": bookings, "slots": slots, "most": most, "emails": emails}
+    return {
+        "bookings": bookings,
+        "slots": slots,
+        "most": most,
+        "practitioners": people,
+        "emails": emails,
+    }
 
 
 def start_gunicorn(args, env, port, log):
@@ -248,7 +284,6 @@ def http_request(port, method, path, body=None, headers=()):
 
 INPUT = re.compile(r"<input\b[^>]*>", re.S)
 ATTRIBUTE = re.compile(r'([\w-]+)="([^"]*)"')
-OPTION = re.compile(r'<option\b[^>]*\bvalue="([^"]+)"')
 ERROR_ITEM = re.compile(r'<div[^>]*id="error-summary".*?<ul[^>]*>(.*?)</ul>', re.S)
 TITLE = re.compile(r"<title>(.*?)</title>", re.S)
 TAG = re.compile(r"<[^>]+>")
@@ -264,11 +299,6 @@ def form_inputs(page):
     return found
 
 
-def treatment_choices(page):
-    match = re.search(r'<select\b[^>]*name="treatment".*?</select>', page, re.S)
-    return OPTION.findall(match.group(0)) if match else []
-
-
 def error_summary(page):
     """The form's error summary, else the page title: one short line."""
     match = ERROR_ITEM.search(page) or TITLE.search(page)
@@ -276,14 +306,25 @@ def error_summary(page):
     return " ".join(unescape(text).split())[:200]
 
 
-class Visitor:
-    """A new visitor each time: no cookies, a fresh form, one submission."""
+# The form's answer when someone else took the time between the visitor's
+# GET and POST (booking.forms.SLOT_TAKEN): the right answer to a lost race,
+# counted apart from errors.
+TAKEN = "That time is no longer available"
 
-    def __init__(self, port, horizon_days, seed):
+
+class Visitor:
+    """
+    A new visitor each time: no cookies, a fresh form, one submission: a
+    random consultation type, with any practitioner three times in four,
+    else with one who holds it.
+    """
+
+    def __init__(self, port, horizon_days, seed, types):
         self.port = port
         self.horizon_days = horizon_days
         self.random = random.Random(seed)
         self.origin = f"http://{HOST}:{port}"
+        self.types = types
 
     def headers(self, **extra):
         return {
@@ -294,16 +335,21 @@ class Visitor:
         }
 
     def submit(self, number):
-        """Returns (get ms, get ok, post ms, post ok, error text or None)."""
+        """Returns (get ms, get ok, post ms, post ok, error text or None, taken)."""
         # A random week of the picker, so the bookings spread over the horizon.
         start = date.today() + timedelta(days=self.random.randrange(self.horizon_days))
-        path = f"/book/?from={start.isoformat()}"
+        kind = self.random.choice(sorted(self.types))
+        holders = self.types[kind]
+        named = self.random.random() < 0.25 and holders
+        practitioner = self.random.choice(holders) if named else ""
+        query = {"from": start.isoformat(), "type": kind, "practitioner": practitioner}
+        path = f"/book/?{urlencode(query)}"
         began = time.perf_counter()
         status, headers, page = http_request(self.port, "GET", path, headers=self.headers())
         get_ms = (time.perf_counter() - began) * 1000
         inputs = form_inputs(page)
         if status != 200 or not inputs.get("slot"):
-            return get_ms, False, None, False, f"GET /book/ {status}: {error_summary(page)}"
+            return get_ms, False, None, False, f"GET /book/ {status}: {error_summary(page)}", False
         cookies = SimpleCookie()
         for header in headers.get_all("Set-Cookie") or []:
             cookies.load(header)
@@ -311,8 +357,9 @@ class Visitor:
         fields = [
             ("csrfmiddlewaretoken", inputs["csrfmiddlewaretoken"][0]),
             ("form_token", inputs["form_token"][0]),
+            ("consultation_type", kind),
+            ("practitioner", practitioner),
             ("slot", self.random.choice(inputs["slot"])),
-            ("treatment", self.random.choice(["", *treatment_choices(page)])),
             *(("concerns", c) for c in self.random.sample(concerns, min(2, len(concerns)))),
             ("full_name", f"Bench Visitor {number}"),
             ("email", f"bench-{number}@example.com"),
@@ -339,11 +386,13 @@ class Visitor:
         post_ms = (time.perf_counter() - began) * 1000
         location = urlsplit(headers.get("Location") or "").path
         if status == 302 and location.startswith("/book/received/"):
-            return get_ms, True, post_ms, True, None
-        return get_ms, True, post_ms, False, f"POST {status}: {error_summary(page)}"
+            return get_ms, True, post_ms, True, None, False
+        if status == 200 and TAKEN in error_summary(page):
+            return get_ms, True, post_ms, False, None, True
+        return get_ms, True, post_ms, False, f"POST {status}: {error_summary(page)}", False
 
 
-def run_level(port, concurrency, *, duration=None, submissions=None, horizon_days, seed=0):
+def run_level(port, concurrency, *, duration=None, submissions=None, horizon_days, types, seed=0):
     """C threads submitting until the time is up or `submissions` have started."""
     lock = threading.Lock()
     counter = iter(range(1, 10**12))
@@ -360,14 +409,14 @@ def run_level(port, concurrency, *, duration=None, submissions=None, horizon_day
         return number if time.perf_counter() < deadline[0] else None
 
     def client(index):
-        visitor = Visitor(port, horizon_days, seed * 1000 + index)
+        visitor = Visitor(port, horizon_days, seed * 1000 + index, types)
         mine = []
         barrier.wait()
         while (number := next_number()) is not None:
             try:
                 outcome = visitor.submit(seed * 10**7 + number)
             except Exception as error:  # A refused connection, a page without the form...
-                outcome = (None, False, None, False, f"{type(error).__name__}: {error}")
+                outcome = (None, False, None, False, f"{type(error).__name__}: {error}", False)
             mine.append(outcome)
             if outcome[4]:
                 with lock:
@@ -395,12 +444,13 @@ def percentile(ordered, p):
     return ordered[max(0, ceil(p / 100 * len(ordered)) - 1)] if ordered else float("nan")
 
 
-def summarise(latencies, ok, total, elapsed):
+def summarise(latencies, ok, total, elapsed, taken=0):
     ordered = sorted(latencies)
     return {
         "count": total,
         "ok": ok,
-        "errors": total - ok,
+        "taken": taken,
+        "errors": total - ok - taken,
         "rate": total / elapsed,
         "p50": percentile(ordered, 50),
         "p90": percentile(ordered, 90),
@@ -409,11 +459,12 @@ def summarise(latencies, ok, total, elapsed):
     }
 
 
-def table(title, count_label, rows):
+def table(title, count_label, rows, *, taken=False):
     columns = [
         ("concurrency", "{concurrency}"),
         (count_label, "{count}"),
         ("successes", "{ok}"),
+        *([("time taken", "{taken}")] if taken else []),
         ("errors", "{errors}"),
         (f"{count_label}/s", "{rate:.1f}"),
         ("p50 ms", "{p50:.1f}"),
@@ -535,6 +586,12 @@ def parse_args():
         help="consultation hours: as migrated (clinic, the default) or all-day",
     )
     parser.add_argument(
+        "--practitioners",
+        type=int,
+        default=PRACTITIONERS,
+        help=f"practitioners on duty, the two seeded ones included (default: {PRACTITIONERS})",
+    )
+    parser.add_argument(
         "--settings",
         default="clinic_site.settings.local",
         help="DJANGO_SETTINGS_MODULE (default: clinic_site.settings.local, with DEBUG=false)",
@@ -551,8 +608,8 @@ def parse_args():
         parser.error("--concurrency needs at least one level, each 1 or more")
     if args.submissions is not None and args.submissions < 1:
         parser.error("--submissions must be 1 or more")
-    if args.duration <= 0 or args.workers < 1:
-        parser.error("--duration and --workers must be positive")
+    if args.duration <= 0 or args.workers < 1 or args.practitioners < 1:
+        parser.error("--duration, --workers and --practitioners must be positive")
     # The database is dropped without asking: refuse anything not obviously ours.
     if "bench" not in args.database:
         parser.error("--database must contain 'bench'; it is dropped before and after the run")
@@ -579,15 +636,19 @@ def main():
             **env,
             "BENCH_RULES": json.dumps(RULES),
             "BENCH_HOURS": json.dumps(HOURS[args.hours]),
+            "BENCH_PRACTITIONERS": str(args.practitioners),
         }
         schema = json.loads(django_shell(setup_env, SETUP_CODE))
+        types = schema["types"]
 
         log(f"gunicorn: {args.workers} sync workers on {HOST}:{port}")
         server = start_gunicorn(args, env, port, log_file)
         wait_until_serving(server, port)
 
         log(f"Warm-up: {args.warmup:g} s at concurrency {args.workers}")
-        run_level(port, args.workers, duration=args.warmup, horizon_days=horizon, seed=999)
+        run_level(
+            port, args.workers, duration=args.warmup, horizon_days=horizon, types=types, seed=999
+        )
 
         post_rows, get_rows, notes = [], [], []
         for level_number, concurrency in enumerate(args.levels, start=1):
@@ -604,13 +665,15 @@ def main():
                 duration=args.duration,
                 submissions=args.submissions,
                 horizon_days=horizon,
+                types=types,
                 seed=level_number,
             )
             posted = [r for r in results if r[3]]
+            taken = sum(1 for r in results if r[5])
             post_rows.append(
                 {
                     "concurrency": concurrency,
-                    **summarise([r[2] for r in posted], len(posted), len(results), elapsed),
+                    **summarise([r[2] for r in posted], len(posted), len(results), elapsed, taken),
                 }
             )
             shown = [r for r in results if r[1]]
@@ -626,8 +689,9 @@ def main():
             stats = database_stats(args, schema)
             emails = ", ".join(f"{n} {status}" for status, n in sorted(stats["emails"].items()))
             notes.append(
-                f"  concurrency {concurrency}: {elapsed:.1f} s; {stats['bookings']} bookings in "
-                f"{stats['slots']} slots (at most {stats['most']} in one); emails: {emails or 'none'}"
+                f"  concurrency {concurrency}: {elapsed:.1f} s; {stats['bookings']} bookings at "
+                f"{stats['slots']} start times (at most {stats['most']} at one), with "
+                f"{stats['practitioners']} practitioners; emails: {emails or 'none'}"
             )
             notes.append(
                 f"    CPU seconds: gunicorn {cpu['gunicorn']:.1f}, its PostgreSQL backends "
@@ -671,12 +735,20 @@ def main():
                 f"  Python {platform.python_version()}, Django {version('django')}, "
                 f"gunicorn {version('gunicorn')} ({args.workers} sync workers), "
                 f"PostgreSQL {pg_version}, Redis {redis_version(args.redis)}",
-                f"  settings {args.settings}, DEBUG off; rules {RULES}; hours {opening}",
-                "  each submission: a new visitor GETs /book/?from=<random day> and POSTs a random "
-                "slot of that week;",
+                f"  settings {args.settings}, DEBUG off; rules {RULES}; hours {opening}; "
+                f"{args.practitioners} practitioners on duty",
+                "  each submission: a new visitor GETs /book/?from=<random day>&type=<random "
+                "type>&practitioner=<any, or one in four a named one who holds it> and POSTs a "
+                "random time of that week;",
                 "  latency = connect to last byte, measured by a client on the same machine",
                 "",
-                table("POST /book/ (success = 302 to /book/received/)", "submissions", post_rows),
+                table(
+                    "POST /book/ (success = 302 to /book/received/; time taken = the time went "
+                    "to another visitor between GET and POST)",
+                    "submissions",
+                    post_rows,
+                    taken=True,
+                ),
                 "",
                 table("GET /book/ (the form page)", "requests", get_rows),
                 "",

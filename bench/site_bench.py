@@ -46,33 +46,84 @@ SETTINGS = "clinic_site.settings.production"
 STARTED = time.monotonic()
 
 # The booking submissions for wrk, made with the site's own code: signed form
-# tokens as the form page signs them, and the slots the form offers. The CSRF
-# token needs no server: a visitor's cookie holds a random secret and the
-# form sends the same secret back (Django accepts it unmasked).
+# tokens as the form page signs them, and times the form offers. wrk sends
+# them in no set order, so each names its practitioner, and no two of one
+# practitioner overlap (turnover included): none is refused for a time
+# another took, however they arrive. Each practitioner's day fills up from
+# their first free time, a random consultation type they hold at a time;
+# bench practitioners (unpublished, on the seeded hours) are added until
+# there is a time for every submission. The CSRF token needs no server: a
+# visitor's cookie holds a random secret and the form sends the same secret
+# back (Django accepts it unmasked).
 SUBMISSION_CODE = """
-import json, os
+import json, os, random
+from datetime import time
 from django.conf import settings
 from booking.availability import bookable_slots
 from booking.forms import new_form_token
-from treatments.models import SkinConcern, Treatment
+from booking.models import ConsultationType, Practitioner, WorkingHours
+from treatments.models import SkinConcern
 count = int(os.environ["BENCH_TOKENS"])
+rng = random.Random(7)
+types = list(ConsultationType.objects.bookable_online().prefetch_related("practitioners"))
+people = list(Practitioner.objects.bookable_online())
+hours = [(w.weekday, w.starts_at, w.ends_at) for w in WorkingHours.objects.filter(
+    practitioner=people[0])] if people else [(day, time(9), time(17)) for day in range(5)]
+plan = []
+def fill(person):
+    held = [kind for kind in types if kind.is_held_by(person)]
+    free = {kind.pk: {slot.starts_at: slot.value for slot in bookable_slots(
+        kind, practitioner=person)} for kind in held}
+    busy_until = None
+    for starts_at in sorted(set().union(*free.values())):
+        if busy_until is not None and starts_at < busy_until:
+            continue
+        kind = rng.choice([kind for kind in held if starts_at in free[kind.pk]])
+        plan.append((kind.slug, person.slug, free[kind.pk][starts_at]))
+        busy_until = starts_at + kind.length + kind.turnover
+for person in people:
+    fill(person)
+added = 0
+while len(plan) < count:
+    added += 1
+    person = Practitioner.objects.create(
+        name=f"Bench Practitioner{added}", slug=f"bench-practitioner-{added}",
+        role="Nurse practitioner" if added % 2 else "Licensed esthetician",
+        is_medical_provider=added % 2 == 1, is_published=False, display_order=100 + added,
+    )
+    WorkingHours.objects.bulk_create(
+        WorkingHours(practitioner=person, weekday=day, starts_at=start, ends_at=end)
+        for day, start, end in hours
+    )
+    fill(person)
+rng.shuffle(plan)
 print(json.dumps({
-    "slots": [slot.value for slot in bookable_slots()],
-    "treatments": list(Treatment.objects.published().values_list("slug", flat=True)),
+    "plan": plan[:count],
+    "practitioners": len(people) + added,
     "concerns": list(SkinConcern.objects.for_guide().values_list("slug", flat=True)),
     "tokens": [new_form_token() for _ in range(count)],
     "csrf_cookie": settings.CSRF_COOKIE_NAME,
 }))
 """
 
+# The superuser, and the practitioners the admin's bookings are spread over
+# (BENCH_PRACTITIONERS in all, the seeded ones first: see booking_rows).
 STAFF_CODE = """
 import json, os
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from booking.models import ConsultationBooking
-from treatments.models import Treatment
+from booking.models import ConsultationBooking, ConsultationType, Practitioner
 get_user_model().objects.create_superuser(
     os.environ["BENCH_USER"], "bench-admin@example.com", os.environ["BENCH_PASSWORD"]
+)
+existing = Practitioner.objects.count()
+Practitioner.objects.bulk_create(
+    Practitioner(
+        name=f"Bench Practitioner{n}", slug=f"bench-admin-practitioner-{n}",
+        role="Licensed esthetician", is_medical_provider=True, is_published=False,
+        takes_online_bookings=False, display_order=100 + n,
+    )
+    for n in range(existing + 1, int(os.environ["BENCH_PRACTITIONERS"]) + 1)
 )
 model = ConsultationBooking._meta
 print(json.dumps({
@@ -80,7 +131,11 @@ print(json.dumps({
     "changelist": "/{}{}/{}/".format(settings.ADMIN_URL, model.app_label, model.model_name),
     "session_cookie": settings.SESSION_COOKIE_NAME,
     "csrf_cookie": settings.CSRF_COOKIE_NAME,
-    "treatment_ids": list(Treatment.objects.values_list("pk", flat=True)),
+    "types": [
+        [kind.pk, kind.duration_minutes, kind.turnover_minutes, kind.treatment_id]
+        for kind in ConsultationType.objects.all()
+    ],
+    "practitioner_ids": list(Practitioner.objects.order_by("pk").values_list("pk", flat=True)),
 }))
 """
 
@@ -320,6 +375,7 @@ def public_pages(port):
         ("/guide/ (a result)", result),
         ("/book/", "/book/"),
         ("/privacy/", "/privacy/"),
+        ("/team/", "/team/"),
     ]
 
 
@@ -385,11 +441,13 @@ def write_submissions(path, prepared, count, rng, first_number):
         for number in range(first_number, first_number + count):
             secret = "".join(rng.choices(string.ascii_letters + string.digits, k=32))
             concerns = rng.sample(prepared["concerns"], min(2, len(prepared["concerns"])))
+            consultation_type, practitioner, slot = prepared["plan"][number]
             fields = [
                 ("csrfmiddlewaretoken", secret),
                 ("form_token", prepared["tokens"][number]),
-                ("slot", rng.choice(prepared["slots"])),
-                ("treatment", rng.choice(["", *prepared["treatments"]])),
+                ("consultation_type", consultation_type),
+                ("practitioner", practitioner),
+                ("slot", slot),
                 *(("concerns", slug) for slug in concerns[: rng.randrange(3)]),
                 ("full_name", f"Bench Visitor {number}"),
                 ("email", f"bench-{number}@example.com"),
@@ -426,7 +484,7 @@ def load_rows(args, env, port, rng, workdir):
             files = (workdir / "warm-up-submissions.txt", workdir / "submissions.txt")
             write_submissions(files[0], prepared, warm, rng, 0)
             write_submissions(files[1], prepared, measured, rng, warm)
-            log("wrk POST /book/")
+            log(f"wrk POST /book/ ({prepared['practitioners']} practitioners on duty)")
             rows.append(
                 measure(
                     args,
@@ -449,6 +507,8 @@ def load_rows(args, env, port, rng, workdir):
 
 BOOKING_COLUMNS = (
     "reference",
+    "consultation_type_id",
+    "practitioner_id",
     "treatment_id",
     "full_name",
     "email",
@@ -456,7 +516,7 @@ BOOKING_COLUMNS = (
     "preferred_contact",
     "starts_at",
     "ends_at",
-    "seat",
+    "blocks_until",
     "message",
     "status",
     "internal_notes",
@@ -472,9 +532,23 @@ BOOKING_COLUMNS = (
 PAST = [("completed", 70), ("no_show", 5), ("cancelled", 15), ("declined", 10)]
 FUTURE = [("requested", 55), ("confirmed", 37), ("cancelled", 8)]
 FUTURE_SHARE = 0.15
+ACTIVE = {"requested", "confirmed"}
+HALF_HOURS = 16  # a day's starts, 14:00 UTC onwards
 
 
-def booking_rows(count, *, rng, now, treatment_ids, references, seats):
+def practitioners_needed(count):
+    """
+    How many practitioners `count` bookings need, as booking_rows assigns
+    them: twice the most active bookings at one start time, with a wide
+    margin over the expected number (they fall at random).
+    """
+    weekdays = 60 * 5 / 7
+    active_share = sum(w for s, w in FUTURE if s in ACTIVE) / sum(w for _, w in FUTURE)
+    expected = count * FUTURE_SHARE * active_share / (weekdays * HALF_HOURS)
+    return 2 * (int(expected + 6 * expected**0.5) + 3)
+
+
+def booking_rows(count, *, rng, now, types, practitioner_ids, references, held):
     """
     Bookings as a clinic has them after three years: consultations on the
     half-hour (weekdays 9:00-17:00 New York time), 85% in the last three
@@ -482,6 +556,14 @@ def booking_rows(count, *, rng, now, treatment_ids, references, seats):
     days, over half of them still requested, so that ?status=requested lists a
     full page at 1,000 bookings too. Those older than the two-year retention
     are anonymised, as `anonymise_bookings` leaves them.
+
+    Each is of a random consultation type (`types`: [id, minutes, turnover,
+    treatment id]). The database refuses two active bookings of one
+    practitioner that overlap, turnover included, so the k-th active booking
+    at a start time goes to practitioner 2k (on the hour) or 2k + 1 (on the
+    half hour): one practitioner's next active booking is an hour later at the
+    soonest, and no consultation and its turnover lasts an hour. Inactive
+    bookings go to anyone.
     """
     today = now.date()
     past_days = [today - timedelta(n) for n in range(1, 3 * 365)]
@@ -492,14 +574,25 @@ def booking_rows(count, *, rng, now, treatment_ids, references, seats):
     for _ in range(count):
         future = rng.random() < FUTURE_SHARE
         day = rng.choice(future_days if future else past_days)
+        half_hour = rng.randrange(HALF_HOURS)
         starts_at = datetime(day.year, day.month, day.day, 14, tzinfo=UTC) + timedelta(
-            minutes=30 * rng.randrange(16)
+            minutes=30 * half_hour
         )
-        # Each booking its own seat of its slot: the partial unique index on
-        # (starts_at, seat) holds whatever the statuses.
-        seat = seats[starts_at] = seats.get(starts_at, 0) + 1
         choices = FUTURE if future else PAST
         status = rng.choices([s for s, _ in choices], [w for _, w in choices])[0]
+        type_id, minutes, turnover, treatment_id = rng.choice(types)
+        if status in ACTIVE:
+            k = held[starts_at] = held.get(starts_at, -1) + 1
+            index = 2 * k + half_hour % 2
+            if index >= len(practitioner_ids):
+                raise RuntimeError(
+                    f"{k + 1} active bookings at {starts_at}: more than "
+                    f"practitioners_needed() allowed for"
+                )
+            practitioner_id = practitioner_ids[index]
+        else:
+            practitioner_id = rng.choice(practitioner_ids)
+        ends_at = starts_at + timedelta(minutes=minutes)
         created_at = min(starts_at, now) - timedelta(minutes=rng.randrange(60, 60 * 24 * 30))
         while (reference := "".join(rng.choices(REFERENCE_ALPHABET, k=8))) in references:
             pass
@@ -509,14 +602,16 @@ def booking_rows(count, *, rng, now, treatment_ids, references, seats):
         anonymised = starts_at < retention
         yield (
             reference,
-            rng.choice([None, *treatment_ids]),
+            type_id,
+            practitioner_id,
+            treatment_id,
             "Anonymised" if anonymised else f"{first} {last}",
             "" if anonymised else f"{first}.{last}{rng.randrange(1000)}@example.com".lower(),
             "" if anonymised else f"+1212555{rng.randrange(10000):04d}",
             rng.choice(["email", "phone", "text"]),
             starts_at,
-            starts_at + timedelta(minutes=30),
-            seat,
+            ends_at,
+            ends_at + timedelta(minutes=turnover),
             "",
             status,
             "",
@@ -625,7 +720,12 @@ def admin_rows(args, schema, rng, workdir):
     username, password = "bench-admin", secrets.token_urlsafe(16)
     staff = json.loads(
         bb.django_shell(
-            {**server_env(args, 0), "BENCH_USER": username, "BENCH_PASSWORD": password},
+            {
+                **server_env(args, 0),
+                "BENCH_USER": username,
+                "BENCH_PASSWORD": password,
+                "BENCH_PRACTITIONERS": str(practitioners_needed(large)),
+            },
             STAFF_CODE,
         )
     )
@@ -633,9 +733,10 @@ def admin_rows(args, schema, rng, workdir):
         large,
         rng=rng,
         now=datetime.now(UTC),
-        treatment_ids=staff["treatment_ids"],
+        types=staff["types"],
+        practitioner_ids=staff["practitioner_ids"],
         references=set(),
-        seats={},
+        held={},
     )
     log(f"Admin: {small:,} bookings")
     add_bookings(args, databases[small], schema["booking"], small, generator)

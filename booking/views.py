@@ -193,7 +193,9 @@ class ManageBookingView(TemplateView):
         )
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(move_form=form))
-        if form.cleaned_data["slot"] == self.booking.starts_at and self.keep_practitioner:
+        # The same time, whoever with: the service keeps the booking as it
+        # is (its practitioner comes first for "any"), so nothing is sent.
+        if form.cleaned_data["slot"] == self.booking.starts_at:
             messages.info(
                 request, "Your consultation is already at that time: nothing has changed."
             )

@@ -14,6 +14,7 @@ PUBLIC_PAGES = {
     "/guide/": ("page", "guide"),
     "/book/": ("page", "booking"),
     "/privacy/": ("page", "privacy"),
+    "/team/": ("page", "team"),
 }
 
 

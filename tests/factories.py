@@ -3,8 +3,10 @@ Small helpers that add content on top of the seed article, which every test
 database already holds (the data migration loads it).
 """
 
+from datetime import time
 from itertools import count
 
+from booking.models import ConsultationType, Practitioner, WorkingHours
 from treatments.models import (
     FAQ,
     ComparisonAspect,
@@ -99,3 +101,37 @@ def add_a_lot_of_content():
     DecisionFactor.objects.bulk_create(
         DecisionFactor(name=f"Extra factor {n}", position=100 + n) for n in range(10)
     )
+    # The team page and the booking form list the practitioners and the
+    # consultation types; the form works out everyone's times.
+    people = Practitioner.objects.bulk_create(
+        Practitioner(
+            name=f"Extra Practitioner{n}",
+            slug=f"extra-practitioner-{n}",
+            role="Licensed esthetician" if n % 2 else "Registered nurse",
+            bio=f"Extra bio {n}.",
+            is_medical_provider=not n % 2,
+            display_order=100 + n,
+        )
+        for n in range(12)
+    )
+    WorkingHours.objects.bulk_create(
+        WorkingHours(practitioner=person, weekday=weekday, starts_at=start, ends_at=end)
+        for person in people
+        for weekday in range(6)
+        for start, end in [(time(8), time(12)), (time(13), time(18))]
+    )
+    types = ConsultationType.objects.bulk_create(
+        ConsultationType(
+            name=f"Extra consultation {n}",
+            slug=f"extra-consultation-{n}",
+            treatment=treatments[n % len(treatments)],
+            duration_minutes=30 + 15 * (n % 3),
+            needs_medical_provider=not n % 3,
+            price_text="Complimentary",
+            description=f"Extra description {n}.",
+            display_order=100 + n,
+        )
+        for n in range(12)
+    )
+    for n, consultation_type in enumerate(types[:6]):
+        consultation_type.practitioners.set(people[n : n + 4])

@@ -23,19 +23,24 @@ from django.utils import dateformat, timezone
 from booking import emails, services
 from booking.availability import bookable_slots
 from booking.emails import MAX_ATTEMPTS, calendar_uid, deliver, queue_email
-from booking.models import ConsultationBooking, OpeningHours, OutboundEmail
+from booking.models import ConsultationBooking, OutboundEmail
 from booking.tokens import reference_from_token
 from tests.booking_helpers import (
     BOOK_URL,
     CLINIC_ZONE,
+    MEDICAL_CONSULTATION,
+    NURSE_PRACTITIONER,
     VISITOR,
     Status,
     book,
     clinic_clock,
+    consultation_type,
+    ensure_bookable,
     filled_booking_form,
     move_into_the_past,
+    only_practitioners,
     page,
-    set_hours,
+    practitioner,
     set_rules,
 )
 
@@ -96,6 +101,8 @@ def test_booking_sends_a_receipt_and_a_clinic_alert_once_it_commits(
     assert booking.reference in receipt.subject
     assert booking.reference in receipt.body
     assert when(booking) in receipt.body
+    assert "Consultation: Skin assessment (30 minutes)" in receipt.body
+    assert "With: Maya Chen, Licensed esthetician" in receipt.body
     # The link is signed with a timestamp, so it is read back, not rebuilt.
     [manage_url] = re.findall(r"https://clinic\.test/book/manage/[^/\s]+/", receipt.body)
     assert reference_from_token(manage_url.rstrip("/").rsplit("/", 1)[1]) == booking.reference
@@ -106,6 +113,8 @@ def test_booking_sends_a_receipt_and_a_clinic_alert_once_it_commits(
     assert booking.reference in alert.subject
     assert VISITOR["full_name"] in alert.body
     assert "Please call after 5pm." in alert.body
+    assert "Consultation: Skin assessment (30 minutes)" in alert.body
+    assert "With: Maya Chen, Licensed esthetician" in alert.body
     assert f"?q={booking.reference}" in alert.body
     assert "/book/manage/" not in alert.body
     assert set(OutboundEmail.objects.values_list("kind", "status")) == {
@@ -145,6 +154,7 @@ def test_confirmation_carries_a_calendar_event_in_clinic_time(send_on_commit, ma
     assert f"DTSTART;TZID=America/New_York:{local_start:%Y%m%dT%H%M%S}" in part.get_content()
     assert event.decoded("DTSTART") == booking.starts_at
     assert event.decoded("DTEND") == booking.ends_at
+    assert str(event["SUMMARY"]) == f"Skin assessment with Maya Chen at {CLINIC_NAME}"
     assert [zone["TZID"] for zone in calendar.walk("VTIMEZONE")] == ["America/New_York"]
     # Calendar apps ignore an invitation that does not name its invitee.
     assert str(event["ATTENDEE"]) == f"mailto:{booking.email}"
@@ -152,6 +162,25 @@ def test_confirmation_carries_a_calendar_event_in_clinic_time(send_on_commit, ma
     assert str(event["ORGANIZER"]) == f"mailto:{FROM_EMAIL}"
     assert event["ORGANIZER"].params["CN"] == CLINIC_NAME
     assert confirmation.reply_to == [CLINIC_EMAIL]
+
+
+def test_emails_and_calendar_name_the_consultation_type_and_practitioner_booked(
+    send_on_commit, mailoutbox
+):
+    daniel = practitioner(NURSE_PRACTITIONER)
+    booking = book(consultation_type=consultation_type(MEDICAL_CONSULTATION), practitioner=daniel)
+
+    with send_on_commit():
+        booking = services.change_status(booking, Status.CONFIRMED)
+
+    [confirmation] = [m for m in mailoutbox if "confirmed" in m.subject]
+    _, event, _ = calendar_of(confirmation)
+    assert "Consultation: Medical-grade facial consultation (45 minutes)" in confirmation.body
+    assert "With: Daniel Okafor, Nurse practitioner, NP-C" in confirmation.body
+    assert str(event["SUMMARY"]) == (
+        f"Medical-grade facial consultation with Daniel Okafor at {CLINIC_NAME}"
+    )
+    assert event.decoded("DTEND") - event.decoded("DTSTART") == timedelta(minutes=45)
 
 
 def test_cancellation_calendar_cancels_the_same_event_with_a_higher_sequence(
@@ -183,7 +212,9 @@ def test_moved_booking_sends_a_calendar_update_for_the_new_time(send_on_commit, 
     with send_on_commit():
         booking = services.change_status(booking, Status.CONFIRMED)
     with send_on_commit():
-        booking = services.move_booking(booking, bookable_slots()[3].starts_at)
+        booking = services.move_booking(
+            booking, bookable_slots(booking.consultation_type)[3].starts_at
+        )
 
     [confirmation] = [m for m in mailoutbox if "confirmed" in m.subject]
     [moved] = [m for m in mailoutbox if "moved" in m.subject]
@@ -524,9 +555,8 @@ def background(transactional_db, settings, monkeypatch):
     test can wait for them), and which thread sent each email and which
     closed its database connections recorded.
     """
-    if not OpeningHours.objects.exists():
-        set_hours({weekday: [("09:00", "17:00")] for weekday in range(5)})
-    set_rules(capacity=1, minimum_notice_hours=12, horizon_days=60)
+    only_practitioners(ensure_bookable())
+    set_rules(minimum_notice_hours=12, horizon_days=60)
     settings.BOOKING_EMAIL_IN_BACKGROUND = True
     started, sent_from, closed_by, unhandled = [], [], [], []
     # Shared-cache SQLite refuses a write while another connection writes

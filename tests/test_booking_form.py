@@ -11,25 +11,32 @@ import pytest
 from django.test import Client, override_settings
 from django.utils import dateformat, timezone
 
-from booking import services
-from booking.availability import parse_slot_value
-from booking.models import REFERENCE_ALPHABET, ConsultationBooking
+from booking.availability import ClinicCalendar, parse_slot_value
+from booking.models import REFERENCE_ALPHABET, ConsultationBooking, Practitioner
 from booking.services import privacy_policy_version
 from tests.booking_helpers import (
+    ASSESSMENT,
     BOOK_URL,
     CLINIC_ZONE,
+    ESTHETICIAN,
+    MEDICAL_CONSULTATION,
+    NURSE_PRACTITIONER,
+    PROFESSIONAL_CONSULTATION,
     VISITOR,
     VISITOR_PHONE_E164,
     booking_form,
+    consultation_type,
     error_summary,
     filled_booking_form,
     main_text,
     make_booking,
     offered_slots,
     page,
+    practitioner,
     resubmitted_values,
 )
 from tests.factories import MEDICAL, PROFESSIONAL
+from tests.markup import form_data
 from treatments.models import SitePage, SkinConcern
 
 pytestmark = pytest.mark.django_db
@@ -46,12 +53,30 @@ def concerns():
 def full_answers(concerns):
     """Every question answered, so a test can tell which answers a refusal kept."""
     return {
-        "treatment": MEDICAL,
+        "consultation_type": MEDICAL_CONSULTATION,
+        "practitioner": NURSE_PRACTITIONER,
         "concerns": concerns,
         "preferred_contact": "phone",
         "message": "Mornings suit me best.",
         "marketing_opt_in": "on",
     }
+
+
+def take_time(starts_at):
+    """Someone else books every practitioner at `starts_at`."""
+    for person in Practitioner.objects.all():
+        make_booking(starts_at=starts_at, practitioner=person)
+
+
+def chosen_type(document):
+    """The consultation type whose radio is checked, by slug."""
+    radios = booking_form(document).find_all("input", name="consultation_type")
+    return [radio.attrs["value"] for radio in radios if "checked" in radio.attrs]
+
+
+def chosen_practitioner(document):
+    """The practitioner the select shows, by slug ("" for any), as a browser would send it."""
+    return [form_data(booking_form(document))["practitioner"]]
 
 
 def received_booking(response):
@@ -86,8 +111,9 @@ def test_every_field_of_the_booking_form_has_a_label(client):
     ]
 
     assert {control.attrs["name"] for control in controls} >= {
+        "consultation_type",
+        "practitioner",
         "slot",
-        "treatment",
         "concerns",
         "full_name",
         "email",
@@ -130,22 +156,137 @@ def test_odd_week_links_show_the_first_week(client, start):
     assert offered_slots(page(response)) == first_week
 
 
-def test_treatment_in_the_address_is_preselected(client):
-    document = page(client.get(BOOK_URL, {"treatment": PROFESSIONAL}))
+def test_the_page_offers_each_consultation_type_and_any_practitioner_by_default(client):
+    form = booking_form(page(client.get(BOOK_URL)))
 
-    selected = booking_form(document).find("select", name="treatment").find_all("option")
-    assert [option.attrs["value"] for option in selected if "selected" in option.attrs] == [
-        PROFESSIONAL
+    radios = form.find_all("input", name="consultation_type")
+    labels = {label.attrs.get("for"): label.text for label in form.find_all("label")}
+    options = form.find("select", name="practitioner").find_all("option")
+    assert [radio.attrs["value"] for radio in radios] == [
+        ASSESSMENT,
+        PROFESSIONAL_CONSULTATION,
+        MEDICAL_CONSULTATION,
     ]
+    assert [labels[radio.attrs["id"]] for radio in radios] == [
+        "Skin assessment (30 minutes, Complimentary)",
+        "Professional facial consultation (30 minutes, Complimentary)",
+        "Medical-grade facial consultation (45 minutes, $50, credited to your treatment)",
+    ]
+    assert [(option.attrs["value"], option.text) for option in options] == [
+        ("", "Any practitioner"),
+        (ESTHETICIAN, "Maya Chen, Licensed esthetician"),
+        (NURSE_PRACTITIONER, "Daniel Okafor, Nurse practitioner, NP-C"),
+    ]
+    assert chosen_type(page(client.get(BOOK_URL))) == [ASSESSMENT]
+    assert chosen_practitioner(page(client.get(BOOK_URL))) == [""]
+
+
+@pytest.mark.parametrize(
+    ("treatment", "preselected"),
+    [(PROFESSIONAL, PROFESSIONAL_CONSULTATION), (MEDICAL, MEDICAL_CONSULTATION)],
+)
+def test_treatment_in_the_address_preselects_the_consultation_about_it(
+    client, treatment, preselected
+):
+    document = page(client.get(BOOK_URL, {"treatment": treatment}))
+
+    assert chosen_type(document) == [preselected]
+    # The times shown are that consultation's.
+    first = parse_slot_value(offered_slots(document)[0])
+    calendar = ClinicCalendar(consultation_type(preselected))
+    assert first == calendar.week().days[0][1][0].starts_at
 
 
 def test_unknown_treatment_in_the_address_is_ignored(client):
     response = client.get(BOOK_URL, {"treatment": "no-such-facial"})
 
-    options = booking_form(page(response)).find("select", name="treatment").find_all("option")
     assert response.status_code == 200
-    selected = [option for option in options if "selected" in option.attrs]
-    assert [option.text for option in selected] in ([], ["Not sure yet — help me decide"])
+    assert chosen_type(page(response)) == [ASSESSMENT]
+
+
+def test_type_and_practitioner_in_the_address_are_preselected(client):
+    document = page(
+        client.get(BOOK_URL, {"type": PROFESSIONAL_CONSULTATION, "practitioner": ESTHETICIAN})
+    )
+
+    assert chosen_type(document) == [PROFESSIONAL_CONSULTATION]
+    assert chosen_practitioner(document) == [ESTHETICIAN]
+
+
+@pytest.mark.parametrize(
+    ("query", "preselected"),
+    [
+        pytest.param({"type": "no-such-type"}, (ASSESSMENT, ""), id="unknown type"),
+        pytest.param({"practitioner": "nobody"}, (ASSESSMENT, ""), id="unknown practitioner"),
+    ],
+)
+def test_unknown_type_or_practitioner_in_the_address_is_ignored(client, query, preselected):
+    response = client.get(BOOK_URL, query)
+
+    document = page(response)
+    assert response.status_code == 200
+    assert (*chosen_type(document), *chosen_practitioner(document)) == preselected
+
+
+def test_practitioner_from_the_team_page_gets_a_consultation_they_hold(client):
+    # The medical-grade facial's consultation needs a medical provider: with
+    # the esthetician, the form starts on the first one she holds instead.
+    document = page(client.get(BOOK_URL, {"practitioner": ESTHETICIAN, "treatment": MEDICAL}))
+
+    assert chosen_type(document) == [ASSESSMENT]
+    assert chosen_practitioner(document) == [ESTHETICIAN]
+    assert "does not hold" not in main_text(document)
+
+
+def test_show_times_shows_the_times_of_the_new_choice_with_everything_typed_kept(client):
+    _, data = filled_booking_form(client, message="Mornings suit me best.")
+    take_time(parse_slot_value(data["slot"]))
+
+    response = client.post(
+        BOOK_URL,
+        data
+        | {
+            "consultation_type": MEDICAL_CONSULTATION,
+            "practitioner": NURSE_PRACTITIONER,
+            "show_times": "1",
+        },
+    )
+
+    shown_again = page(response)
+    kept = resubmitted_values(shown_again)
+    assert response.status_code == 200
+    assert error_summary(shown_again) == []
+    assert not ConsultationBooking.objects.filter(email=VISITOR["email"]).exists()
+    assert (kept["consultation_type"], kept["practitioner"]) == (
+        MEDICAL_CONSULTATION,
+        NURSE_PRACTITIONER,
+    )
+    for name in ["full_name", "email", "phone", "message"]:
+        assert kept[name] == data[name], name
+    calendar = ClinicCalendar(
+        consultation_type(MEDICAL_CONSULTATION), practitioner=practitioner(NURSE_PRACTITIONER)
+    )
+    assert offered_slots(shown_again) == [
+        slot.value for _, slots in calendar.week().days for slot in slots
+    ]
+
+
+def test_practitioner_who_does_not_hold_the_type_is_explained_not_booked(client, full_answers):
+    _, data = filled_booking_form(client, **full_answers)
+
+    response = client.post(BOOK_URL, data | {"practitioner": ESTHETICIAN})
+
+    shown_again = page(response)
+    problem = (
+        "Maya Chen does not hold medical-grade facial consultations. "
+        "Choose another practitioner, or any practitioner, and press “Show times”."
+    )
+    assert response.status_code == 200
+    assert problem in error_summary(shown_again)
+    assert problem in shown_again.find("fieldset", class_="slot-picker").text
+    assert offered_slots(shown_again) == []
+    assert "No consultation times are free" not in main_text(shown_again)
+    assert not ConsultationBooking.objects.exists()
 
 
 def test_booking_redirects_to_a_page_with_the_reference_the_time_in_clinic_time_and_next_steps(
@@ -182,6 +323,8 @@ def test_booking_stores_what_the_visitor_entered(client, full_answers, concerns)
     assert booking.full_name == VISITOR["full_name"]
     assert booking.email == VISITOR["email"]
     assert str(booking.phone) == VISITOR_PHONE_E164
+    assert booking.consultation_type.slug == MEDICAL_CONSULTATION
+    assert booking.practitioner.slug == NURSE_PRACTITIONER
     assert booking.treatment.slug == MEDICAL
     assert sorted(booking.concerns.values_list("slug", flat=True)) == sorted(concerns)
     assert booking.preferred_contact == "phone"
@@ -189,7 +332,8 @@ def test_booking_stores_what_the_visitor_entered(client, full_answers, concerns)
     assert booking.marketing_opt_in is True
     assert before <= booking.consent_given_at <= timezone.now()
     assert booking.privacy_policy_version == privacy_policy_version() != "unpublished"
-    assert booking.ends_at - booking.starts_at == timedelta(minutes=30)
+    assert booking.ends_at - booking.starts_at == timedelta(minutes=45)
+    assert booking.blocks_until - booking.ends_at == timedelta(minutes=10)
 
 
 def test_marketing_opt_in_is_off_unless_ticked(client):
@@ -198,8 +342,31 @@ def test_marketing_opt_in_is_off_unless_ticked(client):
     booking = received_booking(client.post(BOOK_URL, data))
 
     assert booking.marketing_opt_in is False
+
+
+def test_untouched_form_books_a_skin_assessment_with_any_practitioner(client):
+    _, data = filled_booking_form(client)
+    assert (data["consultation_type"], data["practitioner"]) == (ASSESSMENT, "")
+
+    booking = received_booking(client.post(BOOK_URL, data))
+
+    assert booking.consultation_type.slug == ASSESSMENT
     assert booking.treatment is None
     assert booking.treatment_label == "Not sure yet — help me decide"
+    # Nobody has a consultation that day yet: the first in the clinic's order.
+    assert booking.practitioner.slug == ESTHETICIAN
+    assert booking.ends_at - booking.starts_at == timedelta(minutes=30)
+
+
+def test_received_page_names_the_consultation_and_the_practitioner(client, full_answers):
+    _, data = filled_booking_form(client, **full_answers)
+
+    response = client.post(BOOK_URL, data)
+
+    received_booking(response)
+    text = main_text(page(client.get(response.url)))
+    assert "Medical-grade facial consultation (45 minutes)" in text
+    assert "Daniel Okafor, Nurse practitioner, NP-C" in text
 
 
 @pytest.mark.parametrize(
@@ -219,6 +386,7 @@ def test_phone_is_stored_in_international_format(client, phone, stored):
 
 
 OUTSIDE_HOURS = object()
+OFF_THE_GRID = object()
 
 INVALID_ANSWERS = [
     pytest.param("full_name", "", "Enter your full name.", id="missing name"),
@@ -233,13 +401,20 @@ INVALID_ANSWERS = [
         id="no consent",
     ),
     pytest.param(
-        "treatment",
+        "consultation_type",
         "laser-resurfacing",
-        "Please choose a treatment from the list.",
-        id="unknown treatment",
+        "Please choose a consultation from the list.",
+        id="unknown consultation type",
+    ),
+    pytest.param(
+        "practitioner",
+        "dr-nobody",
+        "Please choose a practitioner from the list.",
+        id="unknown practitioner",
     ),
     pytest.param("slot", "2030-02-30T25:99Z", SLOT_TAKEN, id="forged slot"),
     pytest.param("slot", OUTSIDE_HOURS, SLOT_TAKEN, id="slot outside hours"),
+    pytest.param("slot", OFF_THE_GRID, "Please choose one of the times shown.", id="slot off grid"),
     pytest.param("slot", None, "Choose a time for your consultation.", id="no slot"),
 ]
 
@@ -254,6 +429,10 @@ def test_invalid_answer_shows_the_form_again_with_a_message_and_the_other_answer
         first = timezone.localtime(parse_slot_value(data["slot"]), CLINIC_ZONE)
         value = first.replace(hour=3, minute=0).astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
         assert value not in offered_slots(document)
+    if value is OFF_THE_GRID:
+        # Seven minutes past the first time offered: in hours, off the 15-minute grid.
+        first = parse_slot_value(data["slot"])
+        value = (first + timedelta(minutes=7)).strftime("%Y-%m-%dT%H:%MZ")
     if value is None:
         del data[field]
     else:
@@ -266,8 +445,11 @@ def test_invalid_answer_shows_the_form_again_with_a_message_and_the_other_answer
     assert any(message in error for error in error_summary(shown_again))
     assert not ConsultationBooking.objects.exists()
     kept = resubmitted_values(shown_again)
-    for name in ["slot", "full_name", "email", "phone", "treatment", *full_answers]:
-        if name != field:
+    # The times shown are those of the consultation chosen: with none
+    # recognised, there is no time to keep.
+    not_kept = {field, "slot"} if field == "consultation_type" else {field}
+    for name in ["slot", "full_name", "email", "phone", *full_answers]:
+        if name not in not_kept:
             assert kept.get(name) == data[name], name
 
 
@@ -343,7 +525,7 @@ def test_form_token_older_than_a_day_is_refused(client):
 def test_time_taken_while_the_form_was_open_is_refused_with_the_answers_kept(client, full_answers):
     document, data = filled_booking_form(client, **full_answers)
     chosen = parse_slot_value(data["slot"])
-    make_booking(starts_at=chosen)  # Someone else books it first.
+    take_time(chosen)  # Someone else books it first.
 
     response = client.post(BOOK_URL, data)
 
@@ -352,32 +534,49 @@ def test_time_taken_while_the_form_was_open_is_refused_with_the_answers_kept(cli
     assert SLOT_TAKEN in error_summary(shown_again)
     assert data["slot"] not in offered_slots(shown_again)
     kept = resubmitted_values(shown_again)
-    for name in ["full_name", "email", "phone", "treatment", *full_answers]:
+    for name in ["full_name", "email", "phone", *full_answers]:
         assert kept[name] == data[name], name
     assert kept["form_token"] == data["form_token"]
-    assert ConsultationBooking.objects.count() == 1
+    assert ConsultationBooking.objects.count() == Practitioner.objects.count()
 
     # Choosing another time then books with the same form.
     kept |= {"slot": offered_slots(shown_again)[0], "consent": "on"}
     received_booking(client.post(BOOK_URL, kept))
-    assert ConsultationBooking.objects.count() == 2
+    assert ConsultationBooking.objects.filter(email=VISITOR["email"]).count() == 1
+
+
+def test_time_taken_with_the_chosen_practitioner_is_refused_though_another_is_free(client):
+    _, data = filled_booking_form(client, practitioner=ESTHETICIAN)
+    make_booking(starts_at=parse_slot_value(data["slot"]), practitioner=practitioner(ESTHETICIAN))
+
+    response = client.post(BOOK_URL, data)
+
+    assert response.status_code == 200
+    assert SLOT_TAKEN in error_summary(page(response))
+    assert not ConsultationBooking.objects.filter(email=VISITOR["email"]).exists()
+
+    # With any practitioner, the same time goes to the one still free.
+    booking = received_booking(client.post(BOOK_URL, data | {"practitioner": ""}))
+    assert booking.practitioner.slug == NURSE_PRACTITIONER
 
 
 def test_time_taken_between_the_check_and_the_save_is_refused_by_the_database(client):
     """
-    The other request commits after this one has checked the slot: only the
-    unique (slot, seat) index can refuse it now, and the visitor sees the same
-    clear message rather than an error page.
+    The other requests commit after this one has checked the time: only the
+    database's no-overlap rule (PostgreSQL's exclusion constraint, SQLite's
+    triggers) can refuse it now, for each practitioner who was free, and the
+    visitor sees the same clear message rather than an error page.
     """
     _, data = filled_booking_form(client)
-    real_find_slot = services.find_slot
+    real_find = ClinicCalendar.find
 
-    def find_slot_then_lose_the_race(starts_at, **kwargs):
-        slot = real_find_slot(starts_at, **kwargs)
-        make_booking(starts_at=slot.starts_at)
+    def find_then_lose_the_race(calendar, starts_at):
+        slot = real_find(calendar, starts_at)
+        for person in slot.practitioners:
+            make_booking(starts_at=slot.starts_at, practitioner=person)
         return slot
 
-    with mock.patch.object(services, "find_slot", find_slot_then_lose_the_race):
+    with mock.patch.object(ClinicCalendar, "find", find_then_lose_the_race):
         response = client.post(BOOK_URL, data)
 
     assert response.status_code == 200

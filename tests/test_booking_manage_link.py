@@ -13,10 +13,20 @@ from django.core import signing
 from django.test import override_settings
 from django.utils import timezone
 
-from booking.availability import bookable_slots, find_slot
+from booking import availability
 from booking.models import ConsultationBooking, OutboundEmail
 from booking.tokens import SALT
-from tests.booking_helpers import Status, book, main_text, offered_slots, page
+from tests.booking_helpers import (
+    ESTHETICIAN,
+    NURSE_PRACTITIONER,
+    Status,
+    book,
+    main_text,
+    make_booking,
+    offered_slots,
+    page,
+    practitioner,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +36,22 @@ DAY = 24 * 3600
 
 @pytest.fixture
 def booking():
-    return book()
+    """A skin assessment with the esthetician (the first in the clinic's order)."""
+    booking = book()
+    assert booking.practitioner.slug == ESTHETICIAN
+    return booking
+
+
+def bookable_slots(booking, **options):
+    """The times the booking could move to, with its own practitioner by default."""
+    options.setdefault("practitioner", booking.practitioner)
+    return availability.bookable_slots(booking.consultation_type, **options)
+
+
+def find_slot(booking, starts_at, **options):
+    """The time, if free with the booking's own practitioner (the booking itself counts)."""
+    options.setdefault("practitioner", booking.practitioner)
+    return availability.find_slot(booking.consultation_type, starts_at, **options)
 
 
 @pytest.fixture
@@ -40,7 +65,8 @@ def state(booking):
     return (
         booking.status,
         booking.starts_at,
-        booking.seat,
+        booking.blocks_until,
+        booking.practitioner_id,
         booking.calendar_sequence,
         booking.updated_at,
         booking.status_changes.count(),
@@ -81,7 +107,9 @@ def test_moving_form_offers_the_current_time_as_free(client, booking, url):
     assert current in move_form_values(document)
 
 
-def test_cancel_cancels_the_booking_and_frees_its_slot(client, booking, url):
+def test_cancel_cancels_the_booking_and_frees_its_time(client, booking, url):
+    assert find_slot(booking, booking.starts_at) is None
+
     response = client.post(url, {"action": "cancel"})
 
     booking.refresh_from_db()
@@ -90,7 +118,7 @@ def test_cancel_cancels_the_booking_and_frees_its_slot(client, booking, url):
     assert booking.status == Status.CANCELLED
     assert booking.status_changes.last().actor == "Client"
     assert booking.emails.filter(kind=OutboundEmail.Kind.CANCELLATION).count() == 1
-    assert find_slot(booking.starts_at) is not None
+    assert find_slot(booking, booking.starts_at) is not None
     shown = main_text(page(client.get(url)))
     assert "Your consultation is cancelled." in shown
     assert "can no longer be changed online" in shown
@@ -107,25 +135,89 @@ def test_cancelled_booking_cannot_be_cancelled_again(client, booking, url):
     assert state(booking) == before
 
 
-def test_move_takes_the_new_time_and_frees_the_old_one(client, booking, url):
+def test_move_takes_the_new_time_with_the_same_practitioner_and_frees_the_old_one(
+    client, booking, url
+):
     old = booking.starts_at
-    new = bookable_slots()[5]
+    new = bookable_slots(booking)[5]
 
-    response = client.post(url, {"action": "move", "slot": new.value})
+    response = client.post(url, {"action": "move", "with": "same", "slot": new.value})
 
     booking.refresh_from_db()
     assert response.status_code == 302
     assert booking.starts_at == new.starts_at
     assert booking.ends_at == new.ends_at
+    assert booking.blocks_until == new.ends_at + booking.consultation_type.turnover
+    assert booking.practitioner.slug == ESTHETICIAN
     assert booking.status == Status.REQUESTED
     assert booking.emails.filter(kind=OutboundEmail.Kind.RESCHEDULED).count() == 1
-    assert find_slot(old) is not None
-    assert find_slot(new.starts_at) is None
+    assert find_slot(booking, old) is not None
+    assert find_slot(booking, new.starts_at, ignore_booking=None) is None
     assert "Your consultation has moved." in main_text(page(client.get(url)))
 
 
+def test_moving_form_offers_the_times_of_the_current_practitioner_by_default(client, booking, url):
+    daniel = practitioner(NURSE_PRACTITIONER)
+    busy = bookable_slots(booking)[5]
+    # The esthetician is busy then; the nurse practitioner is not.
+    make_booking(starts_at=busy.starts_at, practitioner=booking.practitioner)
+
+    same = page(client.get(url))
+    anyone = page(client.get(url, {"with": "any"}))
+
+    assert busy.value not in move_form_values(same)
+    assert busy.value in move_form_values(anyone)
+    assert availability.find_slot(booking.consultation_type, busy.starts_at).practitioners == (
+        daniel,
+    )
+    # Each page's move form says whom it is for; the week links keep it.
+    assert same.find("input", type="hidden", name="with").attrs["value"] == "same"
+    assert anyone.find("input", type="hidden", name="with").attrs["value"] == "any"
+    later = anyone.find("nav", class_="slot-weeks").find("a").attrs["href"]
+    assert "with=any" in later
+
+
+def test_move_with_any_practitioner_goes_to_whoever_is_free_then(client, booking, url):
+    busy = bookable_slots(booking)[5]
+    make_booking(starts_at=busy.starts_at, practitioner=booking.practitioner)
+
+    response = client.post(url, {"action": "move", "with": "any", "slot": busy.value})
+
+    booking.refresh_from_db()
+    assert response.status_code == 302
+    assert booking.starts_at == busy.starts_at
+    assert booking.practitioner.slug == NURSE_PRACTITIONER
+    assert booking.emails.filter(kind=OutboundEmail.Kind.RESCHEDULED).count() == 1
+
+
+def test_move_with_any_practitioner_stays_with_the_current_one_when_they_are_free(
+    client, booking, url
+):
+    new = bookable_slots(booking)[5]
+
+    client.post(url, {"action": "move", "with": "any", "slot": new.value})
+
+    booking.refresh_from_db()
+    assert booking.starts_at == new.starts_at
+    assert booking.practitioner.slug == ESTHETICIAN
+
+
+def test_move_with_the_same_practitioner_to_a_time_only_another_has_free_is_refused(
+    client, booking, url
+):
+    busy = bookable_slots(booking)[5]
+    make_booking(starts_at=busy.starts_at, practitioner=booking.practitioner)
+    before = state(booking)
+
+    response = client.post(url, {"action": "move", "with": "same", "slot": busy.value})
+
+    assert response.status_code == 200
+    assert SLOT_TAKEN in main_text(page(response))
+    assert state(booking) == before
+
+
 def test_posting_the_same_move_again_changes_and_sends_nothing_more(client, booking, url):
-    new = bookable_slots()[5]
+    new = bookable_slots(booking)[5]
     client.post(url, {"action": "move", "slot": new.value})
     after_the_move = state(booking)
 
@@ -138,24 +230,31 @@ def test_posting_the_same_move_again_changes_and_sends_nothing_more(client, book
     assert booking.status_changes.filter(note__startswith="Moved from").count() == 1
 
 
-def test_choosing_the_time_the_booking_already_has_changes_and_sends_nothing(client, booking, url):
+@pytest.mark.parametrize("with_whom", ["same", "any"])
+def test_choosing_the_time_the_booking_already_has_changes_and_sends_nothing(
+    client, booking, url, with_whom
+):
     current = booking.starts_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
     before = state(booking)
 
-    response = client.post(url, {"action": "move", "slot": current})
+    response = client.post(url, {"action": "move", "with": with_whom, "slot": current})
 
     assert response.status_code == 302
     assert state(booking) == before
     assert not booking.emails.filter(kind=OutboundEmail.Kind.RESCHEDULED).exists()
+    shown = main_text(page(client.get(url)))
+    assert "Your consultation is already at that time: nothing has changed." in shown
+    assert "Your consultation has moved." not in shown
 
 
 def test_move_to_a_time_taken_meanwhile_shows_a_clear_message_and_keeps_the_booking(
     client, booking, url
 ):
-    taken = bookable_slots()[5]
+    taken = bookable_slots(booking)[5]
     document = page(client.get(url))
     assert taken.value in move_form_values(document)
-    book(taken.starts_at)  # Someone else books it while the page is open.
+    # Someone else books her then while the page is open.
+    book(taken.starts_at, practitioner=booking.practitioner)
     before = state(booking)
 
     response = client.post(url, {"action": "move", "slot": taken.value})
@@ -178,12 +277,12 @@ def test_move_without_a_time_asks_for_one(client, booking, url):
 
 
 @pytest.mark.parametrize("status", [Status.CANCELLED, Status.DECLINED, Status.COMPLETED])
-def test_booking_that_no_longer_holds_a_slot_cannot_be_moved(client, booking, url, status):
+def test_booking_that_no_longer_holds_its_time_cannot_be_moved(client, booking, url, status):
     ConsultationBooking.objects.filter(pk=booking.pk).update(status=status)
     before = state(booking)
 
     shown = client.get(url)
-    response = client.post(url, {"action": "move", "slot": bookable_slots()[5].value})
+    response = client.post(url, {"action": "move", "slot": bookable_slots(booking)[5].value})
 
     assert "Move my consultation" not in main_text(page(shown))
     assert response.status_code == 302

@@ -20,9 +20,11 @@ from booking.emails import queue_email
 from booking.models import BookingStatusChange, ConsultationBooking, OutboundEmail
 from tests.booking_helpers import (
     BOOK_URL,
+    PROFESSIONAL_CONSULTATION,
     VISITOR,
     VISITOR_PHONE_E164,
     Status,
+    consultation_type,
     filled_booking_form,
     make_booking,
 )
@@ -35,11 +37,10 @@ DAYS_IN_A_MONTH = 30.44
 
 
 def booking_months_ago(months, **fields):
-    treatment = Treatment.objects.first()
     booking = make_booking(
         starts_at=timezone.now() - timedelta(days=months * DAYS_IN_A_MONTH),
         status=Status.COMPLETED,
-        treatment=treatment,
+        consultation_type=consultation_type(PROFESSIONAL_CONSULTATION),
         full_name="Ada Quinterra",
         email="ada.quinterra@example.com",
         phone="+12125550147",
@@ -74,7 +75,10 @@ def test_bookings_older_than_the_retention_period_lose_their_personal_data():
         "reference": old.reference,
         "starts_at": old.starts_at,
         "ends_at": old.ends_at,
+        "blocks_until": old.blocks_until,
         "status": old.status,
+        "consultation_type": old.consultation_type,
+        "practitioner": old.practitioner,
         "treatment": old.treatment,
         "marketing_opt_in": old.marketing_opt_in,
         "consent_given_at": old.consent_given_at,

@@ -1,7 +1,7 @@
 """
-The booking's life after it is made: the database refusing overbooking,
-the status workflow staff and clients move it along, its history, and
-moving it to another time.
+The booking's life after it is made: the database refusing to give one
+practitioner two bookings at once, the status workflow staff and clients
+move it along, its history, and moving it to another time.
 """
 
 from datetime import timedelta
@@ -11,16 +11,18 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from booking import services
-from booking.availability import bookable_slots, find_slot
+from booking import availability, services
 from booking.models import BookingStatusChange, ConsultationBooking, OutboundEmail
 from tests.booking_helpers import (
+    ESTHETICIAN,
+    NURSE_PRACTITIONER,
     Status,
     book,
     clinic_clock,
+    consultation_type,
     make_booking,
     move_into_the_past,
-    set_rules,
+    practitioner,
 )
 
 pytestmark = pytest.mark.django_db
@@ -42,16 +44,40 @@ AFTER_THE_CONSULTATION = [Status.COMPLETED, Status.NO_SHOW]
 NOT_YET = "The consultation has not happened yet."
 
 
+def bookable_slots(**options):
+    """The skin assessment's bookable times (with either practitioner, unless one is given)."""
+    return availability.bookable_slots(consultation_type(), **options)
+
+
+def find_slot(starts_at, **options):
+    return availability.find_slot(consultation_type(), starts_at, **options)
+
+
+def two_hours_after(slot, **options):
+    """A time well clear of `slot` and its turnover."""
+    return next(
+        later
+        for later in bookable_slots(**options)
+        if later.starts_at >= slot.starts_at + timedelta(hours=2)
+    )
+
+
+@pytest.fixture
+def maya():
+    return practitioner(ESTHETICIAN)
+
+
 @pytest.fixture
 def slot():
     return bookable_slots()[0]
 
 
-# The database refuses overbooking, whatever the application checks.
+# The database refuses to give a practitioner two bookings at once,
+# whatever the application checks.
 
 
 @pytest.mark.parametrize(("first", "second"), list(product(ACTIVE, ACTIVE)))
-def test_database_refuses_two_active_bookings_in_the_same_seat(slot, first, second):
+def test_database_refuses_two_active_bookings_of_one_practitioner_at_one_time(slot, first, second):
     make_booking(starts_at=slot.starts_at, status=first)
 
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -60,8 +86,15 @@ def test_database_refuses_two_active_bookings_in_the_same_seat(slot, first, seco
     assert ConsultationBooking.objects.filter(starts_at=slot.starts_at).count() == 1
 
 
+def test_two_practitioners_may_each_hold_a_booking_at_the_same_time(slot):
+    make_booking(starts_at=slot.starts_at, practitioner=practitioner(ESTHETICIAN))
+    make_booking(starts_at=slot.starts_at, practitioner=practitioner(NURSE_PRACTITIONER))
+
+    assert ConsultationBooking.objects.filter(starts_at=slot.starts_at).count() == 2
+
+
 @pytest.mark.parametrize("status", INACTIVE)
-def test_booking_that_no_longer_holds_its_seat_lets_another_take_it(slot, status):
+def test_booking_that_no_longer_holds_its_time_lets_another_take_it(slot, status):
     make_booking(starts_at=slot.starts_at, status=status)
 
     make_booking(starts_at=slot.starts_at)
@@ -69,7 +102,7 @@ def test_booking_that_no_longer_holds_its_seat_lets_another_take_it(slot, status
     assert ConsultationBooking.objects.filter(starts_at=slot.starts_at).count() == 2
 
 
-def test_database_refuses_reactivating_a_booking_whose_seat_was_taken(slot):
+def test_database_refuses_reactivating_a_booking_whose_time_was_taken(slot):
     cancelled = make_booking(starts_at=slot.starts_at, status=Status.CANCELLED)
     make_booking(starts_at=slot.starts_at)
 
@@ -77,28 +110,28 @@ def test_database_refuses_reactivating_a_booking_whose_seat_was_taken(slot):
         ConsultationBooking.objects.filter(pk=cancelled.pk).update(status=Status.CONFIRMED)
 
 
-def test_capacity_of_two_lets_exactly_two_people_book_a_slot(slot):
-    set_rules(capacity=2)
-
+def test_two_practitioners_let_exactly_two_people_book_one_time(slot):
     first = book(slot.starts_at)
     second = book(slot.starts_at)
     with pytest.raises(services.SlotUnavailable):
         book(slot.starts_at)
 
-    assert {first.seat, second.seat} == {1, 2}
+    assert {first.practitioner.slug, second.practitioner.slug} == {
+        ESTHETICIAN,
+        NURSE_PRACTITIONER,
+    }
     assert ConsultationBooking.objects.filter(starts_at=slot.starts_at).count() == 2
     assert find_slot(slot.starts_at) is None
 
 
-def test_cancelling_one_of_two_frees_a_seat_for_a_third(slot):
-    set_rules(capacity=2)
+def test_cancelling_one_of_two_frees_that_practitioner_for_a_third(slot):
     first = book(slot.starts_at)
     book(slot.starts_at)
 
     services.change_status(first, Status.CANCELLED)
     third = book(slot.starts_at)
 
-    assert third.seat == first.seat
+    assert third.practitioner == first.practitioner
 
 
 def test_booking_a_time_that_is_not_offered_is_refused(slot):
@@ -112,6 +145,7 @@ def test_booking_a_time_that_is_not_offered_is_refused(slot):
 
 def test_refused_booking_leaves_no_history_or_email_behind(slot):
     book(slot.starts_at)
+    book(slot.starts_at)  # Both practitioners are now booked then.
     history, emails = BookingStatusChange.objects.count(), OutboundEmail.objects.count()
 
     with pytest.raises(services.SlotUnavailable):
@@ -128,12 +162,17 @@ def test_same_submission_key_returns_the_first_booking(slot):
         "phone": "+12125550147",
         "preferred_contact": "email",
     }
+    kind = consultation_type()
     first, created = services.book_consultation(
-        starts_at=slot.starts_at, treatment=None, concerns=[], submission_key="k1", **details
+        consultation_type=kind,
+        starts_at=slot.starts_at,
+        concerns=[],
+        submission_key="k1",
+        **details,
     )
     again, created_again = services.book_consultation(
-        starts_at=bookable_slots()[0].starts_at,
-        treatment=None,
+        consultation_type=kind,
+        starts_at=two_hours_after(slot).starts_at,
         concerns=[],
         submission_key="k1",
         **details,
@@ -241,7 +280,8 @@ def test_consultation_still_ahead_cannot_be_completed_or_marked_missed(admin_use
     assert (booking.calendar_sequence, booking.updated_at) == before
     assert booking.status_changes.count() == history
     assert booking.emails.count() == emails
-    assert find_slot(booking.starts_at) is None  # It still holds its seat.
+    # It still holds its practitioner's time.
+    assert find_slot(booking.starts_at, practitioner=booking.practitioner) is None
 
 
 @pytest.mark.parametrize("to_status", AFTER_THE_CONSULTATION)
@@ -287,47 +327,74 @@ def test_calendar_sequence_rises_on_confirm_move_and_cancel():
 # Moving a booking.
 
 
-def test_move_takes_the_new_slot_and_frees_the_old_one(admin_user):
-    old, new = bookable_slots()[:2]
-    booking = book(old.starts_at)
+def test_move_takes_the_new_time_and_frees_the_old_one(admin_user, maya):
+    old = bookable_slots()[0]
+    new = two_hours_after(old)
+    booking = book(old.starts_at, practitioner=maya)
 
     services.move_booking(booking, new.starts_at, by=admin_user)
 
     booking.refresh_from_db()
     assert (booking.starts_at, booking.ends_at) == (new.starts_at, new.ends_at)
-    assert find_slot(old.starts_at) is not None
-    assert find_slot(new.starts_at) is None
+    assert booking.blocks_until == new.ends_at + timedelta(minutes=10)
+    assert booking.practitioner == maya
+    assert find_slot(old.starts_at, practitioner=maya) is not None
+    assert find_slot(new.starts_at, practitioner=maya) is None
     change = booking.status_changes.last()
     assert (change.from_status, change.to_status) == (Status.REQUESTED, Status.REQUESTED)
     assert change.note.startswith("Moved from ")
     assert change.changed_by == admin_user
 
 
-def test_move_to_a_taken_slot_is_refused_and_keeps_the_booking():
-    old, taken = bookable_slots()[:2]
-    booking = book(old.starts_at)
-    book(taken.starts_at)
+@pytest.mark.parametrize("with_whom", ["same practitioner", "any practitioner"])
+def test_move_to_a_taken_time_is_refused_and_keeps_the_booking(maya, with_whom):
+    old = bookable_slots()[0]
+    taken = two_hours_after(old)
+    booking = book(old.starts_at, practitioner=maya)
+    for person in taken.practitioners:
+        book(taken.starts_at, practitioner=person)
 
     with pytest.raises(services.SlotUnavailable):
-        services.move_booking(booking, taken.starts_at)
+        services.move_booking(
+            booking,
+            taken.starts_at,
+            practitioner=maya if with_whom == "same practitioner" else None,
+        )
 
     booking.refresh_from_db()
     assert booking.starts_at == old.starts_at
     assert booking.calendar_sequence == 0
-    assert find_slot(old.starts_at) is None
+    assert find_slot(old.starts_at, practitioner=maya) is None
 
 
-def test_move_within_a_slot_with_a_seat_left_takes_the_free_seat():
-    set_rules(capacity=2)
-    old, shared = bookable_slots()[:2]
-    booking = book(old.starts_at)
-    other = book(shared.starts_at)
+def test_move_to_a_time_only_another_practitioner_has_free_goes_to_them(maya):
+    old = bookable_slots()[0]
+    shared = two_hours_after(old)
+    booking = book(old.starts_at, practitioner=maya)
+    other = book(shared.starts_at, practitioner=maya)
 
+    with pytest.raises(services.SlotUnavailable):
+        services.move_booking(booking, shared.starts_at, practitioner=maya)
     services.move_booking(booking, shared.starts_at)
 
     booking.refresh_from_db()
     assert booking.starts_at == shared.starts_at
-    assert {booking.seat, other.seat} == {1, 2}
+    assert {booking.practitioner.slug, other.practitioner.slug} == {
+        ESTHETICIAN,
+        NURSE_PRACTITIONER,
+    }
+
+
+def test_move_with_any_practitioner_stays_with_the_same_one_when_they_are_free(maya):
+    old = bookable_slots()[0]
+    new = two_hours_after(old)
+    booking = book(old.starts_at, practitioner=practitioner(NURSE_PRACTITIONER))
+
+    services.move_booking(booking, new.starts_at)
+
+    booking.refresh_from_db()
+    # Maya comes first in the clinic's order, but the booking keeps its practitioner.
+    assert booking.practitioner.slug == NURSE_PRACTITIONER
 
 
 def test_move_rearms_the_reminder_for_the_new_time():
@@ -345,7 +412,8 @@ def what_a_move_changes(booking):
     return (
         booking.starts_at,
         booking.ends_at,
-        booking.seat,
+        booking.blocks_until,
+        booking.practitioner_id,
         booking.calendar_sequence,
         booking.reminder_sent_at,
         booking.updated_at,
@@ -366,7 +434,7 @@ def test_moving_a_booking_to_the_time_it_already_has_changes_and_sends_nothing()
 
 
 @pytest.mark.parametrize("status", INACTIVE)
-def test_booking_that_no_longer_holds_a_slot_cannot_be_moved_even_to_its_own_time(status):
+def test_booking_that_no_longer_holds_its_time_cannot_be_moved_even_to_its_own_time(status):
     booking = booking_in(status)
 
     with pytest.raises(services.TransitionNotAllowed):
@@ -374,7 +442,7 @@ def test_booking_that_no_longer_holds_a_slot_cannot_be_moved_even_to_its_own_tim
 
 
 @pytest.mark.parametrize("status", INACTIVE)
-def test_booking_that_no_longer_holds_a_slot_cannot_be_moved(status):
+def test_booking_that_no_longer_holds_its_time_cannot_be_moved(status):
     booking = booking_in(status)
     starts_at = booking.starts_at
 

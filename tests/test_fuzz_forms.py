@@ -2,8 +2,10 @@
 Hypothesis fuzz of the public forms: the booking form, the guide and the
 manage link. Whatever a visitor or a bot sends (any unicode, very long
 strings, control characters, SQL and HTML injection, impossible dates,
-forged slots and tokens, repeated fields), the site answers with a page,
-never a 5xx, and never stores a booking the form should have refused.
+forged slots and tokens, repeated fields, any consultation type and
+practitioner), the site answers with a page, never a 5xx, and never stores
+a booking the form should have refused: only a time offered for that type
+with the practitioner who got it, who holds the type.
 
 Each test reads what it needs once (the form as first shown, the offered
 slots) and freezes the clinic's clock; every example then runs in a
@@ -40,9 +42,24 @@ from hypothesis import strategies as st
 from booking.availability import Slot, bookable_slots
 from booking.forms import FORM_TOKEN_SALT
 from booking.forms import new_form_token as fresh_form_token
-from booking.models import REFERENCE_ALPHABET, ConsultationBooking, OutboundEmail
+from booking.models import (
+    REFERENCE_ALPHABET,
+    ConsultationBooking,
+    ConsultationType,
+    OutboundEmail,
+    Practitioner,
+)
 from booking.tokens import SALT as MANAGE_LINK_SALT
-from tests.booking_helpers import BOOK_URL, book, clinic_clock, filled_booking_form
+from tests.booking_helpers import (
+    ASSESSMENT,
+    BOOK_URL,
+    ESTHETICIAN,
+    MEDICAL_CONSULTATION,
+    NURSE_PRACTITIONER,
+    book,
+    clinic_clock,
+    filled_booking_form,
+)
 from treatments.models import SkinConcern, SkinGoal, SkinSensitivity, Treatment
 
 pytestmark = pytest.mark.django_db
@@ -134,6 +151,8 @@ PLAUSIBLE = {
     "consent": ("on", "", "false", "0"),
     "marketing_opt_in": ("on", "", "false"),
     "website": ("",),
+    # The "Show times" button: the form comes back, nothing is booked.
+    "show_times": ("1", ""),
     "unexpected": ("x",),
 }
 
@@ -294,6 +313,10 @@ def query_strings(plausible, keys):
 DATES_AND_SLUGS = (
     "professional-facial",
     "medical-grade-facial",
+    ASSESSMENT,
+    MEDICAL_CONSULTATION,
+    ESTHETICIAN,
+    NURSE_PRACTITIONER,
     "2026-12-07",
     "0001-01-01",
     "9999-12-31",
@@ -344,11 +367,23 @@ def assert_no_markup_echoed(response):
         assert markup not in body, f"{markup!r} is echoed unescaped"
 
 
-def assert_valid_stored_booking(booking, offered):
-    """A booking the public form stored: what a correct form lets through, nothing more."""
+def assert_valid_stored_booking(booking, offered, named_practitioner=None):
+    """
+    A booking the public form stored: what a correct form lets through,
+    nothing more. `named_practitioner` is the slug the form sent, if any.
+    """
     booking.full_clean()
-    assert booking.starts_at in offered, f"{booking.starts_at} was never offered"
-    assert booking.ends_at > booking.starts_at
+    kind, person = booking.consultation_type, booking.practitioner
+    assert offered.holds(kind, person, booking.starts_at), (
+        f"{booking.starts_at} was never offered for {kind.slug} with {person.slug}"
+    )
+    assert kind.bookable_online and person.takes_online_bookings and person.is_active
+    assert kind.is_held_by(person), f"{person.slug} does not hold {kind.slug}"
+    if named_practitioner:
+        assert person.slug == named_practitioner, f"asked for {named_practitioner}, got {person}"
+    assert booking.ends_at == booking.starts_at + kind.length
+    assert booking.blocks_until == booking.ends_at + kind.turnover
+    assert booking.treatment == kind.treatment
     phone = str(booking.phone)
     assert E164.fullmatch(phone), f"phone {phone!r} is not E.164"
     assert booking.phone.is_valid()
@@ -381,14 +416,16 @@ def booked_from(client, response):
     return ConsultationBooking.objects.get(reference=reference)
 
 
-def assert_booking_outcome(client, response, *, bookings_before, offered):
+def assert_booking_outcome(client, response, *, bookings_before, offered, sent):
     """Never a 5xx; a booking only on a redirect, and then a valid one."""
     assert response.status_code in {200, 302, 429}, f"answered {response.status_code}"
     assert_no_markup_echoed(response)
     if response.status_code == 302:
+        # An empty list sends no field at all.
+        assert sent.get("show_times") in (None, []), "“Show times” booked"
         assert ConsultationBooking.objects.count() == bookings_before + 1
         booking = booked_from(client, response)
-        assert_valid_stored_booking(booking, offered)
+        assert_valid_stored_booking(booking, offered, last(sent.get("practitioner")))
         return booking
     assert ConsultationBooking.objects.count() == bookings_before, "a refused form booked"
     return None
@@ -409,6 +446,25 @@ class Slots(list):
 
     def __repr__(self):
         return f"<{len(self)} slots from {self[0]:%Y-%m-%d %H:%M} UTC>" if self else "<no slots>"
+
+
+class Offered:
+    """The times offered online for each consultation type with each practitioner."""
+
+    def __init__(self):
+        self.times = {
+            (kind.pk, person.pk): frozenset(
+                slot.starts_at for slot in bookable_slots(kind, practitioner=person)
+            )
+            for kind in ConsultationType.objects.all()
+            for person in Practitioner.objects.all()
+        }
+
+    def holds(self, kind, person, starts_at):
+        return starts_at in self.times[kind.pk, person.pk]
+
+    def __repr__(self):
+        return f"<times for {len(self.times)} types and practitioners>"
 
 
 # --- Fixtures ------------------------------------------------------------------
@@ -436,14 +492,29 @@ def browser():
 
 @pytest.fixture
 def taken(frozen_clock):
-    """A booking holding the first free slot: a forged post for it must be refused."""
-    return book()
+    """
+    A booking holding the first free time, whose other practitioner is
+    booked then too: a forged post for that time must be refused.
+    """
+    booking = book()
+    book(booking.starts_at)
+    return booking
 
 
 @pytest.fixture
 def offered(taken):
-    """The slots the booking form offers (the taken one is not among them)."""
-    slots = Slots(slot.starts_at for slot in bookable_slots())
+    """The times offered for every type with every practitioner (the taken one is not among them)."""
+    offered = Offered()
+    assert not any(taken.starts_at in times for times in offered.times.values())
+    return offered
+
+
+@pytest.fixture
+def offered_times(taken):
+    """The times the untouched form offers: a skin assessment, any practitioner."""
+    slots = Slots(
+        slot.starts_at for slot in bookable_slots(ConsultationType.objects.get(slug=ASSESSMENT))
+    )
     assert slots and taken.starts_at not in slots
     return slots
 
@@ -457,6 +528,7 @@ def blank_form(browser, taken):
     """
     _, data = filled_booking_form(browser)
     assert data["slot"] != slot_text(taken.starts_at)
+    assert (data["consultation_type"], data["practitioner"]) == (ASSESSMENT, "")
     return data
 
 
@@ -464,6 +536,8 @@ def blank_form(browser, taken):
 def choices():
     """The slugs the booking form and the guide offer, from the seeded content."""
     return {
+        "consultation_type": tuple(ConsultationType.objects.values_list("slug", flat=True)),
+        "practitioner": ("", *Practitioner.objects.values_list("slug", flat=True)),
         "treatment": ("", *Treatment.objects.published().values_list("slug", flat=True)),
         "concerns": tuple(SkinConcern.objects.for_guide().values_list("slug", flat=True)),
         "sensitivity": tuple(SkinSensitivity.objects.for_guide().values_list("slug", flat=True)),
@@ -473,9 +547,19 @@ def choices():
 
 @pytest.fixture
 def moving(taken):
-    """A second booking, to be moved through its manage link, and the times it may move to."""
+    """
+    A third booking, to be moved through its manage link, and the times it
+    may move to: with its practitioner, and with any.
+    """
     booking = book()
-    return booking, Slots(slot.starts_at for slot in bookable_slots(ignore_booking=booking))
+
+    def times(**options):
+        return Slots(
+            slot.starts_at
+            for slot in bookable_slots(booking.consultation_type, ignore_booking=booking, **options)
+        )
+
+    return booking, times(practitioner=booking.practitioner), times()
 
 
 # --- The booking form ----------------------------------------------------------
@@ -486,6 +570,9 @@ def booking_answers(choices):
     """One to three fields of the form changed, each to anything at all."""
     per_field = {
         **{field: sent_value(values) for field, values in PLAUSIBLE.items()},
+        "consultation_type": sent_value(choices["consultation_type"]),
+        "practitioner": sent_value(choices["practitioner"]),
+        # The old form's treatment select, from a page cached before it went.
         "treatment": sent_value(choices["treatment"]),
         "concerns": sent_value(choices["concerns"]),
     }
@@ -503,12 +590,38 @@ def test_booking_form_never_fails_and_stores_only_valid_bookings_whatever_the_fi
     browser, blank_form, offered, booking_answers, data
 ):
     answers = data.draw(booking_answers, label="answers")
+    sent = {**blank_form, "form_token": fresh_form_token(), **answers}
     with rolled_back():
         before = ConsultationBooking.objects.count()
-        response = post_form(
-            browser, BOOK_URL, {**blank_form, "form_token": fresh_form_token(), **answers}
+        response = post_form(browser, BOOK_URL, sent)
+        assert_booking_outcome(
+            browser, response, bookings_before=before, offered=offered, sent=sent
         )
-        assert_booking_outcome(browser, response, bookings_before=before, offered=offered)
+
+
+# Every consultation type with every practitioner (and with any), at the
+# time the form shows first: booked when the practitioner holds the type.
+TYPE_AND_PRACTITIONER = [
+    (kind, person)
+    for kind in (ASSESSMENT, "professional-facial-consultation", MEDICAL_CONSULTATION)
+    for person in ("", ESTHETICIAN, NURSE_PRACTITIONER)
+]
+
+
+@pytest.mark.parametrize(("kind", "person"), TYPE_AND_PRACTITIONER)
+def test_each_type_and_practitioner_books_only_who_holds_it(
+    browser, blank_form, offered, kind, person
+):
+    sent = {**blank_form, "consultation_type": kind, "practitioner": person}
+    before = ConsultationBooking.objects.count()
+
+    response = post_form(browser, BOOK_URL, sent)
+
+    booking = assert_booking_outcome(
+        browser, response, bookings_before=before, offered=offered, sent=sent
+    )
+    medical_with_the_esthetician = (kind, person) == (MEDICAL_CONSULTATION, ESTHETICIAN)
+    assert (booking is None) == medical_with_the_esthetician
 
 
 # Found by the fuzz; kept as plain examples so they run every time.
@@ -527,15 +640,16 @@ def test_control_characters_in_an_answer_are_never_stored(
     browser, blank_form, offered, field, value
 ):
     before = ConsultationBooking.objects.count()
+    sent = {**blank_form, field: value}
 
-    response = post_form(browser, BOOK_URL, {**blank_form, field: value})
+    response = post_form(browser, BOOK_URL, sent)
 
-    assert_booking_outcome(browser, response, bookings_before=before, offered=offered)
+    assert_booking_outcome(browser, response, bookings_before=before, offered=offered, sent=sent)
 
 
 @pytest.fixture
-def booking_slots(offered, taken):
-    return named(slot_values(offered, slot_text(taken.starts_at)))
+def booking_slots(offered_times, taken):
+    return named(slot_values(offered_times, slot_text(taken.starts_at)))
 
 
 @fuzz(150)
@@ -544,12 +658,13 @@ def test_booking_form_books_only_a_slot_it_offers_whatever_slot_is_sent(
     browser, blank_form, offered, booking_slots, data
 ):
     slot = data.draw(booking_slots, label="slot")
+    sent = {**blank_form, "form_token": fresh_form_token(), "slot": slot}
     with rolled_back():
         before = ConsultationBooking.objects.count()
-        response = post_form(
-            browser, BOOK_URL, {**blank_form, "form_token": fresh_form_token(), "slot": slot}
+        response = post_form(browser, BOOK_URL, sent)
+        booking = assert_booking_outcome(
+            browser, response, bookings_before=before, offered=offered, sent=sent
         )
-        booking = assert_booking_outcome(browser, response, bookings_before=before, offered=offered)
         if booking is not None:
             # The time sent, however it was spelled (any digits, any case), and no other.
             sent = re.sub(r"\d", lambda digit: str(int(digit[0])), last(slot).strip()).upper()
@@ -609,7 +724,7 @@ def test_booking_form_books_only_with_the_genuine_form_token(
 
 
 @fuzz(60)
-@given(query=query_strings(DATES_AND_SLUGS, ["treatment", "from", "slot"]))
+@given(query=query_strings(DATES_AND_SLUGS, ["treatment", "type", "practitioner", "from", "slot"]))
 def test_booking_page_renders_whatever_the_query_string(browser, frozen_clock, query):
     response = get_with(browser, BOOK_URL, query)
 
@@ -701,12 +816,16 @@ def test_forged_and_expired_manage_links_change_nothing(browser, taken, manage_l
 
 @pytest.fixture
 def move_requests(moving, taken):
-    """What a manage page's form could be made to post: any action, any slot, extra fields."""
-    _, offered_for_move = moving
+    """
+    What a manage page's form could be made to post: any action, any slot,
+    with the same practitioner or any, extra fields.
+    """
+    _, _, offered_with_anyone = moving
     fields = st.fixed_dictionaries(
         {
             "action": st.one_of(st.just("move"), sent_value(ACTIONS)),
-            "slot": slot_values(offered_for_move, slot_text(taken.starts_at)),
+            "with": sent_value(("same", "any")),
+            "slot": slot_values(offered_with_anyone, slot_text(taken.starts_at)),
         }
     )
     extra = st.dictionaries(any_text, nasty_text, max_size=2)
@@ -718,10 +837,12 @@ def move_requests(moving, taken):
 def test_manage_link_moves_a_booking_only_to_a_time_on_offer(
     browser, moving, taken, move_requests, data
 ):
-    booking, offered_for_move = moving
+    booking, offered_with_them, offered_with_anyone = moving
     path = booking.get_manage_url()
     status_before, starts_before, _, sequence_before = booking_state(booking)
+    practitioner_before = booking.practitioner
     fields = data.draw(move_requests, label="fields")
+    with_anyone = last(fields["with"]) == "any"
     with rolled_back():
         response = post_form(browser, path, fields)
 
@@ -729,9 +850,14 @@ def test_manage_link_moves_a_booking_only_to_a_time_on_offer(
         assert_no_markup_echoed(response)
         status, starts_at, ends_at, sequence = booking_state(booking)
         booking.full_clean()
+        offered_for_move = offered_with_anyone if with_anyone else offered_with_them
         assert starts_at in offered_for_move, f"moved to {starts_at}, never offered"
         assert starts_at != taken.starts_at
         assert ends_at == starts_at + timedelta(minutes=30)
+        assert booking.blocks_until == ends_at + timedelta(minutes=10)
+        assert booking.consultation_type.is_held_by(booking.practitioner)
+        if not with_anyone:
+            assert booking.practitioner == practitioner_before
         if starts_at != starts_before:
             assert booking.emails.filter(kind=OutboundEmail.Kind.RESCHEDULED).exists()
             assert sequence == sequence_before + 1
@@ -740,7 +866,7 @@ def test_manage_link_moves_a_booking_only_to_a_time_on_offer(
 
 @pytest.mark.parametrize("slot", IMPOSSIBLE_SLOTS)
 def test_impossible_slot_values_leave_a_booking_where_it_is(browser, moving, slot):
-    booking, _ = moving
+    booking, _, _ = moving
     before = booking_state(booking)
 
     response = post_form(browser, booking.get_manage_url(), {"action": "move", "slot": slot})
@@ -750,9 +876,9 @@ def test_impossible_slot_values_leave_a_booking_where_it_is(browser, moving, slo
 
 
 @fuzz(60)
-@given(query=query_strings(DATES_AND_SLUGS, ["from"]))
+@given(query=query_strings(DATES_AND_SLUGS, ["from", "with"]))
 def test_manage_page_renders_whatever_the_query_string(browser, moving, query):
-    booking, _ = moving
+    booking, _, _ = moving
 
     response = get_with(browser, booking.get_manage_url(), query)
 
@@ -763,4 +889,4 @@ def test_manage_page_renders_whatever_the_query_string(browser, moving, query):
 def test_the_fuzz_writes_slots_as_the_booking_form_does():
     starts_at = datetime(2026, 12, 7, 14, 30, tzinfo=UTC)
 
-    assert slot_text(starts_at) == Slot(starts_at, starts_at + timedelta(minutes=30), 1).value
+    assert slot_text(starts_at) == Slot(starts_at, starts_at + timedelta(minutes=30), ()).value

@@ -96,19 +96,13 @@ def test_an_unchanged_page_revisited_with_its_etag_gets_304(client):
 
 
 def test_a_booking_does_not_invalidate_the_content_cache(django_capture_on_commit_callbacks):
-    from booking.models import ConsultationBooking
+    from tests.booking_helpers import make_booking, utc
     from treatments.caching import content_version
     from treatments.models import SkinConcern
 
     before = content_version()
-    booking = ConsultationBooking.objects.create(
-        full_name="Ana",
-        email="ana@example.com",
-        phone="+12125550148",
-        starts_at="2030-01-07T14:00Z",
-        ends_at="2030-01-07T14:30Z",
-        consent_given_at="2030-01-01T00:00Z",
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        booking = make_booking(starts_at=utc(2030, 1, 7, 14), full_name="Ana")
     with django_capture_on_commit_callbacks(execute=True):
         booking.concerns.set(SkinConcern.objects.all()[:2])
     assert content_version() == before

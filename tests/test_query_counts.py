@@ -24,7 +24,10 @@ CONTENT_PAGES = [
     "/guide/?concerns=no-such-concern&goal=",
     "/book/",
     "/book/?treatment=medical-grade-facial",
+    "/book/?practitioner=daniel-okafor",
+    "/book/?type=professional-facial-consultation&practitioner=maya-chen",
     "/privacy/",
+    "/team/",
     "/sitemap.xml",
 ]
 

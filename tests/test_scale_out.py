@@ -1,7 +1,7 @@
 """
 The app is stateless: two instances (separate gunicorn servers on different
 ports) on one PostgreSQL and one Redis serve the same site. A booking made
-through one holds its slot on the other; the booking rate limit and the
+through one holds its practitioner's time on the other; the booking rate limit and the
 admin lockout count across both.
 
 PostgreSQL only (the `postgres` marker): it runs in CI's PostgreSQL pass.
@@ -75,8 +75,15 @@ def offered_slots(page):
     return re.findall(r'type="radio" name="slot"[^>]*value="([^"]+)"', page)
 
 
+# The seeded esthetician: a time booked with her is gone from her times
+# (the other seeded practitioner may still be free then).
+PRACTITIONER = "maya-chen"
+BOOK_WITH_HER = f"/book/?practitioner={PRACTITIONER}"
+
+
 def book(browser, name):
-    status, page = browser.request("GET", "/book/")
+    """Book the first time offered with the esthetician: a skin assessment, her first type."""
+    status, page = browser.request("GET", BOOK_WITH_HER)
     assert status == 200
     slot = offered_slots(page)[0]
     status, _ = browser.request(
@@ -85,8 +92,9 @@ def book(browser, name):
         {
             "csrfmiddlewaretoken": field(page, "csrfmiddlewaretoken"),
             "form_token": field(page, "form_token"),
+            "consultation_type": "skin-assessment",
+            "practitioner": PRACTITIONER,
             "slot": slot,
-            "treatment": "",
             "full_name": name,
             "email": "visitor@example.com",
             "phone": "(212) 555-0148",
@@ -198,10 +206,10 @@ def two_instances(tmp_path):
 def test_two_instances_share_bookings_rate_limits_and_lockouts(two_instances):
     first, second = two_instances
 
-    # A booking through the first instance holds its slot on the second.
+    # A booking through the first instance holds its time on the second.
     status, slot = book(Browser(first), "Ana Example")
     assert status == 302
-    assert slot not in offered_slots(Browser(second).request("GET", "/book/")[1])
+    assert slot not in offered_slots(Browser(second).request("GET", BOOK_WITH_HER)[1])
 
     # The rate limit (2 here) counts submissions through both instances.
     assert book(Browser(second), "Ben Example")[0] == 302

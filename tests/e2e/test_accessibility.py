@@ -64,6 +64,11 @@ def test_forms_in_their_error_state_have_no_wcag_violations(open_page):
     page.get_by_role("button", name="Request this consultation").click()
     assert page.locator("#error-summary li").count() >= 5
     audit(page, "booking form with errors", found)
+
+    # A practitioner who does not hold the consultation: explained, no times.
+    page.goto("/book/?type=medical-grade-facial-consultation&practitioner=maya-chen")
+    assert page.locator(".slot-picker .alert").count() == 1
+    audit(page, "booking form, practitioner does not hold the consultation", found)
     assert not found, report(found)
 
 

@@ -37,14 +37,22 @@ def booked_pages(client):
     return [
         ("booking-received", received),
         ("manage-booking", client.get(manage_url)),
+        ("manage-booking-with-anyone", client.get(manage_url, {"with": "any"})),
         ("manage-booking-move-refused", move_refused),
     ]
+
+
+# A practitioner who does not hold the consultation chosen: the form explains
+# instead of showing times.
+MISMATCH = {"type": "medical-grade-facial-consultation", "practitioner": "maya-chen"}
 
 
 def test_pages_are_valid_html(client, vnu_command, tmp_path):
     responses = [(path, client.get(path)) for path in PUBLIC_PATHS]
     responses += [
         ("booking-form-errors", client.post("/book/", {})),
+        ("booking-form-mismatch", client.get("/book/", MISMATCH)),
+        ("booking-form-show-times", client.post("/book/", {**MISMATCH, "show_times": "1"})),
         ("guide-errors", client.get("/guide/", {"sensitivity": "not-on-the-list"})),
         ("not-found", client.get("/no-such-page/")),
         ("manage-link-invalid", client.get(reverse("booking:manage", args=["not-a-link"]))),

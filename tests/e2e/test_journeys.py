@@ -1,8 +1,9 @@
 """
 The journeys people take through the site, in a real browser: from the
-home page to a booked consultation, the same with the keyboard alone, a
-client cancelling from their email, and staff running the booking and the
-content in the admin.
+home page to a booked consultation, the same with the keyboard alone
+(choosing the consultation and the practitioner), from the team page to a
+practitioner's times, a client cancelling from their email, and staff
+running the booking and the content in the admin.
 """
 
 import re
@@ -13,7 +14,7 @@ from playwright.sync_api import expect
 
 from booking import services
 from booking.availability import bookable_slots, parse_slot_value
-from booking.models import ConsultationBooking, OutboundEmail
+from booking.models import ConsultationBooking, ConsultationType, OutboundEmail, Practitioner
 from tests.e2e.helpers import (
     VISITOR,
     fill_booking_form,
@@ -23,7 +24,7 @@ from tests.e2e.helpers import (
     tab_to,
     tab_to_id,
 )
-from treatments.models import FAQ, Treatment
+from treatments.models import FAQ
 
 pytestmark = [
     pytest.mark.browser,
@@ -32,6 +33,11 @@ pytestmark = [
 
 Status = ConsultationBooking.Status
 MEDICAL = "medical-grade-facial"
+MEDICAL_CONSULTATION = (
+    "Medical-grade facial consultation (45 minutes, $50, credited to your treatment)"
+)
+PROFESSIONAL_CONSULTATION = "Professional facial consultation (30 minutes, Complimentary)"
+ESTHETICIAN = "maya-chen"
 
 
 def test_visitor_goes_from_the_comparison_and_guide_to_a_booked_consultation(open_page):
@@ -51,14 +57,19 @@ def test_visitor_goes_from_the_comparison_and_guide_to_a_booked_consultation(ope
     expect(page.locator("#result-heading")).to_have_text("Our suggestion: medical-grade facial")
     page.get_by_role("link", name="Book a consultation about medical-grade facials").click()
     expect(page).to_have_url(re.compile(rf"/book/\?treatment={MEDICAL}$"))
-    expect(page.get_by_label("Treatment of interest")).to_have_value(MEDICAL)
+    expect(page.get_by_label(MEDICAL_CONSULTATION)).to_be_checked()
+    expect(page.get_by_label("With whom?")).to_have_value("")
 
     slot = fill_booking_form(page)
 
     expect(page.locator("h1")).to_have_text("Thank you — we have your request")
+    expect(page.locator("main")).to_contain_text("Medical-grade facial consultation (45 minutes)")
+    expect(page.locator("main")).to_contain_text("Daniel Okafor, Nurse practitioner")
     reference = reference_on(page)
     assert re.fullmatch(r"[A-Z0-9]{6,12}", reference)
     booking = ConsultationBooking.objects.get(reference=reference)
+    assert booking.consultation_type.slug == "medical-grade-facial-consultation"
+    assert booking.practitioner.is_medical_provider
     assert booking.treatment.slug == MEDICAL
     assert booking.status == Status.REQUESTED
     assert booking.starts_at == parse_slot_value(slot)
@@ -98,11 +109,24 @@ def test_booking_with_the_keyboard_alone(open_page):
         )
         assert message in described, f"“{message}” is not tied to its field"
 
+    # Choose another consultation (arrow keys within the radio group) and a
+    # practitioner, and ask for their times with the "Show times" button.
+    tab_to_id(page, "id_consultation_type_0")
+    page.keyboard.press("ArrowDown")
+    expect(page.get_by_label(PROFESSIONAL_CONSULTATION)).to_be_checked()
+    tab_to_id(page, "id_practitioner")
+    page.keyboard.press("ArrowDown")
+    expect(page.get_by_label("With whom?")).to_have_value(ESTHETICIAN)
+    tab_to(page, lambda focus: "Show times" in focus["description"])
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+    expect(page.get_by_label(PROFESSIONAL_CONSULTATION)).to_be_checked()
+    expect(page.get_by_label("With whom?")).to_have_value(ESTHETICIAN)
+    expect(page.locator("#error-summary")).to_have_count(0)
+
     # Now fill it in with Tab, Space and typing, and send it with Enter.
     slot = tab_to(page, lambda focus: focus["id"].startswith("id_slot_"))
     page.keyboard.press("Space")
-    tab_to_id(page, "id_treatment")
-    page.keyboard.press("ArrowDown")
     tab_to(page, lambda focus: focus["id"].startswith("id_concerns_"))
     page.keyboard.press("Space")
     for field, value in VISITOR.items():
@@ -116,16 +140,41 @@ def test_booking_with_the_keyboard_alone(open_page):
     expect(page.locator("h1")).to_have_text("Thank you — we have your request")
     booking = ConsultationBooking.objects.get(reference=reference_on(page))
     assert booking.full_name == VISITOR["full_name"]
-    assert booking.treatment is not None
+    assert booking.consultation_type.slug == "professional-facial-consultation"
+    assert booking.practitioner.slug == ESTHETICIAN
+    assert booking.treatment.slug == "professional-facial"
     assert booking.concerns.count() == 1
     assert slot["description"].startswith("input#id_slot_0")
 
 
-def test_client_cancels_from_the_link_in_their_receipt_and_the_time_is_free_again(open_page):
-    page = open_page("/book/")
+def test_visitor_books_a_practitioner_from_the_team_page(open_page):
+    page = open_page("/")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Our team").click()
+    expect(page).to_have_url(re.compile(r"/team/$"))
+    page.get_by_role("link", name="Book with Daniel Okafor").click()
+
+    expect(page).to_have_url(re.compile(r"/book/\?practitioner=daniel-okafor$"))
+    expect(page.get_by_label("With whom?")).to_have_value("daniel-okafor")
+    page.get_by_label(MEDICAL_CONSULTATION).check()
+    page.get_by_role("button", name="Show times").click()
+    expect(page.get_by_label(MEDICAL_CONSULTATION)).to_be_checked()
     slot = fill_booking_form(page)
+
+    expect(page.locator("h1")).to_have_text("Thank you — we have your request")
+    booking = ConsultationBooking.objects.get(reference=reference_on(page))
+    assert booking.practitioner.slug == "daniel-okafor"
+    assert booking.consultation_type.slug == "medical-grade-facial-consultation"
+    assert booking.starts_at == parse_slot_value(slot)
+
+
+def test_client_cancels_from_the_link_in_their_receipt_and_the_time_is_free_again(open_page):
+    # With one practitioner named: the other may still be free at that time.
+    with_her = f"/book/?practitioner={ESTHETICIAN}"
+    page = open_page(with_her)
+    # The last time shown: far enough ahead for a client to change it online.
+    slot = fill_booking_form(page, slot_index=-1)
     reference = reference_on(page)
-    page.goto("/book/")
+    page.goto(with_her)
     assert page.locator(f"input[name=slot][value='{slot}']").count() == 0
 
     # The client opens the link from their email, in a browser of their own.
@@ -137,9 +186,10 @@ def test_client_cancels_from_the_link_in_their_receipt_and_the_time_is_free_agai
     booking = ConsultationBooking.objects.get(reference=reference)
     assert booking.status == Status.CANCELLED
     assert booking.emails.filter(kind=OutboundEmail.Kind.CANCELLATION).exists()
-    page.goto("/book/")
+    page.goto(with_her)
     expect(page.locator(f"input[name=slot][value='{slot}']")).to_have_count(1)
-    assert parse_slot_value(slot) in {free.starts_at for free in bookable_slots()}
+    free = bookable_slots(booking.consultation_type, practitioner=booking.practitioner)
+    assert parse_slot_value(slot) in {slot.starts_at for slot in free}
 
 
 def staff_member(django_user_model, username, group=None, **extra):
@@ -167,10 +217,11 @@ def bookings_link(page):
 
 
 def requested_booking():
-    starts_at = bookable_slots()[0].starts_at
+    kind = ConsultationType.objects.get(treatment__slug=MEDICAL)
     booking, _ = services.book_consultation(
-        starts_at=starts_at,
-        treatment=Treatment.objects.get(slug=MEDICAL),
+        consultation_type=kind,
+        practitioner=Practitioner.objects.get(slug="daniel-okafor"),
+        starts_at=bookable_slots(kind)[0].starts_at,
         concerns=[],
         submission_key="staff-journey",
         full_name="Grace Ellery",

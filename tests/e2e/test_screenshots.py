@@ -18,6 +18,7 @@ PAGES = {
     "comparison": "/compare/",
     "guide-result": GUIDE_RESULT,
     "booking": "/book/?treatment=medical-grade-facial",
+    "team": "/team/",
 }
 
 
