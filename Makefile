@@ -10,7 +10,7 @@ MANAGE := $(UV) run --frozen python manage.py
 .PHONY: help install e2e-deps run serve test test-postgres lint format check bench audit screenshots
 
 help:
-	@echo "make run            serve the site on http://127.0.0.1:$(PORT) (SQLite, seed content)"
+	@echo "make run            serve the site on http://127.0.0.1:$(PORT) (SQLite, seed content) with the task worker"
 	@echo "make serve          the production configuration locally: gunicorn on PostgreSQL and Redis"
 	@echo "make test           run the whole test suite (DATABASE_URL picks the database)"
 	@echo "make test-postgres  run the suite on the local PostgreSQL server"
@@ -33,9 +33,15 @@ node_modules/.package-lock.json: package.json package-lock.json
 	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --ignore-scripts; \
 	else echo "npm not found: the browser tests and HTML checks will skip, and make audit will not run"; fi
 
+# The dev server, and beside it the task worker that sends the booking emails
+# (printed to the console). The worker runs in a session of its own, so it
+# can be stopped as a whole (uv, the autoreloader and the worker) with the
+# dev server, by Ctrl-C or otherwise.
 run: install
 	$(MANAGE) migrate --noinput
 	$(MANAGE) ensure_local_staff
+	@setsid $(MANAGE) db_worker --interval 1 & worker=$$!; \
+	trap 'kill -TERM -'$$worker' 2>/dev/null' EXIT INT TERM; \
 	SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} $(MANAGE) runserver 127.0.0.1:$(PORT)
 
 # Production settings on this machine: PostgreSQL, Redis, gunicorn with
