@@ -12,6 +12,7 @@ files; collectstatic's output in .serve/public/static/); Ctrl-C stops it all.
 
 import os
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -73,8 +74,8 @@ def main():
                 for job in JOBS:
                     try:
                         out = manage(env, job, timeout=JOB_INTERVAL_SECONDS).strip()
-                    except AssertionError as error:
-                        out = str(error)
+                    except (AssertionError, subprocess.TimeoutExpired) as error:
+                        out = f"failed: {error}"
                     log(f"{job}: {out}")
                 next_jobs = time.monotonic() + JOB_INTERVAL_SECONDS
             time.sleep(0.5)
