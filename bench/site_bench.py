@@ -198,13 +198,13 @@ def server_env(args, port, database=None):
     env = bb.server_env(args, port)
     if database:
         env["DATABASE_URL"] = f"{args.postgres.rstrip('/')}/{database}"
-    env.update(BIND=f"{HOST}:{port}", BENCHMARK_FLOOR_VIEW="true", LOG_LEVEL="INFO")
+    env.update(BENCHMARK_FLOOR_VIEW="true", LOG_LEVEL="INFO")
     if args.workers:
         env["WEB_CONCURRENCY"] = str(args.workers)
     return env
 
 
-def start_gunicorn(args, env, log_file):
+def start_gunicorn(args, env, port, log_path):
     """
     gunicorn.conf.py as production has it, with one exception unless
     --recycle: workers are not restarted after max_requests. Every worker
@@ -212,19 +212,8 @@ def start_gunicorn(args, env, log_file):
     workers of an evenly loaded server reach max_requests together, so a
     restart round in the middle of a row would measure that, not the page.
     """
-    command = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"]
-    if not args.recycle:
-        command += ["--max-requests", "0"]
-    # gunicorn 27's control socket lives at one path per user; no use here.
-    command.append("--no-control-socket")
-    return subprocess.Popen(
-        command,
-        cwd=bb.ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log_file,
-        start_new_session=True,
-    )
+    options = [] if args.recycle else ["--max-requests", "0"]
+    return bb.Gunicorn(env=env, log_path=log_path, port=port, options=options).start()
 
 
 def worker_count(server_pid):
@@ -407,39 +396,38 @@ def write_submissions(path, prepared, count, rng, first_number):
 def load_rows(args, env, port, rng, workdir):
     """Every public page, the floor and the booking POST under wrk: the first table."""
     log_path = workdir / "gunicorn.log"
-    with open(log_path, "wb") as log_file:
-        server = start_gunicorn(args, env, log_file)
-        try:
-            bb.wait_until_serving(server, port)
-            workers = worker_count(server.pid)
-            log(f"gunicorn: {workers} workers on {HOST}:{port}")
-            rows = []
-            for label, path in [("floor (/_floor)", "/_floor"), *public_pages(port)]:
-                log(f"wrk {label}")
-                rows.append(measure(args, port, server, label, path))
+    server = start_gunicorn(args, env, port, log_path)
+    try:
+        bb.wait_until_serving(server, port)
+        workers = worker_count(server.pid)
+        log(f"gunicorn: {workers} workers on {HOST}:{port}")
+        rows = []
+        for label, path in [("floor (/_floor)", "/_floor"), *public_pages(port)]:
+            log(f"wrk {label}")
+            rows.append(measure(args, port, server, label, path))
 
-            # One submission each, with room for several hundred a second.
-            warm, measured = 300 * args.warmup + 100, 400 * args.duration + 100
-            prepared = json.loads(
-                bb.django_shell({**env, "BENCH_TOKENS": str(warm + measured)}, SUBMISSION_CODE)
+        # One submission each, with room for several hundred a second.
+        warm, measured = 300 * args.warmup + 100, 400 * args.duration + 100
+        prepared = json.loads(
+            bb.django_shell({**env, "BENCH_TOKENS": str(warm + measured)}, SUBMISSION_CODE)
+        )
+        files = (workdir / "warm-up-submissions.txt", workdir / "submissions.txt")
+        write_submissions(files[0], prepared, warm, rng, 0)
+        write_submissions(files[1], prepared, measured, rng, warm)
+        log("wrk POST /book/")
+        rows.append(
+            measure(
+                args,
+                port,
+                server,
+                "POST /book/ (a booking)",
+                "/book/",
+                script=BENCH / "wrk_booking_post.lua",
+                submissions=files,
             )
-            files = (workdir / "warm-up-submissions.txt", workdir / "submissions.txt")
-            write_submissions(files[0], prepared, warm, rng, 0)
-            write_submissions(files[1], prepared, measured, rng, warm)
-            log("wrk POST /book/")
-            rows.append(
-                measure(
-                    args,
-                    port,
-                    server,
-                    "POST /book/ (a booking)",
-                    "/book/",
-                    script=BENCH / "wrk_booking_post.lua",
-                    submissions=files,
-                )
-            )
-        finally:
-            bb.stop_gunicorn(server)
+        )
+    finally:
+        bb.stop_gunicorn(server)
     starts = log_path.read_text(errors="replace").count("Booting worker")
     return rows, {"workers": workers, "restarts": starts - workers}
 
@@ -663,9 +651,8 @@ def admin_rows(args, schema, rng, workdir):
                 **server_env(args, ports[size], databases[size]),
                 "WEB_CONCURRENCY": "1",  # One request at a time.
             }
-            log_file = open(workdir / f"gunicorn-admin-{size}.log", "wb")  # noqa: SIM115
-            servers[size] = start_gunicorn(args, env, log_file)
-            log_file.close()  # gunicorn has its own copy.
+            log_path = workdir / f"gunicorn-admin-{size}.log"
+            servers[size] = start_gunicorn(args, env, ports[size], log_path)
             bb.wait_until_serving(servers[size], ports[size])
             cookies[size] = admin_login(ports[size], staff, username, password)
         log(f"Admin: timing, {args.admin_repeats} rounds after a warm-up")

@@ -1,5 +1,5 @@
 import csv
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib import admin, messages
@@ -8,8 +8,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from phonenumber_field.phonenumber import to_python
 
-from . import services
-from .emails import deliver
+from . import emails, services
 from .models import (
     BookingQuerySet,
     BookingRules,
@@ -401,16 +400,12 @@ class OutboundEmailAdmin(admin.ModelAdmin):
 
     @admin.action(description="Send selected emails now", permissions=["change"])
     def send_now(self, request, queryset):
-        now = timezone.now()
-        # Waiting or given-up messages only: sent ones went already, and
-        # superseded ones would tell the client something no longer true.
-        pks = list(
-            queryset.filter(
-                status__in=[OutboundEmail.Delivery.PENDING, OutboundEmail.Delivery.FAILED]
-            ).values_list("pk", flat=True)
+        selected = len(queryset)
+        queued = emails.send_now(list(queryset.values_list("pk", flat=True)))
+        # The task worker sends them; the list shows each one's state as it changes.
+        self.message_user(
+            request,
+            f"{queued} of {selected} email(s) queued to send now "
+            "(sent and superseded emails are not sent again).",
+            messages.INFO,
         )
-        OutboundEmail.objects.filter(pk__in=pks).update(
-            status=OutboundEmail.Delivery.PENDING, next_attempt_at=now - timedelta(seconds=1)
-        )
-        sent = sum(1 for pk in pks if deliver(pk))
-        self.message_user(request, f"{sent} of {len(pks)} email(s) sent.", messages.INFO)

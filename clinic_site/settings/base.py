@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "phonenumber_field",
     "axes",
+    "django_tasks_db",
     "treatments",
     "booking",
 ]
@@ -274,9 +275,14 @@ MANAGE_LINK_MAX_AGE_DAYS = int(env("MANAGE_LINK_MAX_AGE_DAYS", "120"))
 # A friendly page, rendered with the site's frame, when a form's CSRF check fails.
 CSRF_FAILURE_VIEW = "clinic_site.views.csrf_failure"
 
-# New booking emails go out in a background thread right after commit, so no
-# request waits on the mail server; `send_outbox` retries whatever fails.
-BOOKING_EMAIL_IN_BACKGROUND = env_bool("BOOKING_EMAIL_IN_BACKGROUND", True)
+# Background work (booking emails) goes through Django's tasks framework.
+# The database backend keeps each task in a table of the site's own database,
+# written with the request's connection when the booking commits, and
+# `manage.py db_worker` runs them in a process of its own: no thread in a web
+# worker, so restarting gunicorn never strands an email. TASK_BACKEND can name
+# another backend (Django's ImmediateBackend runs each task at once, in the
+# process that enqueues it; the tests use it).
+TASKS = {"default": {"BACKEND": env("TASK_BACKEND", "django_tasks_db.DatabaseBackend")}}
 
 # The benchmark's framework-floor view (/_floor); off unless a benchmark asks.
 BENCHMARK_FLOOR_VIEW = env_bool("BENCHMARK_FLOOR_VIEW", False)
