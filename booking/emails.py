@@ -5,18 +5,22 @@ down. Logs name bookings by reference only, never by person.
 """
 
 import logging
+import smtplib
 import threading
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 import icalendar
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
+from django.core.validators import validate_email
 from django.db import connections, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from .models import BookingRules, OutboundEmail
+from .validators import validate_client_email
 
 logger = logging.getLogger(__name__)
 
@@ -151,19 +155,22 @@ def deliver(pk):
     if not claimed:
         return None  # Sent already, or another worker has it.
     message = OutboundEmail.objects.select_related("booking").get(pk=pk)
-    # Replies to the clinic's alert go to the client; the client's replies to the clinic.
-    alert = (
-        message.kind == OutboundEmail.Kind.CLINIC_ALERT
-        and message.booking
-        and message.booking.email
-    )
-    reply_to = message.booking.email if alert else settings.CLINIC["email"]
+    if not usable_address(message.to):
+        return _give_up(message, f"Undeliverable address: {message.to!r}")
+    # Replies to the clinic's alert go to the client; the client's replies to
+    # the clinic. An alert about a client whose address is unusable still goes,
+    # without a Reply-To: the clinic needs it, and can phone them.
+    if message.kind == OutboundEmail.Kind.CLINIC_ALERT:
+        client_email = message.booking.email if message.booking else ""
+        reply_to = [client_email] if usable_address(client_email) else []
+    else:
+        reply_to = [settings.CLINIC["email"]]
     email = EmailMessage(
         subject=message.subject,
         body=message.body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[message.to],
-        reply_to=[reply_to],
+        reply_to=reply_to,
     )
     if message.calendar:
         method = CALENDAR_METHODS[message.kind]
@@ -172,7 +179,7 @@ def deliver(pk):
         email.send(using="default")
     except Exception as error:  # Any failure of the mail server: keep the message, retry later.
         attempts = message.attempts + 1
-        gave_up = attempts >= MAX_ATTEMPTS
+        gave_up = attempts >= MAX_ATTEMPTS or _refused_for_good(error)
         # Only a message still waiting goes back in the queue: one superseded
         # while this attempt ran stays superseded.
         OutboundEmail.objects.filter(pk=pk, status=OutboundEmail.Delivery.PENDING).update(
@@ -197,6 +204,45 @@ def deliver(pk):
         last_error="",
     )
     return True
+
+
+def usable_address(address):
+    try:
+        validate_email(address)
+        validate_client_email(address)
+    except ValidationError:
+        return False
+    return True
+
+
+def _refused_for_good(error):
+    """
+    Whether sending again can never work: the message cannot even be written
+    (a header value Python's email package refuses), or the mail server
+    refused every recipient with a permanent (5xx) reply such as "no such
+    mailbox". A temporary (4xx) refusal, or any other failure, is retried.
+    """
+    if isinstance(error, ValueError):
+        return True
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return bool(error.recipients) and all(code >= 500 for code, _ in error.recipients.values())
+    return False
+
+
+def _give_up(message, reason):
+    """Mark a message that can never be sent as failed, without a try."""
+    OutboundEmail.objects.filter(pk=message.pk, status=OutboundEmail.Delivery.PENDING).update(
+        attempts=message.attempts + 1,
+        last_error=reason[:1000],
+        status=OutboundEmail.Delivery.FAILED,
+    )
+    logger.warning(
+        "Email %s (%s) for booking %s given up: undeliverable address",
+        message.pk,
+        message.kind,
+        message.booking.reference if message.booking else "-",
+    )
+    return False
 
 
 def deliver_due(now=None):

@@ -17,6 +17,7 @@ from treatments.models import SkinConcern, Treatment
 
 from .availability import ClinicCalendar, find_slot, parse_slot_value
 from .models import ConsultationBooking
+from .validators import validate_client_email
 
 FORM_TOKEN_SALT = "booking.form-token"
 SLOT_TAKEN = "That time is no longer available. Please choose another time."
@@ -98,6 +99,7 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
     email = forms.EmailField(
         label="Email address",
         max_length=254,
+        validators=[validate_client_email],
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         error_messages={
             "required": "Enter your email address.",

@@ -18,6 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
+from .validators import validate_client_email
+
 # No 0/O, 1/I/L: references are read out over the phone.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 REFERENCE_LENGTH = 8
@@ -202,7 +204,7 @@ class ConsultationBooking(models.Model):
     )
     concerns = models.ManyToManyField("treatments.SkinConcern", blank=True, related_name="+")
     full_name = models.CharField(max_length=150)
-    email = models.EmailField()
+    email = models.EmailField(validators=[validate_client_email])
     phone = PhoneNumberField(help_text="Stored in international format.")
     preferred_contact = models.CharField(
         max_length=10, choices=ContactMethod, default=ContactMethod.EMAIL

@@ -241,6 +241,20 @@ def test_staff_notes_saved_in_the_admin_change_nothing_else(admin_client):
     )
 
 
+@pytest.mark.parametrize("email", ['""@example.com', '"\x1b[31mred"@example.com', "a@[10.0.0.1]"])
+def test_staff_cannot_give_a_booking_an_email_address_no_message_could_reach(admin_client, email):
+    booking = book()
+    url = change_url(booking)
+    form = page(admin_client.get(url)).find("form", id="consultationbooking_form")
+
+    response = admin_client.post(url, form_data(form) | {"email": email})
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["email"]
+    booking.refresh_from_db()
+    assert booking.email != email
+
+
 def test_bookings_cannot_be_added_in_the_admin(admin_client):
     response = admin_client.get(reverse("admin:booking_consultationbooking_add"))
 

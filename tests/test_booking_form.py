@@ -271,6 +271,31 @@ def test_invalid_answer_shows_the_form_again_with_a_message_and_the_other_answer
             assert kept.get(name) == data[name], name
 
 
+# Addresses Django's EmailValidator accepts (RFC 5321 allows quoted local parts
+# and IP-literal domains) but that no message to the client could go out to,
+# or that would carry a raw control character into a mail header.
+UNUSABLE_EMAILS = [
+    pytest.param('"\x0b"@example.com', "invisible control characters", id="control character"),
+    pytest.param('"\x1b[31mred"@example.com', "invisible control characters", id="escape"),
+    pytest.param('""@example.com', "without quotation marks", id="empty local part"),
+    pytest.param('"ada quinterra"@example.com', "without quotation marks", id="quoted local part"),
+    pytest.param("ada@[127.0.0.1]", "with a domain name", id="IP-literal domain"),
+]
+
+
+@pytest.mark.parametrize(("email", "message"), UNUSABLE_EMAILS)
+def test_email_address_no_message_could_reach_is_refused_with_a_clear_message(
+    client, email, message
+):
+    _, data = filled_booking_form(client, email=email)
+
+    response = client.post(BOOK_URL, data)
+
+    assert response.status_code == 200
+    assert any(message in error for error in error_summary(page(response)))
+    assert not ConsultationBooking.objects.exists()
+
+
 def test_filled_spam_trap_refuses_the_booking(client):
     _, data = filled_booking_form(client, website="https://spam.example")
 
