@@ -221,7 +221,7 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
     def export_csv(self, request, queryset):
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="consultation-bookings.csv"'
-        writer = csv.writer(response)
+        writer = FormulaSafeWriter(response)
         writer.writerow(
             [
                 "reference",
@@ -243,9 +243,9 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
                     booking.get_status_display(),
                     f"{timezone.localtime(booking.starts_at):%Y-%m-%d %H:%M %Z}",
                     booking.treatment_label,
-                    _csv_safe(booking.full_name),
-                    _csv_safe(booking.email),
-                    _csv_safe(booking.phone),
+                    booking.full_name,
+                    booking.email,
+                    booking.phone,
                     booking.get_preferred_contact_display(),
                     "yes" if booking.marketing_opt_in else "no",
                     f"{timezone.localtime(booking.created_at):%Y-%m-%d %H:%M}",
@@ -254,8 +254,23 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
         return response
 
 
+class FormulaSafeWriter:
+    """
+    A csv writer that guards every cell, not just the ones a client typed:
+    content staff edit (a treatment's name) and anything added to the export
+    later reach the spreadsheet the same way.
+    """
+
+    def __init__(self, stream):
+        self._writer = csv.writer(stream)
+
+    def writerow(self, row):
+        self._writer.writerow([_csv_safe(cell) for cell in row])
+
+
 def _csv_safe(value):
-    # A cell starting with = + - @ is run as a formula by spreadsheet apps.
+    # A cell starting with = + - @ (or a tab or carriage return before one)
+    # is run as a formula by spreadsheet apps; a leading quote makes it text.
     value = str(value)
     return "'" + value if value[:1] in {"=", "+", "-", "@", "\t", "\r"} else value
 

@@ -33,6 +33,7 @@ from tests.booking_helpers import (
     set_hours,
     utc,
 )
+from tests.factories import make_treatment
 from tests.markup import form_data
 from treatments.models import FAQ, Treatment
 
@@ -418,6 +419,19 @@ def test_csv_export_starts_no_cell_with_a_formula_character(admin_client):
     for column, cell in row.items():
         assert cell[:1] not in {"=", "+", "-", "@", "\t", "\r"}, f"{column}: {cell}"
     assert row["phone"].endswith("+442079460958")
+
+
+@pytest.mark.parametrize("formula", ['=HYPERLINK("https://evil.example","x")', "@SUM(A1:A9)"])
+def test_csv_export_neutralises_formulas_in_content_staff_edit(admin_client, formula):
+    """Content editors name treatments; the export must not run what they typed either."""
+    treatment = make_treatment(name=formula)
+    booking = make_booking(starts_at=utc(2030, 6, 3, 13), treatment=treatment)
+
+    [row] = exported(admin_client, booking)
+
+    assert row["treatment"] == "'" + formula
+    for column, cell in row.items():
+        assert cell[:1] not in {"=", "+", "-", "@", "\t", "\r"}, f"{column}: {cell}"
 
 
 # Every booking admin renders.
