@@ -194,14 +194,18 @@ class ConsultationBooking(models.Model):
     }
 
     reference = models.CharField(max_length=12, unique=True, default=new_reference, editable=False)
+    # PROTECT: a booking keeps the treatment its client chose; staff unpublish
+    # a treatment rather than delete it (the content admin says so).
     treatment = models.ForeignKey(
         "treatments.Treatment",
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="bookings",
         help_text="Empty means “Not sure yet — help me decide”.",
     )
+    # A many-to-many field has no on_delete: booking/signals.py keeps the
+    # concerns a booking lists from being deleted.
     concerns = models.ManyToManyField("treatments.SkinConcern", blank=True, related_name="+")
     full_name = models.CharField(max_length=150)
     email = models.EmailField(validators=[validate_client_email])
