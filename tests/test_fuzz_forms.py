@@ -330,6 +330,15 @@ def get_with(client, path, query):
     return client.get(path, query)
 
 
+def expected_page_status(response):
+    """
+    200, or the site's 400 page for a query string holding a NUL: the site
+    refuses those before any view reads them (tests/test_nul_bytes.py).
+    """
+    query = response.request.get("QUERY_STRING", "")
+    return 400 if "\x00" in query or "%00" in query else 200
+
+
 @contextmanager
 def rolled_back():
     """Whatever the example writes is undone, so the next starts from the same database."""
@@ -613,9 +622,10 @@ def test_booking_form_books_only_with_the_genuine_form_token(
 def test_booking_page_renders_whatever_the_query_string(browser, frozen_clock, query):
     response = get_with(browser, BOOK_URL, query)
 
-    assert response.status_code == 200
-    assert b'name="form_token"' in response.content
+    assert response.status_code == expected_page_status(response)
     assert_no_markup_echoed(response)
+    if response.status_code == 200:
+        assert b'name="form_token"' in response.content
 
 
 @pytest.fixture
@@ -645,10 +655,10 @@ def test_guide_answers_any_query_string_with_a_page(browser, choices, guide_quer
 
     response = get_with(browser, "/guide/", query)
 
-    assert response.status_code == 200
+    assert response.status_code == expected_page_status(response)
     assert_no_markup_echoed(response)
     valid = guide_answers_valid(query, choices)
-    if valid is not None:
+    if valid is not None and response.status_code == 200:
         assert (b'id="result-heading"' in response.content) == valid
 
 
@@ -756,7 +766,7 @@ def test_manage_page_renders_whatever_the_query_string(browser, moving, query):
 
     response = get_with(browser, booking.get_manage_url(), query)
 
-    assert response.status_code == 200
+    assert response.status_code == expected_page_status(response)
     assert_no_markup_echoed(response)
 
 
