@@ -150,8 +150,8 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
     readonly_fields = [
         "reference",
         "status",
-        "starts_at",
-        "ends_at",
+        "consultation_starts",
+        "consultation_ends",
         "consent_given_at",
         "privacy_policy_version",
         "marketing_opt_in",
@@ -163,7 +163,16 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
     fieldsets = [
         (
             None,
-            {"fields": ["reference", "status", "starts_at", "ends_at", "treatment", "concerns"]},
+            {
+                "fields": [
+                    "reference",
+                    "status",
+                    "consultation_starts",
+                    "consultation_ends",
+                    "treatment",
+                    "concerns",
+                ]
+            },
         ),
         ("Client", {"fields": ["full_name", "email", "phone", "preferred_contact", "message"]}),
         ("Staff", {"fields": ["internal_notes"]}),
@@ -204,12 +213,26 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
 
     @admin.display(description="consultation (clinic time)", ordering="starts_at")
     def clinic_time(self, booking):
-        return f"{timezone.localtime(booking.starts_at):%a %d %b %Y, %H:%M %Z}"
+        return _clinic_time(booking.starts_at)
+
+    # The stored times with their zone: the admin's own display of a
+    # datetime has none, and 1:30 AM happens twice the night clocks go back.
+    @admin.display(description="consultation time (clinic time)")
+    def consultation_starts(self, booking):
+        return _clinic_time(booking.starts_at)
+
+    @admin.display(description="ends (clinic time)")
+    def consultation_ends(self, booking):
+        return _clinic_time(booking.ends_at)
 
     def get_readonly_fields(self, request, obj=None):
         # Once anonymised, a booking is a record of what happened: nothing to edit.
         if obj is not None and obj.anonymised_at:
-            return [field.name for field in obj._meta.fields] + ["concerns"]
+            return [
+                *super().get_readonly_fields(request, obj),
+                *(field.name for field in obj._meta.fields),
+                "concerns",
+            ]
         return super().get_readonly_fields(request, obj)
 
     def has_add_permission(self, request):
@@ -252,6 +275,12 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
                 ]
             )
         return response
+
+
+def _clinic_time(value):
+    # strftime's %Z reads the zone from the instant, so it is right in the
+    # repeated hour too (Django's date filter leaves it empty there).
+    return f"{timezone.localtime(value):%a %d %b %Y, %H:%M %Z}"
 
 
 class FormulaSafeWriter:

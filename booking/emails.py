@@ -7,7 +7,7 @@ down. Logs name bookings by reference only, never by person.
 import logging
 import smtplib
 import threading
-from datetime import timedelta
+from datetime import UTC, timedelta
 from urllib.parse import urlsplit
 
 import icalendar
@@ -61,8 +61,8 @@ def booking_calendar(booking, method):
     event.add("uid", calendar_uid(booking))
     event.add("sequence", booking.calendar_sequence)
     event.add("dtstamp", timezone.now())
-    event.add("dtstart", timezone.localtime(booking.starts_at, zone))
-    event.add("dtend", timezone.localtime(booking.ends_at, zone))
+    event.add("dtstart", calendar_time(booking.starts_at, zone))
+    event.add("dtend", calendar_time(booking.ends_at, zone))
     event.add("summary", f"Skin consultation at {settings.CLINIC['name']}")
     event.add("location", f"{settings.CLINIC['street_address']}, {settings.CLINIC['locality']}")
     event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
@@ -82,6 +82,20 @@ def booking_calendar(booking, method):
         last_date=local_start.date() + timedelta(days=366),
     )
     return calendar.to_ical().decode()
+
+
+def calendar_time(instant, zone):
+    """
+    The consultation's time as the clinic's clock shows it, with the zone's
+    rules attached (TZID), so calendar apps show it in clinic time. In the
+    hour that happens twice when the clocks go back, RFC 5545 reads a wall
+    time as its first occurrence, so such a time is written in UTC instead,
+    which names the one instant meant.
+    """
+    local = timezone.localtime(instant, zone)
+    if local.utcoffset() != local.replace(fold=1 - local.fold).utcoffset():
+        return instant.astimezone(UTC)
+    return local
 
 
 def queue_email(booking, kind):
