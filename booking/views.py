@@ -74,7 +74,10 @@ class BookConsultationView(SitePageMixin, FormView):
             limit=settings.BOOKING_RATE_LIMIT,
             window_seconds=settings.BOOKING_RATE_WINDOW_SECONDS,
         ):
-            return render(self.request, "429.html", status=429)
+            response = render(self.request, "429.html", status=429)
+            # The whole window: the longest the visitor can have to wait.
+            response["Retry-After"] = str(settings.BOOKING_RATE_WINDOW_SECONDS)
+            return response
         try:
             booking, _ = services.book_consultation(**form.booking_details())
         except services.SlotUnavailable:

@@ -42,6 +42,16 @@ def test_submissions_beyond_the_limit_get_the_sites_429_page_and_book_nothing(cl
     assert ConsultationBooking.objects.count() == LIMIT
 
 
+def test_the_429_page_says_when_to_try_again(client, settings):
+    for _ in range(LIMIT):
+        submit_from(client, "203.0.113.7")
+
+    response = submit_from(client, "203.0.113.7")
+
+    assert response.status_code == 429
+    assert response["Retry-After"] == str(settings.BOOKING_RATE_WINDOW_SECONDS)
+
+
 def test_default_limit_is_five_submissions(client, settings):
     settings.BOOKING_RATE_LIMIT = 5
 

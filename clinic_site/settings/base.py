@@ -95,6 +95,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(env("AXES_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin_locked_out.html"
+# Renders that template with a Retry-After header.
+AXES_LOCKOUT_CALLABLE = "clinic_site.views.staff_sign_in_locked_out"
 # The same reading of X-Forwarded-For as the booking rate limit.
 AXES_CLIENT_IP_CALLABLE = "booking.ratelimit.client_ip"
 # Axes would log every failure with the address and username; the attempts
