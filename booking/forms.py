@@ -8,8 +8,10 @@ from crispy_forms.layout import Div, Field, Fieldset, Layout
 from django import forms
 from django.conf import settings
 from django.core import signing
+from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.html import format_html
 from phonenumber_field.formfields import PhoneNumberField
 
@@ -145,8 +147,9 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
 
-    def __init__(self, *args, window_start=None, **kwargs):
+    def __init__(self, *args, window_start=None, visitor="", **kwargs):
         super().__init__(*args, **kwargs)
+        self.visitor = visitor  # see visitor_secret()
         self.fields["treatment"].queryset = Treatment.objects.published()
         self.fields["concerns"].queryset = SkinConcern.objects.for_guide()
         self.fields["consent"].label = format_html(
@@ -188,7 +191,7 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
         submission, so a double click or a re-post books once.
         """
         cleaned_data = super().clean()
-        token = read_form_token(self.data.get("form_token"))
+        token = read_form_token(self.data.get("form_token"), self.visitor)
         if token is None:
             self._token_rejected = True
             raise forms.ValidationError(
@@ -220,7 +223,7 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
         """The token to put back in the page: the same one, unless it was refused."""
         if self.is_bound and not getattr(self, "_token_rejected", False):
             return self.data.get("form_token", "")
-        return new_form_token()
+        return new_form_token(self.visitor)
 
 
 def refuse_control_characters(value, allowed=""):
@@ -231,19 +234,43 @@ def refuse_control_characters(value, allowed=""):
     return value
 
 
-def read_form_token(token):
-    """(submission key, time the form was shown), or None if the token does not check out."""
+def read_form_token(token, visitor=""):
+    """
+    (submission key, time the form was shown), or None if the token does not
+    check out or was given to another browser than `visitor`.
+    """
     try:
         payload = signing.loads(
             token or "", salt=FORM_TOKEN_SALT, max_age=settings.BOOKING_FORM_MAX_AGE_SECONDS
         )
+        if not constant_time_compare(str(payload["v"]), _visitor_tag(visitor)):
+            return None
         return str(payload["k"]), float(payload["t"])
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         return None
 
 
-def new_form_token():
-    return signing.dumps({"k": uuid.uuid4().hex, "t": time.time()}, salt=FORM_TOKEN_SALT)
+def new_form_token(visitor=""):
+    return signing.dumps(
+        {"k": uuid.uuid4().hex, "t": time.time(), "v": _visitor_tag(visitor)},
+        salt=FORM_TOKEN_SALT,
+    )
+
+
+def visitor_secret(request):
+    """
+    What binds a form token to the browser it was shown to: the secret in
+    its CSRF cookie, which the booking page sets for every visitor and the
+    CSRF check ties to each post. A session would do too, but would cost a
+    session row for every view of the form.
+    """
+    get_token(request)  # Sets a secret for a browser that has none yet.
+    return request.META["CSRF_COOKIE"]
+
+
+def _visitor_tag(secret):
+    # A keyed hash: the token's payload is readable, the secret must not be.
+    return salted_hmac(FORM_TOKEN_SALT, secret, algorithm="sha256").hexdigest()[:20]
 
 
 class MoveBookingForm(SlotChoiceMixin, forms.Form):

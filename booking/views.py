@@ -17,6 +17,7 @@ from .forms import (
     ConsultationRequestForm,
     MoveBookingForm,
     read_form_token,
+    visitor_secret,
     window_start_from,
 )
 from .models import ConsultationBooking
@@ -32,6 +33,9 @@ class PrivacyPolicyView(CachedPageMixin, SitePageMixin, TemplateView):
     template_name = "booking/privacy.html"
 
 
+# Every booking page is one visitor's own (a form token, their details, their
+# booking): never_cache sends Cache-Control: private, no-store, among others.
+@method_decorator(never_cache, name="dispatch")
 class BookConsultationView(SitePageMixin, FormView):
     page_key = SitePage.Key.BOOKING
     template_name = "booking/book.html"
@@ -48,12 +52,18 @@ class BookConsultationView(SitePageMixin, FormView):
         return {}
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "window_start": window_start_from(self.request)}
+        return {
+            **super().get_form_kwargs(),
+            "window_start": window_start_from(self.request),
+            "visitor": visitor_secret(self.request),
+        }
 
     def post(self, request, *args, **kwargs):
         # A double click or a browser re-post: the first request's booking
         # now holds the slot, so show it rather than "that time is taken".
-        token = read_form_token(request.POST.get("form_token"))
+        # The token names this browser, so another one posting it (a copied
+        # page) is refused by the form instead of shown the booking.
+        token = read_form_token(request.POST.get("form_token"), visitor_secret(request))
         existing = token and ConsultationBooking.objects.filter(submission_key=token[0]).first()
         if existing:
             return self.show_received(existing)
