@@ -147,9 +147,12 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
 
-    def __init__(self, *args, window_start=None, visitor="", **kwargs):
+    def __init__(
+        self, *args, window_start=None, visitor="", limit_requests_per_contact=True, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.visitor = visitor  # see visitor_secret()
+        self.limit_requests_per_contact = limit_requests_per_contact
         self.fields["treatment"].queryset = Treatment.objects.published()
         self.fields["concerns"].queryset = SkinConcern.objects.for_guide()
         self.fields["consent"].label = format_html(
@@ -203,7 +206,30 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
                 "That was quicker than we expected. Please check your details and send the form again."
             )
         cleaned_data["submission_key"] = submission_key
+        if self.limit_requests_per_contact:
+            self.refuse_more_requests_waiting(cleaned_data.get("email"), cleaned_data.get("phone"))
         return cleaned_data
+
+    def refuse_more_requests_waiting(self, email, phone):
+        """
+        One person may hold only a few requests waiting for confirmation, or
+        one address could hold dozens of slots an hour (the per-IP rate limit
+        does not see a visitor who changes address). Counted before the
+        booking's transaction, so two requests at the same moment may both
+        pass: the limit is against hoarding, not an exact quota.
+        """
+        if not (email or phone):
+            return
+        limit = settings.BOOKING_REQUESTS_PER_CONTACT
+        waiting = ConsultationBooking.objects.waiting_for_contact(email=email, phone=phone)
+        for field, what in [("email", "email address"), ("phone", "phone number")]:
+            if waiting[field] >= limit:
+                self.add_error(
+                    field,
+                    f"This {what} already has {waiting[field]} consultation requests waiting for "
+                    "us to confirm. We will be in touch about them soon; to change one, use the "
+                    f"link in your receipt, or call us on {settings.CLINIC['phone']}.",
+                )
 
     def booking_details(self):
         """The cleaned answers as services.book_consultation takes them."""

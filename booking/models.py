@@ -159,6 +159,20 @@ class BookingQuerySet(models.QuerySet):
     def upcoming(self, now=None):
         return self.filter(starts_at__gte=now or timezone.now())
 
+    def waiting_for_contact(self, *, email, phone, now=None):
+        """
+        {"email": n, "phone": n}: how many upcoming requests, not yet
+        confirmed, this email address (in any case) and this phone number hold.
+        """
+        return (
+            self.needs_action()
+            .upcoming(now)
+            .aggregate(
+                email=models.Count("pk", filter=Q(email__iexact=email)),
+                phone=models.Count("pk", filter=Q(phone=phone)),
+            )
+        )
+
     def due_for_reminder(self, now=None):
         now = now or timezone.now()
         return self.filter(

@@ -56,6 +56,8 @@ class BookConsultationView(SitePageMixin, FormView):
             **super().get_form_kwargs(),
             "window_start": window_start_from(self.request),
             "visitor": visitor_secret(self.request),
+            # Staff booking for callers are exempt, as from the rate limit.
+            "limit_requests_per_contact": not self.request.user.is_staff,
         }
 
     def post(self, request, *args, **kwargs):

@@ -213,6 +213,8 @@ class Site:
             "ALLOWED_HOSTS": HOST,
             "SITE_URL": f"http://{HOST}:{self.port}",
             "BOOKING_MIN_FILL_SECONDS": "0",
+            # One visitor, with the same email and phone, makes every booking here.
+            "BOOKING_REQUESTS_PER_CONTACT": "1000",
             "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
             "WEB_CONCURRENCY": "1",
             **environment,

@@ -267,6 +267,9 @@ PHONENUMBER_DEFAULT_REGION = env("PHONENUMBER_DEFAULT_REGION", "US")
 BOOKING_RATE_LIMIT = int(env("BOOKING_RATE_LIMIT", "5"))  # submissions per address...
 BOOKING_RATE_WINDOW_SECONDS = int(env("BOOKING_RATE_WINDOW_SECONDS", "600"))  # ...in this window
 BOOKING_MIN_FILL_SECONDS = float(env("BOOKING_MIN_FILL_SECONDS", "3"))
+# Upcoming requests waiting for confirmation that one email address, and one
+# phone number, may hold (from any IP address; staff are exempt).
+BOOKING_REQUESTS_PER_CONTACT = int(env("BOOKING_REQUESTS_PER_CONTACT", "2"))
 BOOKING_FORM_MAX_AGE_SECONDS = int(env("BOOKING_FORM_MAX_AGE_SECONDS", str(24 * 3600)))
 BOOKING_REMINDER_HOURS = int(env("BOOKING_REMINDER_HOURS", "24"))
 BOOKING_RETENTION_MONTHS = int(env("BOOKING_RETENTION_MONTHS", "24"))
