@@ -33,10 +33,14 @@ node_modules/.package-lock.json: package.json package-lock.json
 	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --ignore-scripts; \
 	else echo "npm not found: the browser tests and HTML checks will skip, and make audit will not run"; fi
 
+# The site's own address (links in emails, the staff admin's address that
+# ensure_local_staff prints) is the one runserver serves on.
+LOCAL_SITE_URL := SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)}
+
 run: install
 	$(MANAGE) migrate --noinput
-	$(MANAGE) ensure_local_staff
-	SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} $(MANAGE) runserver 127.0.0.1:$(PORT)
+	$(LOCAL_SITE_URL) $(MANAGE) ensure_local_staff
+	$(LOCAL_SITE_URL) $(MANAGE) runserver 127.0.0.1:$(PORT)
 
 # Production settings on this machine: PostgreSQL, Redis, gunicorn with
 # gunicorn.conf.py (GUNICORN_CMD_ARGS adds options). Plain HTTP on localhost,
