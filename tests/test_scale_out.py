@@ -24,8 +24,11 @@ import pytest
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent
-DATABASE = "clinic_scale_out_test"
-REDIS_DB = 12
+# This run's own: named after its test database (test_<DATABASE_URL's name>)
+# and using its REDIS_URL's database (12 without one), so runs side by side
+# on one server (CI, colleagues' worktrees) never drop or flush each other's.
+DATABASE = f"test_{settings.DATABASES['default']['NAME']}_scale_out"
+REDIS_DB = int(urllib.parse.urlsplit(os.environ.get("REDIS_URL", "")).path.strip("/") or 12)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
