@@ -33,16 +33,20 @@ node_modules/.package-lock.json: package.json package-lock.json
 	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --ignore-scripts; \
 	else echo "npm not found: the browser tests and HTML checks will skip, and make audit will not run"; fi
 
+# The site's own address (links in emails, the staff admin's address that
+# ensure_local_staff prints) is the one runserver serves on.
+LOCAL_SITE_URL := SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)}
+
 # The dev server, and beside it the task worker that sends the booking emails
 # (printed to the console). The worker runs in a session of its own, so it
 # can be stopped as a whole (uv, the autoreloader and the worker) with the
 # dev server, by Ctrl-C or otherwise.
 run: install
 	$(MANAGE) migrate --noinput
-	$(MANAGE) ensure_local_staff
-	@setsid $(MANAGE) db_worker --interval 1 & worker=$$!; \
+	$(LOCAL_SITE_URL) $(MANAGE) ensure_local_staff
+	@setsid $(LOCAL_SITE_URL) $(MANAGE) db_worker --interval 1 & worker=$$!; \
 	trap 'kill -TERM -'$$worker' 2>/dev/null' EXIT INT TERM; \
-	SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} $(MANAGE) runserver 127.0.0.1:$(PORT)
+	$(LOCAL_SITE_URL) $(MANAGE) runserver 127.0.0.1:$(PORT)
 
 # Debian's nginx, for make serve and the tests that put it in front of the app.
 # Only the binary is used: make serve and the tests run their own nginx from

@@ -25,7 +25,6 @@ import resource
 import secrets
 import shutil
 import statistics
-import string
 import subprocess
 import sys
 import tempfile
@@ -48,19 +47,24 @@ STARTED = time.monotonic()
 # The booking submissions for wrk, made with the site's own code: signed form
 # tokens as the form page signs them, and the slots the form offers. The CSRF
 # token needs no server: a visitor's cookie holds a random secret and the
-# form sends the same secret back (Django accepts it unmasked).
+# form sends the same secret back (Django accepts it unmasked). Each form
+# token is bound to its submission's secret, as the page binds it to the
+# visitor's CSRF cookie.
 SUBMISSION_CODE = """
 import json, os
 from django.conf import settings
+from django.utils.crypto import get_random_string
 from booking.availability import bookable_slots
 from booking.forms import new_form_token
 from treatments.models import SkinConcern, Treatment
 count = int(os.environ["BENCH_TOKENS"])
+secrets = [get_random_string(32) for _ in range(count)]
 print(json.dumps({
     "slots": [slot.value for slot in bookable_slots()],
     "treatments": list(Treatment.objects.published().values_list("slug", flat=True)),
     "concerns": list(SkinConcern.objects.for_guide().values_list("slug", flat=True)),
-    "tokens": [new_form_token() for _ in range(count)],
+    "secrets": secrets,
+    "tokens": [new_form_token(secret) for secret in secrets],
     "csrf_cookie": settings.CSRF_COOKIE_NAME,
 }))
 """
@@ -372,7 +376,7 @@ def write_submissions(path, prepared, count, rng, first_number):
     """`count` booking submissions, one a line: "cookie<TAB>form body"."""
     with open(path, "w") as out:
         for number in range(first_number, first_number + count):
-            secret = "".join(rng.choices(string.ascii_letters + string.digits, k=32))
+            secret = prepared["secrets"][number]
             concerns = rng.sample(prepared["concerns"], min(2, len(prepared["concerns"])))
             fields = [
                 ("csrfmiddlewaretoken", secret),

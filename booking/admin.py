@@ -155,8 +155,8 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
         "status",
         "consultation_type",
         "practitioner",
-        "starts_at",
-        "ends_at",
+        "consultation_starts",
+        "consultation_ends",
         "blocks_until",
         "consent_given_at",
         "privacy_policy_version",
@@ -175,8 +175,8 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
                     "status",
                     "consultation_type",
                     "practitioner",
-                    "starts_at",
-                    "ends_at",
+                    "consultation_starts",
+                    "consultation_ends",
                     "blocks_until",
                     "treatment",
                     "concerns",
@@ -218,12 +218,26 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
 
     @admin.display(description="consultation (clinic time)", ordering="starts_at")
     def clinic_time(self, booking):
-        return f"{timezone.localtime(booking.starts_at):%a %d %b %Y, %H:%M %Z}"
+        return _clinic_time(booking.starts_at)
+
+    # The stored times with their zone: the admin's own display of a
+    # datetime has none, and 1:30 AM happens twice the night clocks go back.
+    @admin.display(description="consultation time (clinic time)")
+    def consultation_starts(self, booking):
+        return _clinic_time(booking.starts_at)
+
+    @admin.display(description="ends (clinic time)")
+    def consultation_ends(self, booking):
+        return _clinic_time(booking.ends_at)
 
     def get_readonly_fields(self, request, obj=None):
         # Once anonymised, a booking is a record of what happened: nothing to edit.
         if obj is not None and obj.anonymised_at:
-            return [field.name for field in obj._meta.fields] + ["concerns"]
+            return [
+                *super().get_readonly_fields(request, obj),
+                *(field.name for field in obj._meta.fields),
+                "concerns",
+            ]
         return super().get_readonly_fields(request, obj)
 
     def has_add_permission(self, request):
@@ -235,7 +249,7 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
     def export_csv(self, request, queryset):
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="consultation-bookings.csv"'
-        writer = csv.writer(response)
+        writer = FormulaSafeWriter(response)
         writer.writerow(
             [
                 "reference",
@@ -260,12 +274,12 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
                     booking.reference,
                     booking.get_status_display(),
                     f"{timezone.localtime(booking.starts_at):%Y-%m-%d %H:%M %Z}",
-                    _csv_safe(booking.consultation_type),
-                    _csv_safe(booking.practitioner),
-                    _csv_safe(booking.treatment_label),
-                    _csv_safe(booking.full_name),
-                    _csv_safe(booking.email),
-                    _csv_safe(booking.phone),
+                    booking.consultation_type,
+                    booking.practitioner,
+                    booking.treatment_label,
+                    booking.full_name,
+                    booking.email,
+                    booking.phone,
                     booking.get_preferred_contact_display(),
                     "yes" if booking.marketing_opt_in else "no",
                     f"{timezone.localtime(booking.created_at):%Y-%m-%d %H:%M}",
@@ -274,8 +288,29 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
         return response
 
 
+def _clinic_time(value):
+    # strftime's %Z reads the zone from the instant, so it is right in the
+    # repeated hour too (Django's date filter leaves it empty there).
+    return f"{timezone.localtime(value):%a %d %b %Y, %H:%M %Z}"
+
+
+class FormulaSafeWriter:
+    """
+    A csv writer that guards every cell, not just the ones a client typed:
+    content staff edit (a treatment's name) and anything added to the export
+    later reach the spreadsheet the same way.
+    """
+
+    def __init__(self, stream):
+        self._writer = csv.writer(stream)
+
+    def writerow(self, row):
+        self._writer.writerow([_csv_safe(cell) for cell in row])
+
+
 def _csv_safe(value):
-    # A cell starting with = + - @ is run as a formula by spreadsheet apps.
+    # A cell starting with = + - @ (or a tab or carriage return before one)
+    # is run as a formula by spreadsheet apps; a leading quote makes it text.
     value = str(value)
     return "'" + value if value[:1] in {"=", "+", "-", "@", "\t", "\r"} else value
 

@@ -41,8 +41,12 @@ class Slot:
 
     @property
     def clock(self):
-        """The start as the clinic's clock shows it, e.g. “9:30 AM”."""
-        return f"{self.local_start:%I:%M %p}".lstrip("0")
+        """
+        The start as the clinic's clock shows it, with its zone, e.g. “9:30 AM
+        EST”: on the night the clocks go back, 1:30 AM EDT and 1:30 AM EST
+        are an hour apart.
+        """
+        return f"{self.local_start:%I:%M %p %Z}".lstrip("0")
 
 
 def parse_slot_value(value):

@@ -9,19 +9,23 @@ bookings by reference only, never by person.
 
 import enum
 import logging
-from datetime import timedelta
+import smtplib
+from datetime import UTC, timedelta
 from functools import partial
 from urllib.parse import urlsplit
 
 import icalendar
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
+from django.core.validators import validate_email
 from django.db import transaction
 from django.tasks import task
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from .models import BookingRules, OutboundEmail
+from .validators import validate_client_email
 
 logger = logging.getLogger(__name__)
 
@@ -62,8 +66,8 @@ def booking_calendar(booking, method):
     event.add("uid", calendar_uid(booking))
     event.add("sequence", booking.calendar_sequence)
     event.add("dtstamp", timezone.now())
-    event.add("dtstart", timezone.localtime(booking.starts_at, zone))
-    event.add("dtend", timezone.localtime(booking.ends_at, zone))
+    event.add("dtstart", calendar_time(booking.starts_at, zone))
+    event.add("dtend", calendar_time(booking.ends_at, zone))
     event.add(
         "summary",
         f"{booking.consultation_type.name} with {booking.practitioner.name} "
@@ -87,6 +91,20 @@ def booking_calendar(booking, method):
         last_date=local_start.date() + timedelta(days=366),
     )
     return calendar.to_ical().decode()
+
+
+def calendar_time(instant, zone):
+    """
+    The consultation's time as the clinic's clock shows it, with the zone's
+    rules attached (TZID), so calendar apps show it in clinic time. In the
+    hour that happens twice when the clocks go back, RFC 5545 reads a wall
+    time as its first occurrence, so such a time is written in UTC instead,
+    which names the one instant meant.
+    """
+    local = timezone.localtime(instant, zone)
+    if local.utcoffset() != local.replace(fold=1 - local.fold).utcoffset():
+        return instant.astimezone(UTC)
+    return local
 
 
 def queue_email(booking, kind):
@@ -197,6 +215,8 @@ def deliver(pk):
         )
         if message is None:
             return Outcome.NOT_DUE
+        if not usable_address(message.to):
+            return _give_up(message, f"Undeliverable address: {message.to!r}")
         if _is_stale(message):
             # Superseded at queue time only if it was not locked then; a
             # message that failed while its successor was written is caught here.
@@ -206,7 +226,7 @@ def deliver(pk):
             _email(message).send(using="default")
         except Exception as error:  # Any failure of the mail server: keep the message, retry later.
             attempts = message.attempts + 1
-            gave_up = attempts >= MAX_ATTEMPTS
+            gave_up = attempts >= MAX_ATTEMPTS or _refused_for_good(error)
             # Only a message still waiting goes back in the queue: one superseded
             # while this attempt ran (in this transaction) stays superseded.
             OutboundEmail.objects.filter(pk=pk, status=OutboundEmail.Delivery.PENDING).update(
@@ -244,21 +264,61 @@ def _is_stale(message):
     )
 
 
+def usable_address(address):
+    try:
+        validate_email(address)
+        validate_client_email(address)
+    except ValidationError:
+        return False
+    return True
+
+
+def _refused_for_good(error):
+    """
+    Whether sending again can never work: the message cannot even be written
+    (a header value Python's email package refuses), or the mail server
+    refused every recipient with a permanent (5xx) reply such as "no such
+    mailbox". A temporary (4xx) refusal, or any other failure, is retried.
+    """
+    if isinstance(error, ValueError):
+        return True
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return bool(error.recipients) and all(code >= 500 for code, _ in error.recipients.values())
+    return False
+
+
+def _give_up(message, reason):
+    """Mark a message that can never be sent as failed, without a try."""
+    OutboundEmail.objects.filter(pk=message.pk, status=OutboundEmail.Delivery.PENDING).update(
+        attempts=message.attempts + 1,
+        last_error=reason[:1000],
+        status=OutboundEmail.Delivery.FAILED,
+    )
+    logger.warning(
+        "Email %s (%s) for booking %s given up: undeliverable address",
+        message.pk,
+        message.kind,
+        message.booking.reference if message.booking else "-",
+    )
+    return Outcome.FAILED
+
+
 def _email(message):
     """The EmailMessage for an outbox row."""
-    # Replies to the clinic's alert go to the client; the client's replies to the clinic.
-    alert = (
-        message.kind == OutboundEmail.Kind.CLINIC_ALERT
-        and message.booking
-        and message.booking.email
-    )
-    reply_to = message.booking.email if alert else settings.CLINIC["email"]
+    # Replies to the clinic's alert go to the client; the client's replies to
+    # the clinic. An alert about a client whose address is unusable still goes,
+    # without a Reply-To: the clinic needs it, and can phone them.
+    if message.kind == OutboundEmail.Kind.CLINIC_ALERT:
+        client_email = message.booking.email if message.booking else ""
+        reply_to = [client_email] if usable_address(client_email) else []
+    else:
+        reply_to = [settings.CLINIC["email"]]
     email = EmailMessage(
         subject=message.subject,
         body=message.body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[message.to],
-        reply_to=[reply_to],
+        reply_to=reply_to,
     )
     if message.calendar:
         method = CALENDAR_METHODS[message.kind]

@@ -9,8 +9,10 @@ from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout
 from django import forms
 from django.conf import settings
 from django.core import signing
+from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.functional import SimpleLazyObject
 from django.utils.html import format_html
 from phonenumber_field.formfields import PhoneNumberField
@@ -19,6 +21,7 @@ from treatments.models import SkinConcern
 
 from .availability import ClinicCalendar, parse_slot_value
 from .models import ConsultationBooking, ConsultationType, Practitioner
+from .validators import validate_client_email
 
 FORM_TOKEN_SALT = "booking.form-token"
 SLOT_TAKEN = "That time is no longer available. Please choose another time."
@@ -131,6 +134,7 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
     email = forms.EmailField(
         label="Email address",
         max_length=254,
+        validators=[validate_client_email],
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         error_messages={
             "required": "Enter your email address.",
@@ -176,8 +180,12 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
 
-    def __init__(self, *args, window_start=None, **kwargs):
+    def __init__(
+        self, *args, window_start=None, visitor="", limit_requests_per_contact=True, **kwargs
+    ):
         super().__init__(*args, **kwargs)
+        self.visitor = visitor  # see visitor_secret()
+        self.limit_requests_per_contact = limit_requests_per_contact
         self.types = list(
             ConsultationType.objects.bookable_online()
             .select_related("treatment")
@@ -309,7 +317,7 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
         that was (a form sent back within seconds is from a bot) and names the
         submission, so a double click or a re-post books once.
         """
-        token = read_form_token(self.data.get("form_token"))
+        token = read_form_token(self.data.get("form_token"), self.visitor)
         if token is None:
             self._token_rejected = True
             self.add_error(
@@ -325,6 +333,31 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
             )
             return
         self.cleaned_data["submission_key"] = submission_key
+        if self.limit_requests_per_contact:
+            self.refuse_more_requests_waiting(
+                self.cleaned_data.get("email"), self.cleaned_data.get("phone")
+            )
+
+    def refuse_more_requests_waiting(self, email, phone):
+        """
+        One person may hold only a few requests waiting for confirmation, or
+        one address could hold dozens of slots an hour (the per-IP rate limit
+        does not see a visitor who changes address). Counted before the
+        booking's transaction, so two requests at the same moment may both
+        pass: the limit is against hoarding, not an exact quota.
+        """
+        if not (email or phone):
+            return
+        limit = settings.BOOKING_REQUESTS_PER_CONTACT
+        waiting = ConsultationBooking.objects.waiting_for_contact(email=email, phone=phone)
+        for field, what in [("email", "email address"), ("phone", "phone number")]:
+            if waiting[field] >= limit:
+                self.add_error(
+                    field,
+                    f"This {what} already has {waiting[field]} consultation requests waiting for "
+                    "us to confirm. We will be in touch about them soon; to change one, use the "
+                    f"link in your receipt, or call us on {settings.CLINIC['phone']}.",
+                )
 
     def booking_details(self):
         """The cleaned answers as services.book_consultation takes them."""
@@ -352,7 +385,7 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
         """The token to put back in the page: the same one, unless it was refused."""
         if self.is_bound and not getattr(self, "_token_rejected", False):
             return self.data.get("form_token", "")
-        return new_form_token()
+        return new_form_token(self.visitor)
 
 
 def refuse_control_characters(value, allowed=""):
@@ -363,19 +396,43 @@ def refuse_control_characters(value, allowed=""):
     return value
 
 
-def read_form_token(token):
-    """(submission key, time the form was shown), or None if the token does not check out."""
+def read_form_token(token, visitor=""):
+    """
+    (submission key, time the form was shown), or None if the token does not
+    check out or was given to another browser than `visitor`.
+    """
     try:
         payload = signing.loads(
             token or "", salt=FORM_TOKEN_SALT, max_age=settings.BOOKING_FORM_MAX_AGE_SECONDS
         )
+        if not constant_time_compare(str(payload["v"]), _visitor_tag(visitor)):
+            return None
         return str(payload["k"]), float(payload["t"])
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         return None
 
 
-def new_form_token():
-    return signing.dumps({"k": uuid.uuid4().hex, "t": time.time()}, salt=FORM_TOKEN_SALT)
+def new_form_token(visitor=""):
+    return signing.dumps(
+        {"k": uuid.uuid4().hex, "t": time.time(), "v": _visitor_tag(visitor)},
+        salt=FORM_TOKEN_SALT,
+    )
+
+
+def visitor_secret(request):
+    """
+    What binds a form token to the browser it was shown to: the secret in
+    its CSRF cookie, which the booking page sets for every visitor and the
+    CSRF check ties to each post. A session would do too, but would cost a
+    session row for every view of the form.
+    """
+    get_token(request)  # Sets a secret for a browser that has none yet.
+    return request.META["CSRF_COOKIE"]
+
+
+def _visitor_tag(secret):
+    # A keyed hash: the token's payload is readable, the secret must not be.
+    return salted_hmac(FORM_TOKEN_SALT, secret, algorithm="sha256").hexdigest()[:20]
 
 
 class MoveBookingForm(SlotChoiceMixin, forms.Form):

@@ -22,6 +22,8 @@ from django.urls import reverse
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
+from .validators import validate_client_email
+
 # No 0/O, 1/I/L: references are read out over the phone.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 REFERENCE_LENGTH = 8
@@ -375,6 +377,20 @@ class BookingQuerySet(models.QuerySet):
     def upcoming(self, now=None):
         return self.filter(starts_at__gte=now or timezone.now())
 
+    def waiting_for_contact(self, *, email, phone, now=None):
+        """
+        {"email": n, "phone": n}: how many upcoming requests, not yet
+        confirmed, this email address (in any case) and this phone number hold.
+        """
+        return (
+            self.needs_action()
+            .upcoming(now)
+            .aggregate(
+                email=models.Count("pk", filter=Q(email__iexact=email)),
+                phone=models.Count("pk", filter=Q(phone=phone)),
+            )
+        )
+
     def due_for_reminder(self, now=None):
         now = now or timezone.now()
         return self.filter(
@@ -416,17 +432,21 @@ class ConsultationBooking(models.Model):
     practitioner = models.ForeignKey(
         Practitioner, on_delete=models.PROTECT, related_name="bookings"
     )
+    # PROTECT: a booking keeps the treatment its client chose; staff unpublish
+    # a treatment rather than delete it (the content admin says so).
     treatment = models.ForeignKey(
         "treatments.Treatment",
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="bookings",
         help_text="Empty means “Not sure yet — help me decide”.",
     )
+    # A many-to-many field has no on_delete: booking/signals.py keeps the
+    # concerns a booking lists from being deleted.
     concerns = models.ManyToManyField("treatments.SkinConcern", blank=True, related_name="+")
     full_name = models.CharField(max_length=150)
-    email = models.EmailField()
+    email = models.EmailField(validators=[validate_client_email])
     phone = PhoneNumberField(help_text="Stored in international format.")
     preferred_contact = models.CharField(
         max_length=10, choices=ContactMethod, default=ContactMethod.EMAIL

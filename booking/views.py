@@ -16,6 +16,7 @@ from .forms import (
     ConsultationRequestForm,
     MoveBookingForm,
     read_form_token,
+    visitor_secret,
     window_start_from,
 )
 from .models import ConsultationBooking, Practitioner
@@ -31,6 +32,9 @@ class PrivacyPolicyView(CachedPageMixin, SitePageMixin, TemplateView):
     template_name = "booking/privacy.html"
 
 
+# Every booking page is one visitor's own (a form token, their details, their
+# booking): never_cache sends Cache-Control: private, no-store, among others.
+@method_decorator(never_cache, name="dispatch")
 class BookConsultationView(SitePageMixin, FormView):
     page_key = SitePage.Key.BOOKING
     template_name = "booking/book.html"
@@ -51,17 +55,28 @@ class BookConsultationView(SitePageMixin, FormView):
         }
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "window_start": window_start_from(self.request)}
+        return {
+            **super().get_form_kwargs(),
+            "window_start": window_start_from(self.request),
+            "visitor": visitor_secret(self.request),
+            # Staff booking for callers are exempt, as from the rate limit.
+            "limit_requests_per_contact": not self.request.user.is_staff,
+        }
 
     def post(self, request, *args, **kwargs):
         if "show_times" in request.POST:
             # Another type or practitioner: the same page with their times,
             # everything typed kept, and no error for what is not typed yet.
-            form = self.form_class(initial=ConsultationRequestForm.initial_from(request.POST))
+            form = self.form_class(
+                initial=ConsultationRequestForm.initial_from(request.POST),
+                visitor=visitor_secret(request),
+            )
             return self.render_to_response(self.get_context_data(form=form))
         # A double click or a browser re-post: the first request's booking
         # now holds the time, so show it rather than "that time is taken".
-        token = read_form_token(request.POST.get("form_token"))
+        # The token names this browser, so another one posting it (a copied
+        # page) is refused by the form instead of shown the booking.
+        token = read_form_token(request.POST.get("form_token"), visitor_secret(request))
         existing = token and ConsultationBooking.objects.filter(submission_key=token[0]).first()
         if existing:
             return self.show_received(existing)
@@ -82,7 +97,10 @@ class BookConsultationView(SitePageMixin, FormView):
             limit=settings.BOOKING_RATE_LIMIT,
             window_seconds=settings.BOOKING_RATE_WINDOW_SECONDS,
         ):
-            return render(self.request, "429.html", status=429)
+            response = render(self.request, "429.html", status=429)
+            # The whole window: the longest the visitor can have to wait.
+            response["Retry-After"] = str(settings.BOOKING_RATE_WINDOW_SECONDS)
+            return response
         try:
             booking, _ = services.book_consultation(**form.booking_details())
         except services.SlotUnavailable:

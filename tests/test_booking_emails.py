@@ -37,6 +37,7 @@ from tests.booking_helpers import (
     book,
     clinic_clock,
     filled_booking_form,
+    make_booking,
     move_into_the_past,
     page,
     set_hours,
@@ -289,6 +290,64 @@ def test_message_that_never_gets_through_is_given_up_after_the_last_attempt(mail
     assert message.status == OutboundEmail.Delivery.FAILED
     assert message.attempts == MAX_ATTEMPTS
     assert mailoutbox == []
+
+
+# Stored before the booking form refused such addresses: no mail server
+# would ever take them, so retrying could only keep the message waiting.
+UNUSABLE_ADDRESSES = ['"\x0b"@example.com', '"\x1b[31mred"@example.com', '""@example.com']
+
+
+@pytest.mark.parametrize("address", UNUSABLE_ADDRESSES)
+def test_message_to_an_address_no_server_would_take_is_given_up_at_once(address, mailoutbox):
+    booking = make_booking(starts_at=bookable_slots()[0].starts_at, email=address)
+
+    message = queue_email(booking, OutboundEmail.Kind.RECEIPT)
+    result = deliver(message.pk)
+
+    message.refresh_from_db()
+    assert result is False
+    assert message.status == OutboundEmail.Delivery.FAILED
+    assert message.attempts == 1
+    assert message.last_error.startswith("Undeliverable address")
+    assert mailoutbox == []
+    assert emails.deliver_due(timezone.now() + timedelta(days=30)) == (0, 0)
+
+
+@pytest.mark.parametrize("address", UNUSABLE_ADDRESSES)
+def test_clinic_alert_for_a_client_address_no_server_would_take_goes_without_reply_to(
+    address, mailoutbox
+):
+    booking = make_booking(starts_at=bookable_slots()[0].starts_at, email=address)
+
+    message = queue_email(booking, OutboundEmail.Kind.CLINIC_ALERT)
+
+    assert deliver(message.pk) is True
+    [alert] = mailoutbox
+    assert alert.to == [CLINIC_EMAIL]
+    assert alert.reply_to == []
+    assert "\x1b" not in alert.message().as_string()
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "attempts"),
+    [
+        (550, OutboundEmail.Delivery.FAILED, 1),  # no such mailbox: permanent
+        (450, OutboundEmail.Delivery.PENDING, 1),  # mailbox busy: try again later
+    ],
+)
+def test_recipient_refused_by_the_mail_server_is_given_up_only_when_the_refusal_is_permanent(
+    code, status, attempts, mailoutbox
+):
+    booking = book()
+    message = queue_email(booking, OutboundEmail.Kind.RECEIPT)
+    refused = smtplib.SMTPRecipientsRefused({booking.email: (code, b"Mailbox unavailable")})
+
+    with mock.patch(SEND_MESSAGES, side_effect=refused):
+        assert deliver(message.pk) is False
+
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (status, attempts)
+    assert "SMTPRecipientsRefused" in message.last_error
 
 
 def test_message_is_delivered_once_even_if_two_workers_pick_it_up(mailoutbox):

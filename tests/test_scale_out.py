@@ -35,7 +35,7 @@ def offered_slots(page):
     return re.findall(r'type="radio" name="slot"[^>]*value="([^"]+)"', page)
 
 
-def book(browser, name):
+def book(browser, name, number):
     status, page = browser.request("GET", "/book/")
     assert status == 200
     slot = offered_slots(page)[0]
@@ -48,8 +48,8 @@ def book(browser, name):
             "slot": slot,
             "treatment": "",
             "full_name": name,
-            "email": "visitor@example.com",
-            "phone": "(212) 555-0148",
+            "email": f"visitor{number}@example.com",
+            "phone": f"(212) 555-014{number}",
             "preferred_contact": "email",
             "consent": "on",
             "website": "",
@@ -103,13 +103,13 @@ def test_two_instances_share_bookings_rate_limits_and_lockouts(two_instances):
     first, second = two_instances
 
     # A booking through the first instance holds its slot on the second.
-    status, slot = book(Browser(first), "Ana Example")
+    status, slot = book(Browser(first), "Ana Example", 1)
     assert status == 302
     assert slot not in offered_slots(Browser(second).request("GET", "/book/")[1])
 
     # The rate limit (2 here) counts submissions through both instances.
-    assert book(Browser(second), "Ben Example")[0] == 302
-    assert book(Browser(first), "Cy Example")[0] == 429
+    assert book(Browser(second), "Ben Example", 2)[0] == 302
+    assert book(Browser(first), "Cy Example", 3)[0] == 429
 
     # Five wrong passwords on one instance lock the account on the other too.
     for _ in range(5):

@@ -67,6 +67,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Before anything reads the session or the database (see its docstring).
+    "clinic_site.middleware.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.gzip.GZipMiddleware",
     # ETags for every page: a browser revisiting an unchanged page gets a 304.
@@ -96,6 +98,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(env("AXES_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin_locked_out.html"
+# Renders that template with a Retry-After header.
+AXES_LOCKOUT_CALLABLE = "clinic_site.views.staff_sign_in_locked_out"
 # The same reading of X-Forwarded-For as the booking rate limit.
 AXES_CLIENT_IP_CALLABLE = "booking.ratelimit.client_ip"
 # Axes would log every failure with the address and username; the attempts
@@ -266,6 +270,9 @@ PHONENUMBER_DEFAULT_REGION = env("PHONENUMBER_DEFAULT_REGION", "US")
 BOOKING_RATE_LIMIT = int(env("BOOKING_RATE_LIMIT", "5"))  # submissions per address...
 BOOKING_RATE_WINDOW_SECONDS = int(env("BOOKING_RATE_WINDOW_SECONDS", "600"))  # ...in this window
 BOOKING_MIN_FILL_SECONDS = float(env("BOOKING_MIN_FILL_SECONDS", "3"))
+# Upcoming requests waiting for confirmation that one email address, and one
+# phone number, may hold (from any IP address; staff are exempt).
+BOOKING_REQUESTS_PER_CONTACT = int(env("BOOKING_REQUESTS_PER_CONTACT", "2"))
 BOOKING_FORM_MAX_AGE_SECONDS = int(env("BOOKING_FORM_MAX_AGE_SECONDS", str(24 * 3600)))
 BOOKING_REMINDER_HOURS = int(env("BOOKING_REMINDER_HOURS", "24"))
 BOOKING_RETENTION_MONTHS = int(env("BOOKING_RETENTION_MONTHS", "24"))
