@@ -128,10 +128,11 @@ def test_admin_list_change_page_and_export_show_the_zone_of_a_time_in_the_repeat
 
 def test_slot_picker_labels_show_each_times_zone(client):
     # No notice and a window open across the night the clocks go back.
-    from tests.booking_helpers import set_hours, set_rules
+    from tests.booking_helpers import ASSESSMENT, set_hours, set_rules, set_type
 
     set_rules(minimum_notice_hours=0)
     set_hours({6: [("00:00", "03:00")]})
+    set_type(ASSESSMENT, grid_minutes=30)
 
     document = page(client.get("/book/", {"from": "2030-11-03"}))
 
