@@ -1,14 +1,17 @@
 import csv
+from functools import partial
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Max, Min
 from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.urls import path
 from django.utils import timezone
 from phonenumber_field.phonenumber import to_python
 
-from . import services
+from . import admin_views, day_sheet, reports, services
 from .emails import deliver
 from .models import (
     BookingQuerySet,
@@ -227,10 +230,26 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
             return [field.name for field in obj._meta.fields] + ["concerns"]
         return super().get_readonly_fields(request, obj)
 
-    def has_add_permission(self, request):
-        # Bookings come through the public form, which applies every rule
-        # (availability, seats, consent); staff book by phone through it too.
-        return False
+    def get_urls(self):
+        # The front desk's pages beyond the list: the day sheet, booking a
+        # caller, moving a booking and the report. Each is a thin view over
+        # the same services and constraints as the public site.
+        def view(function):
+            return self.admin_site.admin_view(partial(function, self))
+
+        return [
+            path("day/", view(day_sheet.day_sheet_view), name="booking_day_sheet"),
+            path("day/act/", view(day_sheet.act_view), name="booking_day_sheet_act"),
+            path("book-caller/", view(admin_views.book_caller_view), name="booking_book_caller"),
+            path("<path:object_id>/move/", view(admin_views.move_view), name="booking_move"),
+            path("report/", view(reports.report_view), name="booking_report"),
+            *super().get_urls(),
+        ]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        # Staff book callers through the same service as the public form
+        # (availability, the no-overlap rule, the outbox), on its own page.
+        return redirect("admin:booking_book_caller")
 
     @admin.action(description="Export selected bookings as CSV", permissions=["view"])
     def export_csv(self, request, queryset):

@@ -32,6 +32,9 @@ STATE_KINDS = [
     OutboundEmail.Kind.REMINDER,
 ]
 
+# Messages to the clinic rather than to the client.
+TO_CLINIC = {OutboundEmail.Kind.CLINIC_ALERT, OutboundEmail.Kind.CLIENT_CHANGE}
+
 # Which messages carry a calendar file, and with which iTIP method.
 CALENDAR_METHODS = {
     OutboundEmail.Kind.CONFIRMATION: "REQUEST",
@@ -93,11 +96,7 @@ def queue_email(booking, kind):
         "manage_url": settings.SITE_URL + booking.get_manage_url(),
         "admin_url": settings.ADMIN_URL,
     }
-    to = (
-        BookingRules.current().clinic_alert_address
-        if kind == OutboundEmail.Kind.CLINIC_ALERT
-        else booking.email
-    )
+    to = BookingRules.current().clinic_alert_address if kind in TO_CLINIC else booking.email
     method = CALENDAR_METHODS.get(kind)
     if kind in STATE_KINDS:
         # A newer word on the booking's state replaces any older one still
@@ -157,7 +156,7 @@ def deliver(pk):
     message = OutboundEmail.objects.select_related("booking").get(pk=pk)
     # Replies to the clinic's alert go to the client; the client's replies to the clinic.
     alert = (
-        message.kind == OutboundEmail.Kind.CLINIC_ALERT
+        message.kind in TO_CLINIC
         and message.booking
         and message.booking.email
     )
