@@ -106,9 +106,11 @@ def _transition_action(to_status, description):
         done, skipped = 0, []
         for booking in queryset:
             try:
-                services.change_status(booking, to_status, by=request.user)
+                services.change_status(
+                    booking, to_status, seen_status=booking.status, by=request.user
+                )
                 done += 1
-            except services.TransitionNotAllowed as refusal:
+            except (services.TransitionNotAllowed, services.StaleBooking) as refusal:
                 skipped.append(f"{booking.reference} ({refusal})")
         if done:
             modeladmin.message_user(
@@ -134,6 +136,7 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
         "practitioner",
         "clinic_time",
         "status",
+        "confirmed_coming",
         "created_at",
     ]
     list_filter = ["status", BookingDayFilter, "practitioner", "consultation_type", "treatment"]
@@ -150,6 +153,7 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
         _transition_action(Status.CONFIRMED, "Confirm selected bookings (emails the client)"),
         _transition_action(Status.DECLINED, "Decline selected bookings (emails the client)"),
         _transition_action(Status.CANCELLED, "Cancel selected bookings (emails the client)"),
+        _transition_action(Status.ARRIVED, "Check in selected bookings (client has arrived)"),
         _transition_action(Status.COMPLETED, "Mark selected bookings completed"),
         _transition_action(Status.NO_SHOW, "Mark selected bookings as no-show"),
         "export_csv",
@@ -168,6 +172,8 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
         "reminder_sent_at",
+        "attendance_confirmed_at",
+        "consent_taken_by",
         "anonymised_at",
     ]
     fieldsets = [
@@ -199,6 +205,8 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
                     "created_at",
                     "updated_at",
                     "reminder_sent_at",
+                    "attendance_confirmed_at",
+                    "consent_taken_by",
                     "anonymised_at",
                 ]
             },
@@ -219,6 +227,10 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
         if phone and phone.is_valid():
             results |= queryset.filter(phone=phone.as_e164)
         return results, may_have_duplicates
+
+    @admin.display(description="confirmed coming", boolean=True)
+    def confirmed_coming(self, booking):
+        return booking.attendance_confirmed_at is not None
 
     @admin.display(description="consultation (clinic time)", ordering="starts_at")
     def clinic_time(self, booking):
