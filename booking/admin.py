@@ -1,6 +1,6 @@
 import csv
-from functools import partial
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.contrib import admin, messages
@@ -25,6 +25,7 @@ from .models import (
     TimeOff,
     WorkingHours,
 )
+from .reports import csv_safe
 
 Status = ConsultationBooking.Status
 
@@ -258,6 +259,15 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # The booking page's "Move" link, for a booking that can still move.
+        context["can_move"] = (
+            obj is not None
+            and admin_views.can_move(obj)
+            and self.has_change_permission(request, obj)
+        )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     def add_view(self, request, form_url="", extra_context=None):
         # Staff book callers through the same service as the public form
         # (availability, the no-overlap rule, the outbox), on its own page.
@@ -292,24 +302,18 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
                     booking.reference,
                     booking.get_status_display(),
                     f"{timezone.localtime(booking.starts_at):%Y-%m-%d %H:%M %Z}",
-                    _csv_safe(booking.consultation_type),
-                    _csv_safe(booking.practitioner),
-                    _csv_safe(booking.treatment_label),
-                    _csv_safe(booking.full_name),
-                    _csv_safe(booking.email),
-                    _csv_safe(booking.phone),
+                    csv_safe(booking.consultation_type),
+                    csv_safe(booking.practitioner),
+                    csv_safe(booking.treatment_label),
+                    csv_safe(booking.full_name),
+                    csv_safe(booking.email),
+                    csv_safe(booking.phone),
                     booking.get_preferred_contact_display(),
                     "yes" if booking.marketing_opt_in else "no",
                     f"{timezone.localtime(booking.created_at):%Y-%m-%d %H:%M}",
                 ]
             )
         return response
-
-
-def _csv_safe(value):
-    # A cell starting with = + - @ is run as a formula by spreadsheet apps.
-    value = str(value)
-    return "'" + value if value[:1] in {"=", "+", "-", "@", "\t", "\r"} else value
 
 
 class WorkingHoursInline(admin.TabularInline):
