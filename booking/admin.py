@@ -1,14 +1,17 @@
 import csv
 from datetime import datetime
+from functools import partial
 
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Max, Min
 from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.urls import path
 from django.utils import timezone
 from phonenumber_field.phonenumber import to_python
 
-from . import emails, services
+from . import admin_views, day_sheet, emails, reports, services
 from .models import (
     BookingQuerySet,
     BookingRules,
@@ -21,6 +24,7 @@ from .models import (
     TimeOff,
     WorkingHours,
 )
+from .reports import csv_safe
 
 Status = ConsultationBooking.Status
 
@@ -102,9 +106,11 @@ def _transition_action(to_status, description):
         done, skipped = 0, []
         for booking in queryset:
             try:
-                services.change_status(booking, to_status, by=request.user)
+                services.change_status(
+                    booking, to_status, seen_status=booking.status, by=request.user
+                )
                 done += 1
-            except services.TransitionNotAllowed as refusal:
+            except (services.TransitionNotAllowed, services.StaleBooking) as refusal:
                 skipped.append(f"{booking.reference} ({refusal})")
         if done:
             modeladmin.message_user(
@@ -130,6 +136,7 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
         "practitioner",
         "clinic_time",
         "status",
+        "confirmed_coming",
         "created_at",
     ]
     list_filter = ["status", BookingDayFilter, "practitioner", "consultation_type", "treatment"]
@@ -146,6 +153,7 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
         _transition_action(Status.CONFIRMED, "Confirm selected bookings (emails the client)"),
         _transition_action(Status.DECLINED, "Decline selected bookings (emails the client)"),
         _transition_action(Status.CANCELLED, "Cancel selected bookings (emails the client)"),
+        _transition_action(Status.ARRIVED, "Check in selected bookings (client has arrived)"),
         _transition_action(Status.COMPLETED, "Mark selected bookings completed"),
         _transition_action(Status.NO_SHOW, "Mark selected bookings as no-show"),
         "export_csv",
@@ -164,6 +172,8 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
         "reminder_sent_at",
+        "attendance_confirmed_at",
+        "consent_taken_by",
         "anonymised_at",
     ]
     fieldsets = [
@@ -195,6 +205,8 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
                     "created_at",
                     "updated_at",
                     "reminder_sent_at",
+                    "attendance_confirmed_at",
+                    "consent_taken_by",
                     "anonymised_at",
                 ]
             },
@@ -215,6 +227,10 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
         if phone and phone.is_valid():
             results |= queryset.filter(phone=phone.as_e164)
         return results, may_have_duplicates
+
+    @admin.display(description="confirmed coming", boolean=True)
+    def confirmed_coming(self, booking):
+        return booking.attendance_confirmed_at is not None
 
     @admin.display(description="consultation (clinic time)", ordering="starts_at")
     def clinic_time(self, booking):
@@ -240,10 +256,35 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
             ]
         return super().get_readonly_fields(request, obj)
 
-    def has_add_permission(self, request):
-        # Bookings come through the public form, which applies every rule
-        # (availability, seats, consent); staff book by phone through it too.
-        return False
+    def get_urls(self):
+        # The front desk's pages beyond the list: the day sheet, booking a
+        # caller, moving a booking and the report. Each is a thin view over
+        # the same services and constraints as the public site.
+        def view(function):
+            return self.admin_site.admin_view(partial(function, self))
+
+        return [
+            path("day/", view(day_sheet.day_sheet_view), name="booking_day_sheet"),
+            path("day/act/", view(day_sheet.act_view), name="booking_day_sheet_act"),
+            path("book-caller/", view(admin_views.book_caller_view), name="booking_book_caller"),
+            path("<path:object_id>/move/", view(admin_views.move_view), name="booking_move"),
+            path("report/", view(reports.report_view), name="booking_report"),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # The booking page's "Move" link, for a booking that can still move.
+        context["can_move"] = (
+            obj is not None
+            and admin_views.can_move(obj)
+            and self.has_change_permission(request, obj)
+        )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        # Staff book callers through the same service as the public form
+        # (availability, the no-overlap rule, the outbox), on its own page.
+        return redirect("admin:booking_book_caller")
 
     @admin.action(description="Export selected bookings as CSV", permissions=["view"])
     def export_csv(self, request, queryset):
@@ -305,14 +346,7 @@ class FormulaSafeWriter:
         self._writer = csv.writer(stream)
 
     def writerow(self, row):
-        self._writer.writerow([_csv_safe(cell) for cell in row])
-
-
-def _csv_safe(value):
-    # A cell starting with = + - @ (or a tab or carriage return before one)
-    # is run as a formula by spreadsheet apps; a leading quote makes it text.
-    value = str(value)
-    return "'" + value if value[:1] in {"=", "+", "-", "@", "\t", "\r"} else value
+        self._writer.writerow([csv_safe(cell) for cell in row])
 
 
 class WorkingHoursInline(admin.TabularInline):

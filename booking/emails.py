@@ -41,6 +41,9 @@ STATE_KINDS = [
     OutboundEmail.Kind.REMINDER,
 ]
 
+# Messages to the clinic rather than to the client.
+TO_CLINIC = {OutboundEmail.Kind.CLINIC_ALERT, OutboundEmail.Kind.CLIENT_CHANGE}
+
 # Which messages carry a calendar file, and with which iTIP method.
 CALENDAR_METHODS = {
     OutboundEmail.Kind.CONFIRMATION: "REQUEST",
@@ -119,11 +122,7 @@ def queue_email(booking, kind):
         "manage_url": settings.SITE_URL + booking.get_manage_url(),
         "admin_url": settings.ADMIN_URL,
     }
-    to = (
-        BookingRules.current().clinic_alert_address
-        if kind == OutboundEmail.Kind.CLINIC_ALERT
-        else booking.email
-    )
+    to = BookingRules.current().clinic_alert_address if kind in TO_CLINIC else booking.email
     method = CALENDAR_METHODS.get(kind)
     if kind in STATE_KINDS:
         # A newer word on the booking's state replaces any older one still
@@ -308,7 +307,7 @@ def _email(message):
     # Replies to the clinic's alert go to the client; the client's replies to
     # the clinic. An alert about a client whose address is unusable still goes,
     # without a Reply-To: the clinic needs it, and can phone them.
-    if message.kind == OutboundEmail.Kind.CLINIC_ALERT:
+    if message.kind in TO_CLINIC:
         client_email = message.booking.email if message.booking else ""
         reply_to = [client_email] if usable_address(client_email) else []
     else:

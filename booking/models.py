@@ -42,6 +42,16 @@ class BookingRules(models.Model):
     horizon_days = models.PositiveSmallIntegerField(
         "booking horizon (days)", default=60, help_text="How far into the future people can book."
     )
+    client_change_cutoff_hours = models.PositiveSmallIntegerField(
+        "online changes close (hours before)",
+        default=24,
+        help_text="Clients can cancel or move online until this many hours before the start; after that they call. Staff are not bound by it.",
+    )
+    reconfirm_after_client_move = models.BooleanField(
+        "a client's move needs confirming again",
+        default=True,
+        help_text="When a client moves a confirmed booking, it goes back to “requested” for staff to confirm.",
+    )
     alert_email = models.EmailField(
         "clinic alert address",
         blank=True,
@@ -408,6 +418,7 @@ class ConsultationBooking(models.Model):
     class Status(models.TextChoices):
         REQUESTED = "requested", "Requested"
         CONFIRMED = "confirmed", "Confirmed"
+        ARRIVED = "arrived", "Checked in"
         COMPLETED = "completed", "Completed"
         NO_SHOW = "no_show", "No-show"
         CANCELLED = "cancelled", "Cancelled"
@@ -418,11 +429,14 @@ class ConsultationBooking(models.Model):
         PHONE = "phone", "Phone call"
         TEXT = "text", "Text message"
 
-    ACTIVE_STATUSES = [Status.REQUESTED, Status.CONFIRMED]
-    # The workflow: which status may follow which.
+    # The statuses that hold the practitioner's time.
+    ACTIVE_STATUSES = [Status.REQUESTED, Status.CONFIRMED, Status.ARRIVED]
+    # The workflow: which status may follow which. A client who turns up
+    # before staff confirmed the request is checked in all the same.
     TRANSITIONS = {
-        Status.REQUESTED: {Status.CONFIRMED, Status.CANCELLED, Status.DECLINED},
-        Status.CONFIRMED: {Status.COMPLETED, Status.NO_SHOW, Status.CANCELLED},
+        Status.REQUESTED: {Status.CONFIRMED, Status.ARRIVED, Status.CANCELLED, Status.DECLINED},
+        Status.CONFIRMED: {Status.ARRIVED, Status.COMPLETED, Status.NO_SHOW, Status.CANCELLED},
+        Status.ARRIVED: {Status.COMPLETED},
     }
 
     reference = models.CharField(max_length=12, unique=True, default=new_reference, editable=False)
@@ -478,6 +492,22 @@ class ConsultationBooking(models.Model):
         help_text="Raised on every change, so calendars replace the old event.",
     )
     reminder_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    attendance_confirmed_at = models.DateTimeField(
+        "client confirmed they are coming",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Set when the client presses “Confirm I'm coming” on their booking page.",
+    )
+    consent_taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        help_text="For bookings made by phone: the staff member who took the client's consent.",
+    )
     anonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -500,7 +530,7 @@ class ConsultationBooking(models.Model):
                     ),
                     ("practitioner", RangeOperators.EQUAL),
                 ],
-                condition=Q(status__in=["requested", "confirmed"]),
+                condition=Q(status__in=["requested", "confirmed", "arrived"]),
             ),
             models.CheckConstraint(
                 condition=Q(ends_at__gt=models.F("starts_at")), name="booking_ends_after_start"
@@ -525,6 +555,15 @@ class ConsultationBooking(models.Model):
     @property
     def is_active(self):
         return self.status in self.ACTIVE_STATUSES
+
+    def client_change_deadline(self, rules):
+        """Until when the client may cancel or move online: the cut-off before the start."""
+        return self.starts_at - timedelta(hours=rules.client_change_cutoff_hours)
+
+    def client_may_change(self, rules, now=None):
+        return self.status in {self.Status.REQUESTED, self.Status.CONFIRMED} and (
+            now or timezone.now()
+        ) < self.client_change_deadline(rules)
 
     def can_become(self, status):
         return status in self.TRANSITIONS.get(self.status, set())
@@ -599,6 +638,7 @@ class OutboundEmail(models.Model):
         CANCELLATION = "cancellation", "Cancellation to client"
         DECLINE = "decline", "Decline to client"
         REMINDER = "reminder", "Reminder to client"
+        CLIENT_CHANGE = "client_change", "Client's cancel or move, to clinic"
 
     class Delivery(models.TextChoices):
         PENDING = "pending", "Waiting to send"

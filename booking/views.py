@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.generic import FormView, TemplateView
@@ -19,9 +20,11 @@ from .forms import (
     visitor_secret,
     window_start_from,
 )
-from .models import ConsultationBooking, Practitioner
+from .models import BookingRules, ConsultationBooking, Practitioner
 from .ratelimit import limit_exceeded
 from .tokens import ManageLinkExpired, ManageLinkInvalid, reference_from_token
+
+Status = ConsultationBooking.Status
 
 # Confirmation pages show only to the browser that made the booking.
 SESSION_KEY = "booked_references"
@@ -167,7 +170,17 @@ class ManageBookingView(TemplateView):
         kwargs.setdefault("booking", self.booking)
         kwargs.setdefault("meta_title", f"Your consultation {self.booking.reference}")
         kwargs.setdefault("keep_practitioner", self.keep_practitioner)
-        if self.booking.is_active:
+        rules = BookingRules.current()
+        may_change = self.booking.client_may_change(rules)
+        kwargs.update(
+            may_change=may_change,
+            change_deadline=self.booking.client_change_deadline(rules),
+            may_confirm_attendance=(
+                self.booking.status in {Status.REQUESTED, Status.CONFIRMED}
+                and self.booking.starts_at > timezone.now()
+            ),
+        )
+        if may_change:
             kwargs.setdefault(
                 "move_form",
                 MoveBookingForm(
@@ -184,7 +197,18 @@ class ManageBookingView(TemplateView):
             return self.cancel(request)
         if request.POST.get("action") == "move" and self.booking.is_active:
             return self.move(request)
+        if request.POST.get("action") == "confirm_attendance":
+            return self.confirm_attendance(request)
         messages.error(request, "Please use the buttons on this page to change your booking.")
+        return redirect(request.path)
+
+    def confirm_attendance(self, request):
+        try:
+            services.confirm_attendance(self.booking)
+        except services.TransitionNotAllowed as refusal:
+            messages.error(request, str(refusal))
+        else:
+            messages.success(request, "Thank you: we look forward to seeing you.")
         return redirect(request.path)
 
     def cancel(self, request):
@@ -194,6 +218,11 @@ class ManageBookingView(TemplateView):
                 ConsultationBooking.Status.CANCELLED,
                 by_client=True,
                 note="Cancelled online",
+            )
+        except services.PastClientCutoff:
+            messages.error(
+                request,
+                f"This booking can no longer be changed online. Please call us on {settings.CLINIC['phone']}.",
             )
         except services.TransitionNotAllowed:
             messages.error(
@@ -211,7 +240,9 @@ class ManageBookingView(TemplateView):
         )
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(move_form=form))
-        if form.cleaned_data["slot"] == self.booking.starts_at and self.keep_practitioner:
+        # The same time, whoever with: the service keeps the booking as it
+        # is (its practitioner comes first for "any"), so nothing is sent.
+        if form.cleaned_data["slot"] == self.booking.starts_at:
             messages.info(
                 request, "Your consultation is already at that time: nothing has changed."
             )
@@ -226,6 +257,11 @@ class ManageBookingView(TemplateView):
         except services.SlotUnavailable:
             form.add_error("slot", SLOT_TAKEN)
             return self.render_to_response(self.get_context_data(move_form=form))
+        except services.PastClientCutoff:
+            messages.error(
+                request,
+                f"This booking can no longer be changed online. Please call us on {settings.CLINIC['phone']}.",
+            )
         except services.TransitionNotAllowed:
             messages.error(request, "This booking can no longer be moved online. Please call us.")
         else:

@@ -616,9 +616,7 @@ def test_every_consultation_lasts_its_length_in_real_time_across_a_clock_change(
 
 
 @pytest.mark.parametrize("starts_at", [utc(2030, 11, 3, 5, 0), utc(2030, 11, 3, 5, 30)])
-def test_time_in_the_repeated_hour_can_be_found_from_the_value_the_form_posts(
-    no_notice, starts_at
-):
+def test_time_in_the_repeated_hour_can_be_found_from_the_value_the_form_posts(no_notice, starts_at):
     set_hours({SUNDAY: [("00:00", "03:00")]})
     now = clinic_time(2030, 11, 2, 0, 0)
     offered = {slot.value for slot in slots(now=now)}
