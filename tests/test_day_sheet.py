@@ -151,7 +151,7 @@ def test_today_is_the_clinics_day_not_utcs(client, admin_user):
     assert links["Next day →"] == "?date=2027-02-02"
 
 
-@pytest.mark.parametrize("bad", ["yesterday", "2027-02-30", "0001-01-01", "9999-12-31", "\x00"])
+@pytest.mark.parametrize("bad", ["yesterday", "2027-02-30", "0001-01-01", "9999-12-31"])
 def test_a_bad_date_in_the_address_shows_today_with_a_message(admin_client, bad):
     response = admin_client.get(SHEET, {"date": bad})
     assert response.status_code == 200
