@@ -108,4 +108,5 @@ screenshots: install e2e-deps
 	mkdir -p docs/screenshots
 	cp artifacts/screenshots/home-desktop.png artifacts/screenshots/comparison-phone.png \
 		artifacts/screenshots/guide-result-desktop.png artifacts/screenshots/booking-phone.png \
+		artifacts/screenshots/day-sheet-desktop.png \
 		docs/screenshots/

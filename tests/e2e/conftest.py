@@ -129,13 +129,13 @@ def seeded_site(live_server):
     """
     from django.contrib.auth.models import Group
 
-    from booking.models import OpeningHours
+    from booking.models import WorkingHours
     from treatments.models import FAQ, SitePage, Treatment
 
     assert Treatment.objects.published().count() == 2
     assert SitePage.objects.filter(key="home").exists()
     assert FAQ.objects.published().exists()
-    assert OpeningHours.objects.exists()
+    assert WorkingHours.objects.exists()
     assert set(Group.objects.values_list("name", flat=True)) >= {"Front desk", "Content editors"}
     return live_server
 
