@@ -104,7 +104,7 @@ audit: install e2e-deps
 
 # The README shows a few of the screenshots the browser tests save.
 screenshots: install e2e-deps
-	$(UV) run --frozen pytest tests/e2e/test_screenshots.py -q
+	$(UV) run --frozen pytest tests/e2e/test_screenshots.py tests/e2e/test_front_desk.py -q
 	mkdir -p docs/screenshots
 	cp artifacts/screenshots/home-desktop.png artifacts/screenshots/comparison-phone.png \
 		artifacts/screenshots/guide-result-desktop.png artifacts/screenshots/booking-phone.png \
