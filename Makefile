@@ -7,11 +7,11 @@ UV := $(PYTHON) -m uv
 PORT ?= 8000
 MANAGE := $(UV) run --frozen python manage.py
 
-.PHONY: help install e2e-deps run serve test test-postgres lint format check bench audit screenshots
+.PHONY: help install e2e-deps nginx run serve test test-postgres lint format check bench audit screenshots
 
 help:
-	@echo "make run            serve the site on http://127.0.0.1:$(PORT) (SQLite, seed content)"
-	@echo "make serve          the production configuration locally: gunicorn on PostgreSQL and Redis"
+	@echo "make run            serve the site on http://127.0.0.1:$(PORT) (SQLite, seed content) with the task worker"
+	@echo "make serve          the production stack locally: nginx, gunicorn, the task worker, PostgreSQL, Redis"
 	@echo "make test           run the whole test suite (DATABASE_URL picks the database)"
 	@echo "make test-postgres  run the suite on the local PostgreSQL server"
 	@echo "make lint           ruff, Django's system checks and the migrations check"
@@ -33,14 +33,33 @@ node_modules/.package-lock.json: package.json package-lock.json
 	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --ignore-scripts; \
 	else echo "npm not found: the browser tests and HTML checks will skip, and make audit will not run"; fi
 
+# The site's own address (links in emails, the staff admin's address that
+# ensure_local_staff prints) is the one runserver serves on.
+LOCAL_SITE_URL := SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)}
+
+# The dev server, and beside it the task worker that sends the booking emails
+# (printed to the console). The worker runs in a session of its own, so it
+# can be stopped as a whole (uv, the autoreloader and the worker) with the
+# dev server, by Ctrl-C or otherwise.
 run: install
 	$(MANAGE) migrate --noinput
-	$(MANAGE) ensure_local_staff
-	SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} $(MANAGE) runserver 127.0.0.1:$(PORT)
+	$(LOCAL_SITE_URL) $(MANAGE) ensure_local_staff
+	@setsid $(LOCAL_SITE_URL) $(MANAGE) db_worker --interval 1 & worker=$$!; \
+	trap 'kill -TERM -'$$worker' 2>/dev/null' EXIT INT TERM; \
+	$(LOCAL_SITE_URL) $(MANAGE) runserver 127.0.0.1:$(PORT)
 
-# Production settings on this machine: PostgreSQL, Redis, gunicorn with
-# gunicorn.conf.py (GUNICORN_CMD_ARGS adds options). Plain HTTP on localhost,
-# where browsers accept the production's Secure cookies.
+# Debian's nginx, for make serve and the tests that put it in front of the app.
+# Only the binary is used: make serve and the tests run their own nginx from
+# a folder of their own, never the system's service.
+nginx:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { echo "Installing nginx (Debian package)"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx >/dev/null; }
+
+# The production stack on this machine (scripts/serve.py): nginx with the
+# rules of deploy/nginx/ on http://localhost:$(PORT), gunicorn behind it with
+# gunicorn.conf.py, the task worker, the scheduled jobs every minute;
+# production settings on PostgreSQL and Redis. Plain HTTP on localhost, where
+# browsers accept the production's Secure cookies.
 SERVE_ENV := DJANGO_ENV=production \
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/clinic} \
 	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} \
@@ -50,13 +69,11 @@ SERVE_ENV := DJANGO_ENV=production \
 	SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-false} \
 	PORT=$(PORT)
 
-serve: install
+serve: install nginx
 	@createdb -h 127.0.0.1 -U postgres clinic 2>/dev/null || true
-	$(SERVE_ENV) $(MANAGE) migrate --noinput
-	$(SERVE_ENV) $(MANAGE) collectstatic --noinput -v 0
-	$(SERVE_ENV) $(UV) run --frozen gunicorn
+	$(SERVE_ENV) $(UV) run --frozen python scripts/serve.py
 
-test: install e2e-deps
+test: install e2e-deps nginx
 	$(UV) run --frozen pytest
 
 test-postgres:
@@ -87,8 +104,9 @@ audit: install e2e-deps
 
 # The README shows a few of the screenshots the browser tests save.
 screenshots: install e2e-deps
-	$(UV) run --frozen pytest tests/e2e/test_screenshots.py -q
+	$(UV) run --frozen pytest tests/e2e/test_screenshots.py tests/e2e/test_front_desk.py -q
 	mkdir -p docs/screenshots
 	cp artifacts/screenshots/home-desktop.png artifacts/screenshots/comparison-phone.png \
 		artifacts/screenshots/guide-result-desktop.png artifacts/screenshots/booking-phone.png \
+		artifacts/screenshots/day-sheet-desktop.png \
 		docs/screenshots/

@@ -25,3 +25,6 @@ accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn 27's control socket lives in the user's home; nothing here uses it,
+# and the systemd unit (deploy/systemd/clinic-web.service) keeps home read-only.
+control_socket_disable = True

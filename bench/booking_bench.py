@@ -23,7 +23,6 @@ import platform
 import random
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
@@ -41,7 +40,9 @@ import psycopg
 from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
+sys.path.insert(0, str(ROOT))
+
+from scripts.live_server import HOST, Gunicorn, free_port  # noqa: E402
 
 # The rules the benchmark installs: no minimum notice, the usual horizon.
 RULES = {"minimum_notice_hours": 0, "horizon_days": 60}
@@ -110,15 +111,10 @@ print(json.dumps({
 # --- The server side -----------------------------------------------------------
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
 def server_env(args, port):
     # Mail goes to the dummy backend: the benchmark measures the site, not a
-    # mail server (booking emails are sent after commit in a background thread).
+    # mail server. Each booking enqueues its two email tasks (rows in the task
+    # table) as in production; no task worker runs, so none is sent.
     env = dict(os.environ)
     env.update(
         DJANGO_SETTINGS_MODULE=args.settings,
@@ -135,6 +131,9 @@ def server_env(args, port):
         # expire from Redis soon after the run.
         BOOKING_RATE_LIMIT="1000000000",
         BOOKING_RATE_WINDOW_SECONDS="60",
+        # The bench's visitors share 100 phone numbers (+1 212 555 01NN), so
+        # the limit on requests waiting per phone number is out of reach too.
+        BOOKING_REQUESTS_PER_CONTACT="1000000000",
         BOOKING_MIN_FILL_SECONDS="0",
         SITE_URL=f"http://{HOST}:{port}",
         EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
@@ -208,61 +207,21 @@ def database_stats(args, schema):
     }
 
 
-def start_gunicorn(args, env, port, log):
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "clinic_site.wsgi",
-        "--bind",
-        f"{HOST}:{port}",
-        "--workers",
-        str(args.workers),
-        "--worker-class",
-        "sync",
-        "--timeout",
-        "30",
-        "--graceful-timeout",
-        "10",
-        # gunicorn 27's control socket lives at one path per user
-        # (~/.gunicorn/gunicorn.ctl); the benchmark has no use for it.
-        "--no-control-socket",
-    ]
-    # stdout carries only the console mail backend's messages.
-    return subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-        start_new_session=True,
-    )
+def start_gunicorn(args, env, port, log_path):
+    """gunicorn (scripts/live_server.py) with gunicorn.conf.py and the benchmark's worker count."""
+    options = ["--workers", str(args.workers), "--worker-class", "sync", "--graceful-timeout", "10"]
+    return Gunicorn(env=env, log_path=log_path, port=port, options=options).start()
 
 
-def wait_until_serving(server, port, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with status {server.returncode}")
-        try:
-            status, _, _ = http_request(port, "GET", "/book/")
-        except OSError:
-            time.sleep(0.2)
-            continue
-        if status == 200:
-            return
+def wait_until_serving(server, port):
+    """The booking page must answer before anything is measured."""
+    status, _, _ = http_request(port, "GET", "/book/")
+    if status != 200:
         raise RuntimeError(f"GET /book/ answered {status}, not 200")
-    raise RuntimeError(f"gunicorn did not answer within {timeout} s")
 
 
 def stop_gunicorn(server):
-    if server.poll() is None:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+    server.stop(timeout=20)
 
 
 # --- The visitors --------------------------------------------------------------
@@ -627,7 +586,7 @@ def main():
     pg_version = recreate_database(args)
     server = None
     descriptor, log_path = tempfile.mkstemp(prefix="booking-bench-", suffix=".log")
-    log_file = os.fdopen(descriptor, "wb")
+    os.close(descriptor)
     try:
         manage(env, "migrate", "--noinput", "-v", "0")
         # DEBUG off: pages need the hashed static files and their manifest.
@@ -642,7 +601,7 @@ def main():
         types = schema["types"]
 
         log(f"gunicorn: {args.workers} sync workers on {HOST}:{port}")
-        server = start_gunicorn(args, env, port, log_file)
+        server = start_gunicorn(args, env, port, log_path)
         wait_until_serving(server, port)
 
         log(f"Warm-up: {args.warmup:g} s at concurrency {args.workers}")
@@ -705,13 +664,12 @@ def main():
         failed = any(row["errors"] for row in post_rows + get_rows)
     except BaseException:
         failed = True
-        if server is not None and server.poll() is not None:
-            log(f"gunicorn exited with status {server.returncode}")
+        if server is not None and not server.running:
+            log(f"gunicorn exited with status {server.process.returncode}")
         raise
     finally:
         if server is not None:
             stop_gunicorn(server)
-        log_file.close()
         if failed:
             log(f"gunicorn log kept: {log_path}")
         else:

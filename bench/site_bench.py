@@ -25,7 +25,6 @@ import resource
 import secrets
 import shutil
 import statistics
-import string
 import subprocess
 import sys
 import tempfile
@@ -55,10 +54,13 @@ STARTED = time.monotonic()
 # there is a time for every submission. The CSRF token needs no server: a
 # visitor's cookie holds a random secret and the form sends the same secret
 # back (Django accepts it unmasked).
+# Each form token is bound to its submission's secret, as the page binds it
+# to the visitor's CSRF cookie.
 SUBMISSION_CODE = """
 import json, os, random
 from datetime import time
 from django.conf import settings
+from django.utils.crypto import get_random_string
 from booking.availability import bookable_slots
 from booking.forms import new_form_token
 from booking.models import ConsultationType, Practitioner, WorkingHours
@@ -97,11 +99,13 @@ while len(plan) < count:
     )
     fill(person)
 rng.shuffle(plan)
+secrets = [get_random_string(32) for _ in range(count)]
 print(json.dumps({
     "plan": plan[:count],
     "practitioners": len(people) + added,
     "concerns": list(SkinConcern.objects.for_guide().values_list("slug", flat=True)),
-    "tokens": [new_form_token() for _ in range(count)],
+    "secrets": secrets,
+    "tokens": [new_form_token(secret) for secret in secrets],
     "csrf_cookie": settings.CSRF_COOKIE_NAME,
 }))
 """
@@ -253,13 +257,13 @@ def server_env(args, port, database=None):
     env = bb.server_env(args, port)
     if database:
         env["DATABASE_URL"] = f"{args.postgres.rstrip('/')}/{database}"
-    env.update(BIND=f"{HOST}:{port}", BENCHMARK_FLOOR_VIEW="true", LOG_LEVEL="INFO")
+    env.update(BENCHMARK_FLOOR_VIEW="true", LOG_LEVEL="INFO")
     if args.workers:
         env["WEB_CONCURRENCY"] = str(args.workers)
     return env
 
 
-def start_gunicorn(args, env, log_file):
+def start_gunicorn(args, env, port, log_path):
     """
     gunicorn.conf.py as production has it, with one exception unless
     --recycle: workers are not restarted after max_requests. Every worker
@@ -267,19 +271,8 @@ def start_gunicorn(args, env, log_file):
     workers of an evenly loaded server reach max_requests together, so a
     restart round in the middle of a row would measure that, not the page.
     """
-    command = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"]
-    if not args.recycle:
-        command += ["--max-requests", "0"]
-    # gunicorn 27's control socket lives at one path per user; no use here.
-    command.append("--no-control-socket")
-    return subprocess.Popen(
-        command,
-        cwd=bb.ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log_file,
-        start_new_session=True,
-    )
+    options = [] if args.recycle else ["--max-requests", "0"]
+    return bb.Gunicorn(env=env, log_path=log_path, port=port, options=options).start()
 
 
 def worker_count(server_pid):
@@ -439,7 +432,7 @@ def write_submissions(path, prepared, count, rng, first_number):
     """`count` booking submissions, one a line: "cookie<TAB>form body"."""
     with open(path, "w") as out:
         for number in range(first_number, first_number + count):
-            secret = "".join(rng.choices(string.ascii_letters + string.digits, k=32))
+            secret = prepared["secrets"][number]
             concerns = rng.sample(prepared["concerns"], min(2, len(prepared["concerns"])))
             consultation_type, practitioner, slot = prepared["plan"][number]
             fields = [
@@ -465,39 +458,38 @@ def write_submissions(path, prepared, count, rng, first_number):
 def load_rows(args, env, port, rng, workdir):
     """Every public page, the floor and the booking POST under wrk: the first table."""
     log_path = workdir / "gunicorn.log"
-    with open(log_path, "wb") as log_file:
-        server = start_gunicorn(args, env, log_file)
-        try:
-            bb.wait_until_serving(server, port)
-            workers = worker_count(server.pid)
-            log(f"gunicorn: {workers} workers on {HOST}:{port}")
-            rows = []
-            for label, path in [("floor (/_floor)", "/_floor"), *public_pages(port)]:
-                log(f"wrk {label}")
-                rows.append(measure(args, port, server, label, path))
+    server = start_gunicorn(args, env, port, log_path)
+    try:
+        bb.wait_until_serving(server, port)
+        workers = worker_count(server.pid)
+        log(f"gunicorn: {workers} workers on {HOST}:{port}")
+        rows = []
+        for label, path in [("floor (/_floor)", "/_floor"), *public_pages(port)]:
+            log(f"wrk {label}")
+            rows.append(measure(args, port, server, label, path))
 
-            # One submission each, with room for several hundred a second.
-            warm, measured = 300 * args.warmup + 100, 400 * args.duration + 100
-            prepared = json.loads(
-                bb.django_shell({**env, "BENCH_TOKENS": str(warm + measured)}, SUBMISSION_CODE)
+        # One submission each, with room for several hundred a second.
+        warm, measured = 300 * args.warmup + 100, 400 * args.duration + 100
+        prepared = json.loads(
+            bb.django_shell({**env, "BENCH_TOKENS": str(warm + measured)}, SUBMISSION_CODE)
+        )
+        files = (workdir / "warm-up-submissions.txt", workdir / "submissions.txt")
+        write_submissions(files[0], prepared, warm, rng, 0)
+        write_submissions(files[1], prepared, measured, rng, warm)
+        log(f"wrk POST /book/ ({prepared['practitioners']} practitioners on duty)")
+        rows.append(
+            measure(
+                args,
+                port,
+                server,
+                "POST /book/ (a booking)",
+                "/book/",
+                script=BENCH / "wrk_booking_post.lua",
+                submissions=files,
             )
-            files = (workdir / "warm-up-submissions.txt", workdir / "submissions.txt")
-            write_submissions(files[0], prepared, warm, rng, 0)
-            write_submissions(files[1], prepared, measured, rng, warm)
-            log(f"wrk POST /book/ ({prepared['practitioners']} practitioners on duty)")
-            rows.append(
-                measure(
-                    args,
-                    port,
-                    server,
-                    "POST /book/ (a booking)",
-                    "/book/",
-                    script=BENCH / "wrk_booking_post.lua",
-                    submissions=files,
-                )
-            )
-        finally:
-            bb.stop_gunicorn(server)
+        )
+    finally:
+        bb.stop_gunicorn(server)
     starts = log_path.read_text(errors="replace").count("Booting worker")
     return rows, {"workers": workers, "restarts": starts - workers}
 
@@ -764,9 +756,8 @@ def admin_rows(args, schema, rng, workdir):
                 **server_env(args, ports[size], databases[size]),
                 "WEB_CONCURRENCY": "1",  # One request at a time.
             }
-            log_file = open(workdir / f"gunicorn-admin-{size}.log", "wb")  # noqa: SIM115
-            servers[size] = start_gunicorn(args, env, log_file)
-            log_file.close()  # gunicorn has its own copy.
+            log_path = workdir / f"gunicorn-admin-{size}.log"
+            servers[size] = start_gunicorn(args, env, ports[size], log_path)
             bb.wait_until_serving(servers[size], ports[size])
             cookies[size] = admin_login(ports[size], staff, username, password)
         log(f"Admin: timing, {args.admin_repeats} rounds after a warm-up")

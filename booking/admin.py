@@ -1,15 +1,17 @@
 import csv
-from datetime import datetime, timedelta
+from datetime import datetime
+from functools import partial
 
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Max, Min
 from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.urls import path
 from django.utils import timezone
 from phonenumber_field.phonenumber import to_python
 
-from . import services
-from .emails import deliver
+from . import admin_views, day_sheet, emails, reports, services
 from .models import (
     BookingQuerySet,
     BookingRules,
@@ -22,6 +24,7 @@ from .models import (
     TimeOff,
     WorkingHours,
 )
+from .reports import csv_safe
 
 Status = ConsultationBooking.Status
 
@@ -103,9 +106,11 @@ def _transition_action(to_status, description):
         done, skipped = 0, []
         for booking in queryset:
             try:
-                services.change_status(booking, to_status, by=request.user)
+                services.change_status(
+                    booking, to_status, seen_status=booking.status, by=request.user
+                )
                 done += 1
-            except services.TransitionNotAllowed as refusal:
+            except (services.TransitionNotAllowed, services.StaleBooking) as refusal:
                 skipped.append(f"{booking.reference} ({refusal})")
         if done:
             modeladmin.message_user(
@@ -131,6 +136,7 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
         "practitioner",
         "clinic_time",
         "status",
+        "confirmed_coming",
         "created_at",
     ]
     list_filter = ["status", BookingDayFilter, "practitioner", "consultation_type", "treatment"]
@@ -147,6 +153,7 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
         _transition_action(Status.CONFIRMED, "Confirm selected bookings (emails the client)"),
         _transition_action(Status.DECLINED, "Decline selected bookings (emails the client)"),
         _transition_action(Status.CANCELLED, "Cancel selected bookings (emails the client)"),
+        _transition_action(Status.ARRIVED, "Check in selected bookings (client has arrived)"),
         _transition_action(Status.COMPLETED, "Mark selected bookings completed"),
         _transition_action(Status.NO_SHOW, "Mark selected bookings as no-show"),
         "export_csv",
@@ -156,8 +163,8 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
         "status",
         "consultation_type",
         "practitioner",
-        "starts_at",
-        "ends_at",
+        "consultation_starts",
+        "consultation_ends",
         "blocks_until",
         "consent_given_at",
         "privacy_policy_version",
@@ -165,6 +172,8 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
         "reminder_sent_at",
+        "attendance_confirmed_at",
+        "consent_taken_by",
         "anonymised_at",
     ]
     fieldsets = [
@@ -176,8 +185,8 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
                     "status",
                     "consultation_type",
                     "practitioner",
-                    "starts_at",
-                    "ends_at",
+                    "consultation_starts",
+                    "consultation_ends",
                     "blocks_until",
                     "treatment",
                     "concerns",
@@ -196,6 +205,8 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
                     "created_at",
                     "updated_at",
                     "reminder_sent_at",
+                    "attendance_confirmed_at",
+                    "consent_taken_by",
                     "anonymised_at",
                 ]
             },
@@ -217,26 +228,69 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
             results |= queryset.filter(phone=phone.as_e164)
         return results, may_have_duplicates
 
+    @admin.display(description="confirmed coming", boolean=True)
+    def confirmed_coming(self, booking):
+        return booking.attendance_confirmed_at is not None
+
     @admin.display(description="consultation (clinic time)", ordering="starts_at")
     def clinic_time(self, booking):
-        return f"{timezone.localtime(booking.starts_at):%a %d %b %Y, %H:%M %Z}"
+        return _clinic_time(booking.starts_at)
+
+    # The stored times with their zone: the admin's own display of a
+    # datetime has none, and 1:30 AM happens twice the night clocks go back.
+    @admin.display(description="consultation time (clinic time)")
+    def consultation_starts(self, booking):
+        return _clinic_time(booking.starts_at)
+
+    @admin.display(description="ends (clinic time)")
+    def consultation_ends(self, booking):
+        return _clinic_time(booking.ends_at)
 
     def get_readonly_fields(self, request, obj=None):
         # Once anonymised, a booking is a record of what happened: nothing to edit.
         if obj is not None and obj.anonymised_at:
-            return [field.name for field in obj._meta.fields] + ["concerns"]
+            return [
+                *super().get_readonly_fields(request, obj),
+                *(field.name for field in obj._meta.fields),
+                "concerns",
+            ]
         return super().get_readonly_fields(request, obj)
 
-    def has_add_permission(self, request):
-        # Bookings come through the public form, which applies every rule
-        # (availability, seats, consent); staff book by phone through it too.
-        return False
+    def get_urls(self):
+        # The front desk's pages beyond the list: the day sheet, booking a
+        # caller, moving a booking and the report. Each is a thin view over
+        # the same services and constraints as the public site.
+        def view(function):
+            return self.admin_site.admin_view(partial(function, self))
+
+        return [
+            path("day/", view(day_sheet.day_sheet_view), name="booking_day_sheet"),
+            path("day/act/", view(day_sheet.act_view), name="booking_day_sheet_act"),
+            path("book-caller/", view(admin_views.book_caller_view), name="booking_book_caller"),
+            path("<path:object_id>/move/", view(admin_views.move_view), name="booking_move"),
+            path("report/", view(reports.report_view), name="booking_report"),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # The booking page's "Move" link, for a booking that can still move.
+        context["can_move"] = (
+            obj is not None
+            and admin_views.can_move(obj)
+            and self.has_change_permission(request, obj)
+        )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        # Staff book callers through the same service as the public form
+        # (availability, the no-overlap rule, the outbox), on its own page.
+        return redirect("admin:booking_book_caller")
 
     @admin.action(description="Export selected bookings as CSV", permissions=["view"])
     def export_csv(self, request, queryset):
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="consultation-bookings.csv"'
-        writer = csv.writer(response)
+        writer = FormulaSafeWriter(response)
         writer.writerow(
             [
                 "reference",
@@ -261,12 +315,12 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
                     booking.reference,
                     booking.get_status_display(),
                     f"{timezone.localtime(booking.starts_at):%Y-%m-%d %H:%M %Z}",
-                    _csv_safe(booking.consultation_type),
-                    _csv_safe(booking.practitioner),
-                    _csv_safe(booking.treatment_label),
-                    _csv_safe(booking.full_name),
-                    _csv_safe(booking.email),
-                    _csv_safe(booking.phone),
+                    booking.consultation_type,
+                    booking.practitioner,
+                    booking.treatment_label,
+                    booking.full_name,
+                    booking.email,
+                    booking.phone,
                     booking.get_preferred_contact_display(),
                     "yes" if booking.marketing_opt_in else "no",
                     f"{timezone.localtime(booking.created_at):%Y-%m-%d %H:%M}",
@@ -275,10 +329,24 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
         return response
 
 
-def _csv_safe(value):
-    # A cell starting with = + - @ is run as a formula by spreadsheet apps.
-    value = str(value)
-    return "'" + value if value[:1] in {"=", "+", "-", "@", "\t", "\r"} else value
+def _clinic_time(value):
+    # strftime's %Z reads the zone from the instant, so it is right in the
+    # repeated hour too (Django's date filter leaves it empty there).
+    return f"{timezone.localtime(value):%a %d %b %Y, %H:%M %Z}"
+
+
+class FormulaSafeWriter:
+    """
+    A csv writer that guards every cell, not just the ones a client typed:
+    content staff edit (a treatment's name) and anything added to the export
+    later reach the spreadsheet the same way.
+    """
+
+    def __init__(self, stream):
+        self._writer = csv.writer(stream)
+
+    def writerow(self, row):
+        self._writer.writerow([csv_safe(cell) for cell in row])
 
 
 class WorkingHoursInline(admin.TabularInline):
@@ -401,16 +469,12 @@ class OutboundEmailAdmin(admin.ModelAdmin):
 
     @admin.action(description="Send selected emails now", permissions=["change"])
     def send_now(self, request, queryset):
-        now = timezone.now()
-        # Waiting or given-up messages only: sent ones went already, and
-        # superseded ones would tell the client something no longer true.
-        pks = list(
-            queryset.filter(
-                status__in=[OutboundEmail.Delivery.PENDING, OutboundEmail.Delivery.FAILED]
-            ).values_list("pk", flat=True)
+        selected = len(queryset)
+        queued = emails.send_now(list(queryset.values_list("pk", flat=True)))
+        # The task worker sends them; the list shows each one's state as it changes.
+        self.message_user(
+            request,
+            f"{queued} of {selected} email(s) queued to send now "
+            "(sent and superseded emails are not sent again).",
+            messages.INFO,
         )
-        OutboundEmail.objects.filter(pk__in=pks).update(
-            status=OutboundEmail.Delivery.PENDING, next_attempt_at=now - timedelta(seconds=1)
-        )
-        sent = sum(1 for pk in pks if deliver(pk))
-        self.message_user(request, f"{sent} of {len(pks)} email(s) sent.", messages.INFO)

@@ -6,6 +6,7 @@ class BookingConfig(AppConfig):
     verbose_name = "Consultation bookings"
 
     def ready(self):
-        from . import sqlite
+        from . import signals, sqlite
 
+        signals.connect()
         sqlite.connect(self)

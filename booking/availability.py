@@ -41,8 +41,12 @@ class Slot:
 
     @property
     def clock(self):
-        """The start as the clinic's clock shows it, e.g. “9:30 AM”."""
-        return f"{self.local_start:%I:%M %p}".lstrip("0")
+        """
+        The start as the clinic's clock shows it, with its zone, e.g. “9:30 AM
+        EST”: on the night the clocks go back, 1:30 AM EDT and 1:30 AM EST
+        are an hour apart.
+        """
+        return f"{self.local_start:%I:%M %p %Z}".lstrip("0")
 
 
 def parse_slot_value(value):
@@ -115,8 +119,8 @@ class ClinicCalendar:
 
     `practitioner` limits the times to one person; `online` (the public
     site) leaves out practitioners who take no online bookings; `for_staff`
-    lifts minimum notice and horizon (staff book callers at short notice),
-    never the overlap rule.
+    lifts minimum notice and horizon (staff book callers at short notice,
+    from the start of today to a year ahead), never the overlap rule.
     """
 
     def __init__(
@@ -135,7 +139,10 @@ class ClinicCalendar:
         self.rules = BookingRules.current()
         self.ignore_booking = ignore_booking
         if for_staff:
-            self.earliest = self.now - timedelta(days=1)
+            # From the start of the clinic's today (a walk-in already under
+            # way can be recorded) to a year ahead.
+            today = timezone.localdate(self.now, self.zone)
+            self.earliest = datetime.combine(today, time(0), tzinfo=self.zone).astimezone(UTC)
             self.latest = self.now + timedelta(days=366)
         else:
             self.earliest = self.now + timedelta(hours=self.rules.minimum_notice_hours)

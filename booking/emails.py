@@ -1,22 +1,31 @@
 """
 The booking emails: written to the outbox inside the booking's transaction,
-delivered after commit, retried by `send_outbox` while the mail server is
-down. Logs name bookings by reference only, never by person.
+handed to a task (Django's tasks framework; the database backend and its
+`db_worker` in production) once that transaction commits, and retried by
+`send_outbox` while the mail server is down. Nothing is sent from a web
+worker, so restarting or recycling one never strands a message. Logs name
+bookings by reference only, never by person.
 """
 
+import enum
 import logging
-import threading
-from datetime import timedelta
+import smtplib
+from datetime import UTC, timedelta
+from functools import partial
 from urllib.parse import urlsplit
 
 import icalendar
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
-from django.db import connections, transaction
+from django.core.validators import validate_email
+from django.db import transaction
+from django.tasks import task
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from .models import BookingRules, OutboundEmail
+from .validators import validate_client_email
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +40,9 @@ STATE_KINDS = [
     OutboundEmail.Kind.DECLINE,
     OutboundEmail.Kind.REMINDER,
 ]
+
+# Messages to the clinic rather than to the client.
+TO_CLINIC = {OutboundEmail.Kind.CLINIC_ALERT, OutboundEmail.Kind.CLIENT_CHANGE}
 
 # Which messages carry a calendar file, and with which iTIP method.
 CALENDAR_METHODS = {
@@ -57,8 +69,8 @@ def booking_calendar(booking, method):
     event.add("uid", calendar_uid(booking))
     event.add("sequence", booking.calendar_sequence)
     event.add("dtstamp", timezone.now())
-    event.add("dtstart", timezone.localtime(booking.starts_at, zone))
-    event.add("dtend", timezone.localtime(booking.ends_at, zone))
+    event.add("dtstart", calendar_time(booking.starts_at, zone))
+    event.add("dtend", calendar_time(booking.ends_at, zone))
     event.add(
         "summary",
         f"{booking.consultation_type.name} with {booking.practitioner.name} "
@@ -84,8 +96,25 @@ def booking_calendar(booking, method):
     return calendar.to_ical().decode()
 
 
+def calendar_time(instant, zone):
+    """
+    The consultation's time as the clinic's clock shows it, with the zone's
+    rules attached (TZID), so calendar apps show it in clinic time. In the
+    hour that happens twice when the clocks go back, RFC 5545 reads a wall
+    time as its first occurrence, so such a time is written in UTC instead,
+    which names the one instant meant.
+    """
+    local = timezone.localtime(instant, zone)
+    if local.utcoffset() != local.replace(fold=1 - local.fold).utcoffset():
+        return instant.astimezone(UTC)
+    return local
+
+
 def queue_email(booking, kind):
-    """Write one message to the outbox and send it once the transaction commits."""
+    """
+    Write one message to the outbox, inside the caller's transaction, and
+    enqueue its delivery once that transaction commits.
+    """
     context = {
         "booking": booking,
         "clinic": settings.CLINIC,
@@ -93,19 +122,26 @@ def queue_email(booking, kind):
         "manage_url": settings.SITE_URL + booking.get_manage_url(),
         "admin_url": settings.ADMIN_URL,
     }
-    to = (
-        BookingRules.current().clinic_alert_address
-        if kind == OutboundEmail.Kind.CLINIC_ALERT
-        else booking.email
-    )
+    to = BookingRules.current().clinic_alert_address if kind in TO_CLINIC else booking.email
     method = CALENDAR_METHODS.get(kind)
     if kind in STATE_KINDS:
         # A newer word on the booking's state replaces any older one still
         # waiting (after an outage, a stale confirmation must not follow a
-        # cancellation).
-        OutboundEmail.objects.filter(
-            booking=booking, kind__in=STATE_KINDS, status=OutboundEmail.Delivery.PENDING
-        ).update(status=OutboundEmail.Delivery.SUPERSEDED)
+        # cancellation). One that a worker is sending at this moment is
+        # locked, and skipped rather than waited for, so this request never
+        # waits on the mail server: either it is already on its way (its
+        # calendar file's lower SEQUENCE keeps calendars right whichever
+        # arrives first), or it fails and `deliver` then finds it stale.
+        waiting = (
+            OutboundEmail.objects.filter(
+                booking=booking, kind__in=STATE_KINDS, status=OutboundEmail.Delivery.PENDING
+            )
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)
+        )
+        OutboundEmail.objects.filter(pk__in=list(waiting)).update(
+            status=OutboundEmail.Delivery.SUPERSEDED
+        )
     message = OutboundEmail.objects.create(
         booking=booking,
         kind=kind,
@@ -114,105 +150,219 @@ def queue_email(booking, kind):
         body=render_to_string(f"emails/{kind}.txt", context),
         calendar=booking_calendar(booking, method) if method else "",
     )
-    # robust: a failure here is logged, never shown to the visitor whose
-    # booking has already been saved; send_outbox retries the message.
-    transaction.on_commit(lambda: deliver_soon(message.pk), robust=True)
+    enqueue_delivery_on_commit(message.pk)
     return message
 
 
-def deliver_soon(pk):
+def enqueue_delivery_on_commit(pk):
     """
-    Send a new message right away, in a background thread unless settings
-    say otherwise, so no request waits on the mail server. If the process
-    dies first, the message is still in the outbox for `send_outbox`.
+    Hand the message to the task worker once the current transaction
+    commits (at once outside one). The database backend writes the task with
+    the request's own connection, so no request opens another; robust: a
+    failure to enqueue is logged, never shown to a visitor whose booking is
+    saved, and `send_outbox` sends the message on its next run.
     """
-    if not settings.BOOKING_EMAIL_IN_BACKGROUND:
-        deliver(pk)
-        return
-    threading.Thread(target=_deliver_in_thread, args=(pk,), daemon=True).start()
+    transaction.on_commit(partial(send_email.enqueue, pk), robust=True)
 
 
-def _deliver_in_thread(pk):
-    try:
-        deliver(pk)
-    except Exception:
-        logger.exception("Email %s: background delivery failed; send_outbox will retry", pk)
-    finally:
-        connections.close_all()
+@task
+def send_email(pk):
+    """The task: deliver one outbox message. Returns what became of it."""
+    return deliver(pk).value
+
+
+class Outcome(enum.StrEnum):
+    """What one delivery attempt did."""
+
+    SENT = "sent"
+    FAILED = "failed"  # The mail server refused or was unreachable; retried later.
+    SUPERSEDED = "superseded"  # A newer word on the booking's state was written meanwhile.
+    NOT_DUE = "not due"  # Sent already, given up, not due yet, or another worker has it.
 
 
 def deliver(pk):
     """
-    Send one outbox message if it is due. Claiming it with a conditional
-    update first means two workers never send the same message.
+    Send one outbox message if it is due.
+
+    The claim is a row lock, taken with SKIP LOCKED inside the transaction
+    that sends the message and marks it sent: two workers never send the
+    same message (the second skips it), and a worker that dies mid-delivery
+    (killed, restarted, its machine gone) holds nothing afterwards, because
+    the database ends its transaction with its connection. The message is
+    due again at once, for the next `send_outbox` run.
+
+    That makes delivery at-least-once, not at-most-once: if the worker
+    dies after the mail server has accepted the message and before the
+    commit (a window of one network round trip), the message is sent again.
+    A rare duplicate receipt is better than a lost one; marking the message
+    sent before talking to the mail server would turn that window into
+    silent loss instead. Any failure the worker lives through (the mail
+    server down, refusing, timing out) is recorded and retried with backoff.
+
+    On SQLite (local use only) there are no row locks; its transactions here
+    take the database's write lock when they begin (settings: IMMEDIATE), so
+    deliveries, and other writes, wait for one another instead.
     """
     now = timezone.now()
-    claimed = (
-        OutboundEmail.objects.due(now)
-        .filter(pk=pk)
-        .update(next_attempt_at=now + timedelta(minutes=5))
+    with transaction.atomic():
+        message = (
+            OutboundEmail.objects.due(now)
+            .filter(pk=pk)
+            .select_related("booking")
+            .select_for_update(skip_locked=True, of=("self",))
+            .first()
+        )
+        if message is None:
+            return Outcome.NOT_DUE
+        if not usable_address(message.to):
+            return _give_up(message, f"Undeliverable address: {message.to!r}")
+        if _is_stale(message):
+            # Superseded at queue time only if it was not locked then; a
+            # message that failed while its successor was written is caught here.
+            OutboundEmail.objects.filter(pk=pk).update(status=OutboundEmail.Delivery.SUPERSEDED)
+            return Outcome.SUPERSEDED
+        try:
+            _email(message).send(using="default")
+        except Exception as error:  # Any failure of the mail server: keep the message, retry later.
+            attempts = message.attempts + 1
+            gave_up = attempts >= MAX_ATTEMPTS or _refused_for_good(error)
+            # Only a message still waiting goes back in the queue: one superseded
+            # while this attempt ran (in this transaction) stays superseded.
+            OutboundEmail.objects.filter(pk=pk, status=OutboundEmail.Delivery.PENDING).update(
+                attempts=attempts,
+                last_error=f"{type(error).__name__}: {error}"[:1000],
+                status=OutboundEmail.Delivery.FAILED if gave_up else OutboundEmail.Delivery.PENDING,
+                next_attempt_at=now + timedelta(minutes=2**attempts),
+            )
+            logger.warning(
+                "Email %s (%s) for booking %s not sent (attempt %s): %s",
+                message.pk,
+                message.kind,
+                message.booking.reference if message.booking else "-",
+                attempts,
+                type(error).__name__,
+            )
+            return Outcome.FAILED
+        OutboundEmail.objects.filter(pk=pk).update(
+            status=OutboundEmail.Delivery.SENT,
+            sent_at=timezone.now(),
+            attempts=message.attempts + 1,
+            last_error="",
+        )
+    return Outcome.SENT
+
+
+def _is_stale(message):
+    """Whether a newer word on the booking's state was written after this one."""
+    return (
+        message.kind in STATE_KINDS
+        and message.booking_id is not None
+        and OutboundEmail.objects.filter(
+            booking_id=message.booking_id, kind__in=STATE_KINDS, pk__gt=message.pk
+        ).exists()
     )
-    if not claimed:
-        return None  # Sent already, or another worker has it.
-    message = OutboundEmail.objects.select_related("booking").get(pk=pk)
-    # Replies to the clinic's alert go to the client; the client's replies to the clinic.
-    alert = (
-        message.kind == OutboundEmail.Kind.CLINIC_ALERT
-        and message.booking
-        and message.booking.email
+
+
+def usable_address(address):
+    try:
+        validate_email(address)
+        validate_client_email(address)
+    except ValidationError:
+        return False
+    return True
+
+
+def _refused_for_good(error):
+    """
+    Whether sending again can never work: the message cannot even be written
+    (a header value Python's email package refuses), or the mail server
+    refused every recipient with a permanent (5xx) reply such as "no such
+    mailbox". A temporary (4xx) refusal, or any other failure, is retried.
+    """
+    if isinstance(error, ValueError):
+        return True
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return bool(error.recipients) and all(code >= 500 for code, _ in error.recipients.values())
+    return False
+
+
+def _give_up(message, reason):
+    """Mark a message that can never be sent as failed, without a try."""
+    OutboundEmail.objects.filter(pk=message.pk, status=OutboundEmail.Delivery.PENDING).update(
+        attempts=message.attempts + 1,
+        last_error=reason[:1000],
+        status=OutboundEmail.Delivery.FAILED,
     )
-    reply_to = message.booking.email if alert else settings.CLINIC["email"]
+    logger.warning(
+        "Email %s (%s) for booking %s given up: undeliverable address",
+        message.pk,
+        message.kind,
+        message.booking.reference if message.booking else "-",
+    )
+    return Outcome.FAILED
+
+
+def _email(message):
+    """The EmailMessage for an outbox row."""
+    # Replies to the clinic's alert go to the client; the client's replies to
+    # the clinic. An alert about a client whose address is unusable still goes,
+    # without a Reply-To: the clinic needs it, and can phone them.
+    if message.kind in TO_CLINIC:
+        client_email = message.booking.email if message.booking else ""
+        reply_to = [client_email] if usable_address(client_email) else []
+    else:
+        reply_to = [settings.CLINIC["email"]]
     email = EmailMessage(
         subject=message.subject,
         body=message.body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[message.to],
-        reply_to=[reply_to],
+        reply_to=reply_to,
     )
     if message.calendar:
         method = CALENDAR_METHODS[message.kind]
         email.attach("consultation.ics", message.calendar, f"text/calendar; method={method}")
-    try:
-        email.send(using="default")
-    except Exception as error:  # Any failure of the mail server: keep the message, retry later.
-        attempts = message.attempts + 1
-        gave_up = attempts >= MAX_ATTEMPTS
-        # Only a message still waiting goes back in the queue: one superseded
-        # while this attempt ran stays superseded.
-        OutboundEmail.objects.filter(pk=pk, status=OutboundEmail.Delivery.PENDING).update(
-            attempts=attempts,
-            last_error=f"{type(error).__name__}: {error}"[:1000],
-            status=OutboundEmail.Delivery.FAILED if gave_up else OutboundEmail.Delivery.PENDING,
-            next_attempt_at=now + timedelta(minutes=2**attempts),
-        )
-        logger.warning(
-            "Email %s (%s) for booking %s not sent (attempt %s): %s",
-            message.pk,
-            message.kind,
-            message.booking.reference if message.booking else "-",
-            attempts,
-            type(error).__name__,
-        )
-        return False
-    OutboundEmail.objects.filter(pk=pk).update(
-        status=OutboundEmail.Delivery.SENT,
-        sent_at=timezone.now(),
-        attempts=message.attempts + 1,
-        last_error="",
-    )
-    return True
+    return email
 
 
 def deliver_due(now=None):
-    """Send every message that is due; returns (sent, failed)."""
+    """
+    Send every message that is due, in this process: the catch-up sweep
+    behind the task worker (`send_outbox`). Returns (sent, failed).
+    """
     sent = failed = 0
     # Oldest first, so messages about one booking arrive in the order they were written.
     for pk in (
         OutboundEmail.objects.due(now).order_by("created_at", "pk").values_list("pk", flat=True)
     ):
-        result = deliver(pk)
-        if result is True:
+        outcome = deliver(pk)
+        if outcome == Outcome.SENT:
             sent += 1
-        elif result is False:
+        elif outcome == Outcome.FAILED:
             failed += 1
     return sent, failed
+
+
+def send_now(pks):
+    """
+    The admin's "send now": put waiting or given-up messages back in the
+    queue, due at once, and enqueue their delivery. Sent messages went
+    already, and superseded ones would tell the client something no longer
+    true. Returns how many were queued.
+    """
+    with transaction.atomic():
+        queued = list(
+            OutboundEmail.objects.filter(
+                pk__in=pks,
+                status__in=[OutboundEmail.Delivery.PENDING, OutboundEmail.Delivery.FAILED],
+            )
+            .order_by("created_at", "pk")
+            .values_list("pk", flat=True)
+        )
+        OutboundEmail.objects.filter(pk__in=queued).update(
+            status=OutboundEmail.Delivery.PENDING,
+            next_attempt_at=timezone.now() - timedelta(seconds=1),
+        )
+        for pk in queued:
+            enqueue_delivery_on_commit(pk)
+    return len(queued)

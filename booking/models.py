@@ -22,6 +22,8 @@ from django.urls import reverse
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
+from .validators import validate_client_email
+
 # No 0/O, 1/I/L: references are read out over the phone.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 REFERENCE_LENGTH = 8
@@ -39,6 +41,16 @@ class BookingRules(models.Model):
     )
     horizon_days = models.PositiveSmallIntegerField(
         "booking horizon (days)", default=60, help_text="How far into the future people can book."
+    )
+    client_change_cutoff_hours = models.PositiveSmallIntegerField(
+        "online changes close (hours before)",
+        default=24,
+        help_text="Clients can cancel or move online until this many hours before the start; after that they call. Staff are not bound by it.",
+    )
+    reconfirm_after_client_move = models.BooleanField(
+        "a client's move needs confirming again",
+        default=True,
+        help_text="When a client moves a confirmed booking, it goes back to “requested” for staff to confirm.",
     )
     alert_email = models.EmailField(
         "clinic alert address",
@@ -375,6 +387,20 @@ class BookingQuerySet(models.QuerySet):
     def upcoming(self, now=None):
         return self.filter(starts_at__gte=now or timezone.now())
 
+    def waiting_for_contact(self, *, email, phone, now=None):
+        """
+        {"email": n, "phone": n}: how many upcoming requests, not yet
+        confirmed, this email address (in any case) and this phone number hold.
+        """
+        return (
+            self.needs_action()
+            .upcoming(now)
+            .aggregate(
+                email=models.Count("pk", filter=Q(email__iexact=email)),
+                phone=models.Count("pk", filter=Q(phone=phone)),
+            )
+        )
+
     def due_for_reminder(self, now=None):
         now = now or timezone.now()
         return self.filter(
@@ -392,6 +418,7 @@ class ConsultationBooking(models.Model):
     class Status(models.TextChoices):
         REQUESTED = "requested", "Requested"
         CONFIRMED = "confirmed", "Confirmed"
+        ARRIVED = "arrived", "Checked in"
         COMPLETED = "completed", "Completed"
         NO_SHOW = "no_show", "No-show"
         CANCELLED = "cancelled", "Cancelled"
@@ -402,11 +429,14 @@ class ConsultationBooking(models.Model):
         PHONE = "phone", "Phone call"
         TEXT = "text", "Text message"
 
-    ACTIVE_STATUSES = [Status.REQUESTED, Status.CONFIRMED]
-    # The workflow: which status may follow which.
+    # The statuses that hold the practitioner's time.
+    ACTIVE_STATUSES = [Status.REQUESTED, Status.CONFIRMED, Status.ARRIVED]
+    # The workflow: which status may follow which. A client who turns up
+    # before staff confirmed the request is checked in all the same.
     TRANSITIONS = {
-        Status.REQUESTED: {Status.CONFIRMED, Status.CANCELLED, Status.DECLINED},
-        Status.CONFIRMED: {Status.COMPLETED, Status.NO_SHOW, Status.CANCELLED},
+        Status.REQUESTED: {Status.CONFIRMED, Status.ARRIVED, Status.CANCELLED, Status.DECLINED},
+        Status.CONFIRMED: {Status.ARRIVED, Status.COMPLETED, Status.NO_SHOW, Status.CANCELLED},
+        Status.ARRIVED: {Status.COMPLETED},
     }
 
     reference = models.CharField(max_length=12, unique=True, default=new_reference, editable=False)
@@ -416,17 +446,21 @@ class ConsultationBooking(models.Model):
     practitioner = models.ForeignKey(
         Practitioner, on_delete=models.PROTECT, related_name="bookings"
     )
+    # PROTECT: a booking keeps the treatment its client chose; staff unpublish
+    # a treatment rather than delete it (the content admin says so).
     treatment = models.ForeignKey(
         "treatments.Treatment",
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="bookings",
         help_text="Empty means “Not sure yet — help me decide”.",
     )
+    # A many-to-many field has no on_delete: booking/signals.py keeps the
+    # concerns a booking lists from being deleted.
     concerns = models.ManyToManyField("treatments.SkinConcern", blank=True, related_name="+")
     full_name = models.CharField(max_length=150)
-    email = models.EmailField()
+    email = models.EmailField(validators=[validate_client_email])
     phone = PhoneNumberField(help_text="Stored in international format.")
     preferred_contact = models.CharField(
         max_length=10, choices=ContactMethod, default=ContactMethod.EMAIL
@@ -458,6 +492,22 @@ class ConsultationBooking(models.Model):
         help_text="Raised on every change, so calendars replace the old event.",
     )
     reminder_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    attendance_confirmed_at = models.DateTimeField(
+        "client confirmed they are coming",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Set when the client presses “Confirm I'm coming” on their booking page.",
+    )
+    consent_taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        help_text="For bookings made by phone: the staff member who took the client's consent.",
+    )
     anonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -480,7 +530,7 @@ class ConsultationBooking(models.Model):
                     ),
                     ("practitioner", RangeOperators.EQUAL),
                 ],
-                condition=Q(status__in=["requested", "confirmed"]),
+                condition=Q(status__in=["requested", "confirmed", "arrived"]),
             ),
             models.CheckConstraint(
                 condition=Q(ends_at__gt=models.F("starts_at")), name="booking_ends_after_start"
@@ -505,6 +555,15 @@ class ConsultationBooking(models.Model):
     @property
     def is_active(self):
         return self.status in self.ACTIVE_STATUSES
+
+    def client_change_deadline(self, rules):
+        """Until when the client may cancel or move online: the cut-off before the start."""
+        return self.starts_at - timedelta(hours=rules.client_change_cutoff_hours)
+
+    def client_may_change(self, rules, now=None):
+        return self.status in {self.Status.REQUESTED, self.Status.CONFIRMED} and (
+            now or timezone.now()
+        ) < self.client_change_deadline(rules)
 
     def can_become(self, status):
         return status in self.TRANSITIONS.get(self.status, set())
@@ -579,6 +638,7 @@ class OutboundEmail(models.Model):
         CANCELLATION = "cancellation", "Cancellation to client"
         DECLINE = "decline", "Decline to client"
         REMINDER = "reminder", "Reminder to client"
+        CLIENT_CHANGE = "client_change", "Client's cancel or move, to clinic"
 
     class Delivery(models.TextChoices):
         PENDING = "pending", "Waiting to send"

@@ -15,7 +15,7 @@ from treatments.models import SitePage
 
 from .availability import ClinicCalendar
 from .emails import queue_email
-from .models import BookingStatusChange, ConsultationBooking, OutboundEmail
+from .models import BookingRules, BookingStatusChange, ConsultationBooking, OutboundEmail
 from .sqlite import REFUSAL as OVERLAP_CONSTRAINT
 
 logger = logging.getLogger(__name__)
@@ -93,16 +93,19 @@ def book_consultation(
     concerns,
     submission_key,
     practitioner=None,
-    for_staff=False,
+    taken_by=None,
+    send_receipt=True,
     **details,
 ):
     """
     Take a consultation request, with `practitioner` or, when None, whoever
     the clinic's order gives ("any practitioner"). Returns (booking,
     created): a re-post of the same form returns the booking the first post
-    made. `for_staff` books past minimum notice and horizon (never into an
-    overlap).
+    made. `taken_by`, the staff member booking a caller by phone (who took
+    their consent), books past minimum notice and horizon (never into an
+    overlap) and may leave out the client's receipt.
     """
+    for_staff = taken_by is not None
     if submission_key:
         existing = ConsultationBooking.objects.filter(submission_key=submission_key).first()
         if existing:
@@ -121,14 +124,20 @@ def book_consultation(
                 blocks_until=slot.ends_at + consultation_type.turnover,
                 submission_key=submission_key or None,
                 consent_given_at=timezone.now(),
+                consent_taken_by=taken_by,
                 privacy_policy_version=privacy_policy_version(),
                 **details,
             )
             _hold_time(booking, calendar.assignment_order(slot))
             booking.concerns.set(concerns)
-            _record_status_change(booking, "", by_client=True, note="Booked online")
-            queue_email(booking, OutboundEmail.Kind.RECEIPT)
-            queue_email(booking, OutboundEmail.Kind.CLINIC_ALERT)
+            if for_staff:
+                _record_status_change(booking, "", by=taken_by, note="Booked by phone")
+            else:
+                _record_status_change(booking, "", by_client=True, note="Booked online")
+            if send_receipt:
+                queue_email(booking, OutboundEmail.Kind.RECEIPT)
+            if not for_staff:
+                queue_email(booking, OutboundEmail.Kind.CLINIC_ALERT)
     except (IntegrityError, SlotUnavailable):
         # The same form posted twice at once: the other request won the
         # submission key (and so the seat), and its booking is the one to show.
@@ -144,7 +153,7 @@ def book_consultation(
 
 
 # Outcomes that can only be recorded once the consultation's time has come
-# (recording them early would free the seat of a consultation still ahead).
+# (recording them early would free the time of a consultation still ahead).
 AFTER_THE_CONSULTATION = {Status.COMPLETED, Status.NO_SHOW}
 
 # Which email tells the client about each status, if any.
@@ -155,44 +164,128 @@ STATUS_EMAILS = {
 }
 
 
-def change_status(booking, to_status, *, by=None, by_client=False, note=""):
-    """Move a booking along the workflow, recording who did it and telling the client."""
+class StaleBooking(Exception):
+    """The booking changed after the person acting on it loaded it."""
+
+    def __init__(self, booking):
+        self.booking = booking
+        super().__init__(
+            f"Booking {booking.reference} was changed meanwhile (it is now "
+            f"{booking.get_status_display().lower()}). Nothing was changed: look again and retry."
+        )
+
+
+class PastClientCutoff(TransitionNotAllowed):
+    """Too close to the start for the client to change it online."""
+
+
+def _lock(booking):
+    # Only the booking's row is locked: locking its type and practitioner
+    # too would block (and deadlock with) every new booking of theirs.
+    return (
+        ConsultationBooking.objects.select_for_update(of=("self",))
+        .select_related("consultation_type", "practitioner")
+        .get(pk=booking.pk)
+    )
+
+
+def _check_client_cutoff(booking, to_status=None):
+    rules = BookingRules.current()
+    if not booking.client_may_change(rules):
+        raise PastClientCutoff(
+            booking,
+            to_status or Status(booking.status),
+            "This booking can no longer be changed online. Please call us.",
+        )
+
+
+def change_status(
+    booking, to_status, *, seen_status=None, by=None, by_client=False, note="", now=None
+):
+    """
+    Move a booking along the workflow, recording who did it and telling the
+    client. `seen_status` is the status the person acting saw: the change is
+    made only if the booking still has it, so two people acting on one
+    booking at once never both succeed (the second gets StaleBooking).
+    """
+    now = now or timezone.now()
     with transaction.atomic():
-        booking = ConsultationBooking.objects.select_for_update().get(pk=booking.pk)
+        booking = _lock(booking)
+        if seen_status is not None and booking.status != seen_status:
+            raise StaleBooking(booking)
         if not booking.can_become(to_status):
             raise TransitionNotAllowed(booking, to_status)
-        if to_status in AFTER_THE_CONSULTATION and booking.starts_at > timezone.now():
+        if to_status in AFTER_THE_CONSULTATION and booking.starts_at > now:
             raise TransitionNotAllowed(booking, to_status, "The consultation has not happened yet.")
+        if to_status == Status.ARRIVED and timezone.localdate(now) < timezone.localdate(
+            booking.starts_at
+        ):
+            raise TransitionNotAllowed(
+                booking, to_status, "Clients are checked in on the day of their consultation."
+            )
+        if by_client:
+            _check_client_cutoff(booking, to_status)
         from_status = booking.status
         booking.status = to_status
         if to_status in STATUS_EMAILS:
             booking.calendar_sequence += 1
-        booking.save(update_fields=["status", "calendar_sequence", "updated_at"])
+        # The conditional update on the status read under the lock.
+        updated = ConsultationBooking.objects.filter(pk=booking.pk, status=from_status).update(
+            status=to_status, calendar_sequence=booking.calendar_sequence, updated_at=now
+        )
+        if not updated:
+            raise StaleBooking(booking)
         _record_status_change(booking, from_status, by=by, by_client=by_client, note=note)
         if to_status in STATUS_EMAILS:
             queue_email(booking, STATUS_EMAILS[to_status])
+        if by_client:
+            queue_email(booking, OutboundEmail.Kind.CLIENT_CHANGE)
     logger.info("Booking %s: %s -> %s", booking.reference, from_status, to_status)
     return booking
 
 
+def confirm_attendance(booking):
+    """The client says they are coming ("Confirm I'm coming" on their page). Idempotent."""
+    with transaction.atomic():
+        booking = _lock(booking)
+        if booking.status not in {Status.REQUESTED, Status.CONFIRMED}:
+            raise TransitionNotAllowed(
+                booking, Status(booking.status), "This booking is no longer coming up."
+            )
+        if booking.attendance_confirmed_at is None:
+            booking.attendance_confirmed_at = timezone.now()
+            booking.save(update_fields=["attendance_confirmed_at", "updated_at"])
+            _record_status_change(
+                booking, booking.status, by_client=True, note="Client confirmed they are coming"
+            )
+    return booking
+
+
 def move_booking(
-    booking, new_starts_at, *, practitioner=None, by=None, by_client=False, for_staff=False
+    booking,
+    new_starts_at,
+    *,
+    practitioner=None,
+    seen_starts_at=None,
+    by=None,
+    by_client=False,
+    for_staff=False,
 ):
     """
     Move an active booking to another free time of its consultation type,
     with `practitioner` or, when None, any who takes it; under the same
-    rules as a new booking.
+    rules as a new booking. `seen_starts_at`, the time the person acting
+    saw, makes a stale form fail with StaleBooking instead of moving a
+    booking someone else moved meanwhile.
     """
     with transaction.atomic():
-        # Only the booking's row is locked: locking its type and practitioner
-        # too would block (and deadlock with) every new booking of theirs.
-        booking = (
-            ConsultationBooking.objects.select_for_update(of=("self",))
-            .select_related("consultation_type", "practitioner")
-            .get(pk=booking.pk)
-        )
-        if not booking.is_active:
+        booking = _lock(booking)
+        if not booking.is_active or booking.status == Status.ARRIVED:
             raise TransitionNotAllowed(booking, Status(booking.status))
+        if seen_starts_at is not None and booking.starts_at != seen_starts_at:
+            raise StaleBooking(booking)
+        if by_client:
+            _check_client_cutoff(booking)
         if new_starts_at == booking.starts_at and practitioner in (None, booking.practitioner):
             return booking  # A re-post of the same move: nothing to change, nothing to send.
         consultation_type = booking.consultation_type
@@ -202,23 +295,32 @@ def move_booking(
         slot = calendar.find(new_starts_at)
         if slot is None:
             raise SlotUnavailable
-        old_starts_at = booking.starts_at
+        old_starts_at, old_status = booking.starts_at, booking.status
         booking.starts_at, booking.ends_at = slot.starts_at, slot.ends_at
         booking.blocks_until = slot.ends_at + consultation_type.turnover
         booking.calendar_sequence += 1
         booking.reminder_sent_at = None
+        booking.attendance_confirmed_at = None
+        if (
+            by_client
+            and booking.status == Status.CONFIRMED
+            and BookingRules.current().reconfirm_after_client_move
+        ):
+            booking.status = Status.REQUESTED
         # Staying with the same person is preferred when they are free.
         candidates = calendar.assignment_order(slot)
         candidates.sort(key=lambda person: person.pk != booking.practitioner_id)
         _hold_time(booking, candidates)
         _record_status_change(
             booking,
-            booking.status,
+            old_status,
             by=by,
             by_client=by_client,
             note=f"Moved from {timezone.localtime(old_starts_at):%Y-%m-%d %H:%M %Z}",
         )
         queue_email(booking, OutboundEmail.Kind.RESCHEDULED)
+        if by_client:
+            queue_email(booking, OutboundEmail.Kind.CLIENT_CHANGE)
     logger.info("Booking %s moved to %s", booking.reference, booking.starts_at.isoformat())
     return booking
 

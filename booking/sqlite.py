@@ -13,7 +13,7 @@ Timestamps are stored as ISO text in SQLite, which compares in time order.
 from django.db.models.signals import post_migrate
 
 TABLE = "booking_consultationbooking"
-ACTIVE = "('requested', 'confirmed')"
+ACTIVE = "('requested', 'confirmed', 'arrived')"
 # The message SQLite aborts with; services recognise the refusal by it.
 REFUSAL = "no_overlapping_consultations"
 

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.generic import FormView, TemplateView
@@ -16,11 +17,14 @@ from .forms import (
     ConsultationRequestForm,
     MoveBookingForm,
     read_form_token,
+    visitor_secret,
     window_start_from,
 )
-from .models import ConsultationBooking, Practitioner
+from .models import BookingRules, ConsultationBooking, Practitioner
 from .ratelimit import limit_exceeded
 from .tokens import ManageLinkExpired, ManageLinkInvalid, reference_from_token
+
+Status = ConsultationBooking.Status
 
 # Confirmation pages show only to the browser that made the booking.
 SESSION_KEY = "booked_references"
@@ -31,6 +35,9 @@ class PrivacyPolicyView(CachedPageMixin, SitePageMixin, TemplateView):
     template_name = "booking/privacy.html"
 
 
+# Every booking page is one visitor's own (a form token, their details, their
+# booking): never_cache sends Cache-Control: private, no-store, among others.
+@method_decorator(never_cache, name="dispatch")
 class BookConsultationView(SitePageMixin, FormView):
     page_key = SitePage.Key.BOOKING
     template_name = "booking/book.html"
@@ -51,17 +58,28 @@ class BookConsultationView(SitePageMixin, FormView):
         }
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "window_start": window_start_from(self.request)}
+        return {
+            **super().get_form_kwargs(),
+            "window_start": window_start_from(self.request),
+            "visitor": visitor_secret(self.request),
+            # Staff booking for callers are exempt, as from the rate limit.
+            "limit_requests_per_contact": not self.request.user.is_staff,
+        }
 
     def post(self, request, *args, **kwargs):
         if "show_times" in request.POST:
             # Another type or practitioner: the same page with their times,
             # everything typed kept, and no error for what is not typed yet.
-            form = self.form_class(initial=ConsultationRequestForm.initial_from(request.POST))
+            form = self.form_class(
+                initial=ConsultationRequestForm.initial_from(request.POST),
+                visitor=visitor_secret(request),
+            )
             return self.render_to_response(self.get_context_data(form=form))
         # A double click or a browser re-post: the first request's booking
         # now holds the time, so show it rather than "that time is taken".
-        token = read_form_token(request.POST.get("form_token"))
+        # The token names this browser, so another one posting it (a copied
+        # page) is refused by the form instead of shown the booking.
+        token = read_form_token(request.POST.get("form_token"), visitor_secret(request))
         existing = token and ConsultationBooking.objects.filter(submission_key=token[0]).first()
         if existing:
             return self.show_received(existing)
@@ -82,7 +100,10 @@ class BookConsultationView(SitePageMixin, FormView):
             limit=settings.BOOKING_RATE_LIMIT,
             window_seconds=settings.BOOKING_RATE_WINDOW_SECONDS,
         ):
-            return render(self.request, "429.html", status=429)
+            response = render(self.request, "429.html", status=429)
+            # The whole window: the longest the visitor can have to wait.
+            response["Retry-After"] = str(settings.BOOKING_RATE_WINDOW_SECONDS)
+            return response
         try:
             booking, _ = services.book_consultation(**form.booking_details())
         except services.SlotUnavailable:
@@ -149,7 +170,17 @@ class ManageBookingView(TemplateView):
         kwargs.setdefault("booking", self.booking)
         kwargs.setdefault("meta_title", f"Your consultation {self.booking.reference}")
         kwargs.setdefault("keep_practitioner", self.keep_practitioner)
-        if self.booking.is_active:
+        rules = BookingRules.current()
+        may_change = self.booking.client_may_change(rules)
+        kwargs.update(
+            may_change=may_change,
+            change_deadline=self.booking.client_change_deadline(rules),
+            may_confirm_attendance=(
+                self.booking.status in {Status.REQUESTED, Status.CONFIRMED}
+                and self.booking.starts_at > timezone.now()
+            ),
+        )
+        if may_change:
             kwargs.setdefault(
                 "move_form",
                 MoveBookingForm(
@@ -166,7 +197,18 @@ class ManageBookingView(TemplateView):
             return self.cancel(request)
         if request.POST.get("action") == "move" and self.booking.is_active:
             return self.move(request)
+        if request.POST.get("action") == "confirm_attendance":
+            return self.confirm_attendance(request)
         messages.error(request, "Please use the buttons on this page to change your booking.")
+        return redirect(request.path)
+
+    def confirm_attendance(self, request):
+        try:
+            services.confirm_attendance(self.booking)
+        except services.TransitionNotAllowed as refusal:
+            messages.error(request, str(refusal))
+        else:
+            messages.success(request, "Thank you: we look forward to seeing you.")
         return redirect(request.path)
 
     def cancel(self, request):
@@ -176,6 +218,11 @@ class ManageBookingView(TemplateView):
                 ConsultationBooking.Status.CANCELLED,
                 by_client=True,
                 note="Cancelled online",
+            )
+        except services.PastClientCutoff:
+            messages.error(
+                request,
+                f"This booking can no longer be changed online. Please call us on {settings.CLINIC['phone']}.",
             )
         except services.TransitionNotAllowed:
             messages.error(
@@ -210,6 +257,11 @@ class ManageBookingView(TemplateView):
         except services.SlotUnavailable:
             form.add_error("slot", SLOT_TAKEN)
             return self.render_to_response(self.get_context_data(move_form=form))
+        except services.PastClientCutoff:
+            messages.error(
+                request,
+                f"This booking can no longer be changed online. Please call us on {settings.CLINIC['phone']}.",
+            )
         except services.TransitionNotAllowed:
             messages.error(request, "This booking can no longer be moved online. Please call us.")
         else:

@@ -1,5 +1,7 @@
 import sys
 
+from axes.helpers import get_cool_off
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import (
@@ -17,6 +19,19 @@ from .middleware import database_unavailable_response, is_database_outage
 def csrf_failure(request, reason=""):
     """The site's own page for a form sent without a valid CSRF token (e.g. an old tab)."""
     return render(request, "403_csrf.html", status=403)
+
+
+def staff_sign_in_locked_out(request, original_response=None, credentials=None):
+    """
+    django-axes' answer to a locked-out sign-in (AXES_LOCKOUT_CALLABLE): its
+    page, with Retry-After set to the whole cool-off, the longest the wait
+    can be.
+    """
+    response = render(request, settings.AXES_LOCKOUT_TEMPLATE, status=429)
+    cool_off = get_cool_off(request)
+    if cool_off:
+        response["Retry-After"] = str(int(cool_off.total_seconds()))
+    return response
 
 
 def healthz(request):

@@ -18,12 +18,10 @@ Usage: python scripts/lighthouse_audit.py [--runs 3] [--output docs/lighthouse.m
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
@@ -31,6 +29,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+
+from scripts.live_server import Gunicorn, free_port  # noqa: E402
+
 LIGHTHOUSE = BASE_DIR / "node_modules" / ".bin" / "lighthouse"
 CHROMIUM = os.environ.get("CHROME_PATH", "/usr/bin/chromium")
 CHROME_FLAGS = [
@@ -53,12 +55,6 @@ README_MARKERS = ("<!-- lighthouse-table:start -->", "<!-- lighthouse-table:end 
 EXTRA_PATHS = [
     "/guide/?concerns=acne-scars&concerns=uneven-tone&sensitivity=not-sensitive&goal=long-term-change"
 ]
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def site_environment(workdir, origin):
@@ -88,18 +84,10 @@ def manage(env, *args):
     )
 
 
-def wait_until_serving(origin, server, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"the server stopped (exit code {server.returncode})")
-        try:
-            with urllib.request.urlopen(origin + "/", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit(f"the site did not answer on {origin} within {timeout} s")
+def check_serving(origin):
+    with urllib.request.urlopen(origin + "/", timeout=10) as response:
+        if response.status != 200:
+            raise SystemExit(f"{origin}/ answered {response.status}, not 200")
 
 
 def public_paths(origin):
@@ -211,29 +199,19 @@ def main():
     load_at_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="lighthouse-audit-") as folder:
         workdir = Path(folder)
-        origin = f"http://127.0.0.1:{free_port()}"
+        port = free_port()
+        origin = f"http://127.0.0.1:{port}"
         env = site_environment(workdir, origin)
         manage(env, "migrate", "--noinput", "--verbosity", "0")
         manage(env, "collectstatic", "--noinput", "--verbosity", "0")
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "clinic_site.wsgi",
-                "--bind",
-                origin.removeprefix("http://"),
-                "--workers",
-                "2",
-                "--no-control-socket",
-                "--log-level",
-                "warning",
-            ],
-            cwd=BASE_DIR,
+        server = Gunicorn(
             env=env,
-        )
+            log_path=workdir / "gunicorn.log",
+            port=port,
+            options=["--workers", "2", "--log-level", "warning"],
+        ).start()
         try:
-            wait_until_serving(origin, server)
+            check_serving(origin)
             rows = []
             for path in public_paths(origin):
                 scores, notes, report = audit_page(origin + path, args.runs, workdir)
@@ -243,8 +221,7 @@ def main():
                     file=sys.stderr,
                 )
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            server.stop(timeout=30)
 
     table = markdown(
         rows,

@@ -5,9 +5,14 @@ own forms shows on the public pages, and every treatments admin renders.
 
 import pytest
 from django.contrib import admin
+from django.contrib.admin.models import DELETION, LogEntry
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.db.models import ProtectedError
 from django.urls import reverse
 
-from tests.factories import MEDICAL, PROFESSIONAL
+from tests.booking_helpers import book
+from tests.factories import MEDICAL, PROFESSIONAL, make_concern, make_treatment
 from tests.markup import form_data, parse_html
 from treatments.models import (
     FAQ,
@@ -152,3 +157,102 @@ def test_admin_search_finds_a_row_by_its_text_and_nothing_for_nonsense(staff_cli
     assert change_link in found.content.decode()
     assert change_link not in nothing.content.decode()
     assert "0 results" in nothing.content.decode()
+
+
+# Content that bookings refer to: a booking keeps the treatment and concerns
+# its client chose, so that content can be unpublished but not deleted.
+
+
+@pytest.fixture
+def content_editor(client, django_user_model):
+    user = django_user_model.objects.create_user("editor", password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name="Content editors"))
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def booked():
+    """A booking naming a treatment and a skin concern."""
+    concern = SkinConcern.objects.for_guide().first()
+    booking = book(treatment=Treatment.objects.get(slug=MEDICAL), concerns=[concern])
+    return booking, booking.treatment, concern
+
+
+def deletion_refused(response):
+    text = parse_html(response.content).find(id="content").text
+    return response.status_code == 200 and "cannot be deleted" in text and "unpublish" in text
+
+
+@pytest.mark.parametrize("which", ["treatment", "concern"])
+def test_content_a_booking_refers_to_cannot_be_deleted_and_the_admin_says_why(
+    content_editor, booked, which
+):
+    booking, treatment, concern = booked
+    obj = treatment if which == "treatment" else concern
+    url = admin_url(type(obj), "delete", obj.pk)
+
+    shown = content_editor.get(url)
+    confirmed = content_editor.post(url, {"post": "yes"})
+
+    assert deletion_refused(shown), parse_html(shown.content).find(id="content").text
+    assert deletion_refused(confirmed)
+    assert type(obj).objects.filter(pk=obj.pk).exists()
+    booking.refresh_from_db()
+    assert booking.treatment == treatment
+    assert list(booking.concerns.all()) == [concern]
+    assert not LogEntry.objects.filter(action_flag=DELETION).exists()
+
+
+@pytest.mark.parametrize("which", ["treatment", "concern"])
+def test_deleting_selected_content_a_booking_refers_to_is_refused(content_editor, booked, which):
+    booking, treatment, concern = booked
+    obj = treatment if which == "treatment" else concern
+    changelist = admin_url(type(obj), "changelist")
+
+    response = content_editor.post(
+        changelist, {"action": "delete_selected", "_selected_action": [obj.pk], "post": "yes"}
+    )
+
+    assert deletion_refused(response)
+    booking.refresh_from_db()
+    assert booking.treatment == treatment
+    assert list(booking.concerns.all()) == [concern]
+
+
+def test_content_a_booking_refers_to_can_be_unpublished_and_the_booking_keeps_it(
+    content_editor, booked
+):
+    booking, treatment, concern = booked
+
+    change_through_the_admin(content_editor, treatment, is_published="")
+    change_through_the_admin(content_editor, concern, is_published="")
+
+    assert content_editor.get(f"/treatments/{MEDICAL}/").status_code == 404
+    booking.refresh_from_db()
+    assert booking.treatment_label == treatment.name
+    assert booking.concerns_display == concern.label
+
+
+def test_content_no_booking_refers_to_can_still_be_deleted(content_editor, booked):
+    treatment, concern = make_treatment(), make_concern()
+
+    for obj in (treatment, concern):
+        response = content_editor.post(admin_url(type(obj), "delete", obj.pk), {"post": "yes"})
+        assert response.status_code == 302
+        assert not type(obj).objects.filter(pk=obj.pk).exists()
+
+
+def test_content_a_booking_refers_to_cannot_be_deleted_from_code_either(booked):
+    booking, treatment, concern = booked
+
+    # Each in a savepoint: the concern's guard refuses inside the delete's
+    # transaction, which a refusal leaves unusable.
+    with pytest.raises(ProtectedError), transaction.atomic():
+        treatment.delete()
+    with pytest.raises(ProtectedError), transaction.atomic():
+        SkinConcern.objects.filter(pk=concern.pk).delete()
+
+    booking.refresh_from_db()
+    assert booking.treatment == treatment
+    assert list(booking.concerns.all()) == [concern]

@@ -56,3 +56,14 @@ def test_the_lockout_is_held_in_the_database_shared_by_every_worker(client, staf
     assert attempt.failures_since_start == settings.AXES_FAILURE_LIMIT
     # A new client (another worker, another instance) is refused just the same.
     assert sign_in(Client(), "right-password").status_code == 429
+
+
+def test_the_lockout_page_says_when_to_try_again(client, staff, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(client, "guess")
+
+    response = sign_in(client, "right-password")
+
+    assert response.status_code == 429
+    assert "Sign-in paused" in response.content.decode()
+    assert response["Retry-After"] == str(int(settings.AXES_COOLOFF_TIME.total_seconds()))

@@ -43,6 +43,7 @@ from tests.booking_helpers import (
     set_hours,
     utc,
 )
+from tests.factories import make_treatment
 from tests.markup import form_data
 from treatments.models import FAQ, Treatment
 
@@ -302,6 +303,20 @@ def test_staff_notes_saved_in_the_admin_change_nothing_else(admin_client):
     )
 
 
+@pytest.mark.parametrize("email", ['""@example.com', '"\x1b[31mred"@example.com', "a@[10.0.0.1]"])
+def test_staff_cannot_give_a_booking_an_email_address_no_message_could_reach(admin_client, email):
+    booking = book()
+    url = change_url(booking)
+    form = page(admin_client.get(url)).find("form", id="consultationbooking_form")
+
+    response = admin_client.post(url, form_data(form) | {"email": email})
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["email"]
+    booking.refresh_from_db()
+    assert booking.email != email
+
+
 def test_bookings_cannot_be_added_in_the_admin(admin_client):
     response = admin_client.get(reverse("admin:booking_consultationbooking_add"))
 
@@ -465,6 +480,19 @@ def test_csv_export_starts_no_cell_with_a_formula_character(admin_client):
     for column, cell in row.items():
         assert cell[:1] not in {"=", "+", "-", "@", "\t", "\r"}, f"{column}: {cell}"
     assert row["phone"].endswith("+442079460958")
+
+
+@pytest.mark.parametrize("formula", ['=HYPERLINK("https://evil.example","x")', "@SUM(A1:A9)"])
+def test_csv_export_neutralises_formulas_in_content_staff_edit(admin_client, formula):
+    """Content editors name treatments; the export must not run what they typed either."""
+    treatment = make_treatment(name=formula)
+    booking = make_booking(starts_at=utc(2030, 6, 3, 13), treatment=treatment)
+
+    [row] = exported(admin_client, booking)
+
+    assert row["treatment"] == "'" + formula
+    for column, cell in row.items():
+        assert cell[:1] not in {"=", "+", "-", "@", "\t", "\r"}, f"{column}: {cell}"
 
 
 # Every booking admin renders.

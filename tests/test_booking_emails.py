@@ -3,10 +3,11 @@ The booking emails: what each one says, the calendar files, and the outbox
 that keeps a message when the mail server is down and sends it later.
 """
 
-import logging
 import re
+import signal
 import smtplib
 import threading
+import time
 from datetime import timedelta
 from io import StringIO
 from types import SimpleNamespace
@@ -16,13 +17,16 @@ import icalendar
 import pytest
 from django.core.mail.backends.locmem import EmailBackend
 from django.core.management import call_command
-from django.db import connection, connections
+from django.db import connection as db_connection
+from django.db.backends.signals import connection_created
+from django.tasks import TaskResultStatus
 from django.urls import reverse
 from django.utils import dateformat, timezone
+from django_tasks_db.models import DBTaskResult
 
 from booking import emails, services
 from booking.availability import bookable_slots
-from booking.emails import MAX_ATTEMPTS, calendar_uid, deliver, queue_email
+from booking.emails import MAX_ATTEMPTS, Outcome, calendar_uid, deliver, queue_email
 from booking.models import ConsultationBooking, OutboundEmail
 from booking.tokens import reference_from_token
 from tests.booking_helpers import (
@@ -37,6 +41,7 @@ from tests.booking_helpers import (
     consultation_type,
     ensure_bookable,
     filled_booking_form,
+    make_booking,
     move_into_the_past,
     only_practitioners,
     page,
@@ -318,12 +323,70 @@ def test_message_that_never_gets_through_is_given_up_after_the_last_attempt(mail
     assert mailoutbox == []
 
 
+# Stored before the booking form refused such addresses: no mail server
+# would ever take them, so retrying could only keep the message waiting.
+UNUSABLE_ADDRESSES = ['"\x0b"@example.com', '"\x1b[31mred"@example.com', '""@example.com']
+
+
+@pytest.mark.parametrize("address", UNUSABLE_ADDRESSES)
+def test_message_to_an_address_no_server_would_take_is_given_up_at_once(address, mailoutbox):
+    booking = make_booking(starts_at=bookable_slots()[0].starts_at, email=address)
+
+    message = queue_email(booking, OutboundEmail.Kind.RECEIPT)
+    result = deliver(message.pk)
+
+    message.refresh_from_db()
+    assert result is False
+    assert message.status == OutboundEmail.Delivery.FAILED
+    assert message.attempts == 1
+    assert message.last_error.startswith("Undeliverable address")
+    assert mailoutbox == []
+    assert emails.deliver_due(timezone.now() + timedelta(days=30)) == (0, 0)
+
+
+@pytest.mark.parametrize("address", UNUSABLE_ADDRESSES)
+def test_clinic_alert_for_a_client_address_no_server_would_take_goes_without_reply_to(
+    address, mailoutbox
+):
+    booking = make_booking(starts_at=bookable_slots()[0].starts_at, email=address)
+
+    message = queue_email(booking, OutboundEmail.Kind.CLINIC_ALERT)
+
+    assert deliver(message.pk) is True
+    [alert] = mailoutbox
+    assert alert.to == [CLINIC_EMAIL]
+    assert alert.reply_to == []
+    assert "\x1b" not in alert.message().as_string()
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "attempts"),
+    [
+        (550, OutboundEmail.Delivery.FAILED, 1),  # no such mailbox: permanent
+        (450, OutboundEmail.Delivery.PENDING, 1),  # mailbox busy: try again later
+    ],
+)
+def test_recipient_refused_by_the_mail_server_is_given_up_only_when_the_refusal_is_permanent(
+    code, status, attempts, mailoutbox
+):
+    booking = book()
+    message = queue_email(booking, OutboundEmail.Kind.RECEIPT)
+    refused = smtplib.SMTPRecipientsRefused({booking.email: (code, b"Mailbox unavailable")})
+
+    with mock.patch(SEND_MESSAGES, side_effect=refused):
+        assert deliver(message.pk) is False
+
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (status, attempts)
+    assert "SMTPRecipientsRefused" in message.last_error
+
+
 def test_message_is_delivered_once_even_if_two_workers_pick_it_up(mailoutbox):
     message = queue_email(book(), OutboundEmail.Kind.RECEIPT)
 
     results = [deliver(message.pk), deliver(message.pk)]
 
-    assert results == [True, None]
+    assert results == [Outcome.SENT, Outcome.NOT_DUE]
     assert len(mailoutbox) == 1
 
 
@@ -356,23 +419,24 @@ def test_outbox_in_the_admin_shows_each_messages_delivery_state(admin_client):
     assert "Connection refused" in emails_inline
 
 
-def test_send_now_in_the_admin_retries_a_waiting_message(admin_client, mailoutbox):
+def test_send_now_in_the_admin_retries_a_waiting_message(admin_client, send_on_commit, mailoutbox):
     booking = book()
     waiting = OutboundEmail.objects.filter(booking=booking)
     OutboundEmail.objects.filter(booking=booking).update(
         attempts=1, next_attempt_at=timezone.now() + timedelta(hours=1)
     )
 
-    response = admin_client.post(
-        reverse("admin:booking_outboundemail_changelist"),
-        {"action": "send_now", "_selected_action": [message.pk for message in waiting]},
-        follow=True,
-    )
+    with send_on_commit():
+        response = admin_client.post(
+            reverse("admin:booking_outboundemail_changelist"),
+            {"action": "send_now", "_selected_action": [message.pk for message in waiting]},
+            follow=True,
+        )
 
     assert response.status_code == 200
     assert len(mailoutbox) == 2
     assert set(waiting.values_list("status", flat=True)) == {OutboundEmail.Delivery.SENT}
-    assert b"2 of 2 email(s) sent." in response.content
+    assert b"2 of 2 email(s) queued to send now" in response.content
 
 
 # Only the newest word on a booking's state is worth sending: after an
@@ -427,7 +491,7 @@ def test_cancelling_while_the_confirmation_waits_sends_only_the_cancellation(
 
     assert sorted(sent_messages(mailoutbox)) == sorted(as_sent(cancellation, receipt, alert))
     assert status_of(confirmation) == SUPERSEDED
-    assert deliver(confirmation.pk) is None
+    assert deliver(confirmation.pk) == Outcome.NOT_DUE
     assert len(mailoutbox) == 3
 
 
@@ -479,7 +543,7 @@ def test_message_superseded_while_the_mail_server_refuses_it_stays_superseded(ma
         raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
 
     with mock.patch(SEND_MESSAGES, side_effect=client_cancels_then_the_server_refuses):
-        assert deliver(confirmation.pk) is False
+        assert deliver(confirmation.pk) == Outcome.FAILED
 
     with clinic_clock(timezone.now() + timedelta(minutes=10)):
         call_command("send_outbox", stdout=StringIO())
@@ -488,17 +552,22 @@ def test_message_superseded_while_the_mail_server_refuses_it_stays_superseded(ma
     assert confirmation.subject not in [message.subject for message in mailoutbox]
 
 
-def test_send_now_in_the_admin_does_not_send_a_superseded_message(admin_client, mailoutbox):
+def test_send_now_in_the_admin_does_not_send_a_superseded_message(
+    admin_client, send_on_commit, mailoutbox
+):
     booking = book()
     confirmation = queue_email(booking, OutboundEmail.Kind.CONFIRMATION)
     services.change_status(booking, Status.CANCELLED)
     assert status_of(confirmation) == SUPERSEDED
 
-    admin_client.post(
-        reverse("admin:booking_outboundemail_changelist"),
-        {"action": "send_now", "_selected_action": [confirmation.pk]},
-    )
+    with send_on_commit():
+        response = admin_client.post(
+            reverse("admin:booking_outboundemail_changelist"),
+            {"action": "send_now", "_selected_action": [confirmation.pk]},
+            follow=True,
+        )
 
+    assert b"0 of 1 email(s) queued to send now" in response.content
     assert status_of(confirmation) == SUPERSEDED
     assert mailoutbox == []
 
@@ -538,99 +607,111 @@ def test_send_outbox_after_an_outage_sends_the_waiting_messages_oldest_first(
     assert sent_messages(mailoutbox) == as_sent(*written)
 
 
-# Delivery in a background thread, so no request waits on the mail server.
-# The thread has its own database connection, which sees only committed
-# rows, so these tests commit for real (`transactional_db`). The database is
-# emptied after each transactional test, and an earlier one may have left it
-# empty, so they make the few rows they need themselves (as the concurrency
-# tests do). On SQLite the test database is in memory in shared-cache mode,
-# which each thread's own connection opens too, so the threads see the
-# committed rows there as well.
+def test_state_message_that_failed_while_a_newer_one_was_written_is_superseded_not_sent(
+    mailoutbox,
+):
+    booking = book()
+    confirmation = queue_email(booking, OutboundEmail.Kind.CONFIRMATION)
+    cancellation = queue_email(booking, OutboundEmail.Kind.CANCELLATION)
+    # A worker held the confirmation (and failed to send it) while the
+    # cancellation was written, so the cancellation could not mark it.
+    OutboundEmail.objects.filter(pk=confirmation.pk).update(status=PENDING, attempts=1)
+
+    with clinic_clock(timezone.now() + timedelta(minutes=10)):
+        call_command("send_outbox", stdout=StringIO())
+
+    assert status_of(confirmation) == SUPERSEDED
+    assert status_of(cancellation) == SENT
+    assert confirmation.subject not in [message.subject for message in mailoutbox]
+
+
+# Delivery through the task worker. Production runs django-tasks-db's
+# database backend: the request that books writes two task rows, with its own
+# database connection, once the booking commits, and `db_worker`, a process
+# of its own, sends. (The rest of this module runs each task at once, in the
+# test's thread: the test settings' ImmediateBackend.)
 
 
 @pytest.fixture
-def background(transactional_db, settings, monkeypatch):
-    """
-    Background delivery on, with the threads the outbox starts kept (so the
-    test can wait for them), and which thread sent each email and which
-    closed its database connections recorded.
-    """
-    only_practitioners(ensure_bookable())
-    set_rules(minimum_notice_hours=12, horizon_days=60)
-    settings.BOOKING_EMAIL_IN_BACKGROUND = True
-    started, sent_from, closed_by, unhandled = [], [], [], []
-    # Shared-cache SQLite refuses a write while another connection writes
-    # ("database table is locked") instead of waiting as a database file or
-    # PostgreSQL does, so there each thread finishes before the next starts.
-    one_at_a_time = connection.vendor == "sqlite"
-
-    class KeptThread(threading.Thread):
-        def start(self):
-            started.append(self)
-            super().start()
-            if one_at_a_time:
-                self.join(timeout=10)
-
-    send_messages = EmailBackend.send_messages
-
-    def recorded_send_messages(backend, messages):
-        sent_from.append(threading.current_thread())
-        return send_messages(backend, messages)
-
-    close_all = connections.close_all
-
-    def recorded_close_all():
-        closed_by.append(threading.current_thread())
-        close_all()
-
-    monkeypatch.setattr(emails, "threading", SimpleNamespace(Thread=KeptThread))
-    monkeypatch.setattr(EmailBackend, "send_messages", recorded_send_messages)
-    monkeypatch.setattr(connections, "close_all", recorded_close_all)
-    # An exception escaping a thread goes to threading.excepthook.
-    monkeypatch.setattr(threading, "excepthook", unhandled.append)
-
-    def wait():
-        for thread in started:
-            thread.join(timeout=10)
-            assert not thread.is_alive(), "the delivery thread did not finish"
-        return started
-
-    return SimpleNamespace(wait=wait, sent_from=sent_from, closed_by=closed_by, unhandled=unhandled)
+def database_tasks(settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
-def test_background_delivery_sends_new_messages_from_their_own_thread(background, mailoutbox):
-    booking = book()  # Commits, so its receipt and the clinic's alert go out.
+@pytest.fixture
+def run_worker():
+    """`manage.py db_worker --batch`: run every task waiting, then return."""
+    handlers = {
+        sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)
+    }
 
-    threads = background.wait()
+    def run():
+        # The worker closes stale connections between tasks, as a request
+        # ends; here that would end the test's own transaction.
+        with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections"):
+            call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
 
-    assert len(threads) == 2
-    assert all(thread.daemon for thread in threads)
-    assert sorted(message.to[0] for message in mailoutbox) == sorted([booking.email, CLINIC_EMAIL])
-    assert set(background.sent_from) == set(threads)
-    assert set(booking.emails.values_list("status", flat=True)) == {SENT}
-    # Each thread closes the database connection it opened.
-    assert sorted(background.closed_by, key=id) == sorted(threads, key=id)
-    assert background.unhandled == []
+    yield run
+    # The worker installs its own handlers for a graceful stop.
+    for sig, handler in handlers.items():
+        signal.signal(sig, handler)
 
 
-def test_failure_in_the_background_thread_is_logged_and_the_message_waits_for_send_outbox(
-    background, mailoutbox, caplog
+def test_booking_only_enqueues_its_emails_and_the_task_worker_sends_them(
+    client, database_tasks, run_worker, django_capture_on_commit_callbacks, mailoutbox
 ):
-    with mock.patch.object(emails, "deliver", side_effect=RuntimeError("database went away")):
-        booking = book()  # Raises nothing: the booking stands whatever the thread does.
-        threads = background.wait()
+    _, data = filled_booking_form(client)
+    opened = []
+    threads_before = set(threading.enumerate())
 
-    failures = [
-        record
-        for record in caplog.records
-        if record.name == "booking.emails" and "background delivery failed" in record.getMessage()
-    ]
-    assert len(threads) == 2
-    assert len(failures) == 2
-    assert all(record.levelno == logging.ERROR for record in failures)
-    assert all(record.exc_info[0] is RuntimeError for record in failures)
-    assert background.unhandled == []
-    assert sorted(background.closed_by, key=id) == sorted(threads, key=id)
+    def count(sender, connection, **kwargs):
+        opened.append(connection.alias)
+
+    connection_created.connect(count)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(BOOK_URL, data)
+    finally:
+        connection_created.disconnect(count)
+
+    assert response.status_code == 302
+    booking = ConsultationBooking.objects.get()
+    # The request sent nothing, started no thread and opened no connection:
+    # it wrote one task per message, after the booking committed.
+    assert mailoutbox == []
+    assert set(threading.enumerate()) == threads_before
+    assert opened == []
+    tasks = DBTaskResult.objects.order_by("enqueued_at")
+    assert {(task.task_path, task.status) for task in tasks} == {
+        ("booking.emails.send_email", TaskResultStatus.READY)
+    }
+    assert sorted(task.args_kwargs["args"][0] for task in tasks) == sorted(
+        booking.emails.values_list("pk", flat=True)
+    )
+
+    run_worker()
+
+    assert sorted(message.to[0] for message in mailoutbox) == sorted([booking.email, CLINIC_EMAIL])
+    assert set(booking.emails.values_list("status", flat=True)) == {SENT}
+    assert {(task.status, task.return_value) for task in tasks.all()} == {
+        (TaskResultStatus.SUCCESSFUL, "sent")
+    }
+
+
+def test_booking_stands_when_its_emails_cannot_be_enqueued_and_send_outbox_sends_them(
+    client, send_on_commit, mailoutbox, caplog
+):
+    _, data = filled_booking_form(client)
+    broken = SimpleNamespace(enqueue=mock.Mock(side_effect=RuntimeError("task table gone")))
+
+    with mock.patch.object(emails, "send_email", broken), send_on_commit():
+        response = client.post(BOOK_URL, data)
+
+    booking = ConsultationBooking.objects.get()
+    assert response.status_code == 302
+    assert broken.enqueue.call_count == 2
+    assert [record.exc_info[0] for record in caplog.records if record.exc_info] == [
+        RuntimeError
+    ] * 2
     assert mailoutbox == []
     assert set(booking.emails.values_list("status", flat=True)) == {PENDING}
 
@@ -638,3 +719,102 @@ def test_failure_in_the_background_thread_is_logged_and_the_message_waits_for_se
 
     assert len(mailoutbox) == 2
     assert set(booking.emails.values_list("status", flat=True)) == {SENT}
+
+
+def test_delivery_that_dies_mid_send_holds_no_claim_and_the_message_is_due_at_once(mailoutbox):
+    message = queue_email(book(), OutboundEmail.Kind.RECEIPT)
+    due_at = OutboundEmail.objects.get(pk=message.pk).next_attempt_at
+
+    # The worker is stopped while the mail server is still answering.
+    with (
+        mock.patch(SEND_MESSAGES, side_effect=SystemExit(1)),
+        pytest.raises(SystemExit),
+    ):
+        deliver(message.pk)
+
+    message.refresh_from_db()
+    assert (message.status, message.attempts, message.next_attempt_at) == (PENDING, 0, due_at)
+    assert deliver(message.pk) == Outcome.SENT
+    assert len(mailoutbox) == 1
+
+
+# The claim is a row lock: another worker, and a newer state message, skip a
+# message being sent instead of waiting on the mail server. Real concurrent
+# transactions, so PostgreSQL only; they commit for real (`transactional_db`)
+# and make the rows they need themselves.
+
+
+@pytest.fixture
+def sending_in_another_worker(transactional_db, settings):
+    """
+    Start delivering a message in a thread whose mail server holds it until
+    released; yields (start, release), start returning the thread's outcome box.
+    """
+    only_practitioners(ensure_bookable())
+    set_rules(minimum_notice_hours=12, horizon_days=60)
+    # Enqueued tasks are kept, not run: the test delivers each message itself.
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    talking, release = threading.Event(), threading.Event()
+    outcome = {}
+    send_messages = EmailBackend.send_messages
+
+    def slow_server(backend, messages):
+        if threading.current_thread().name == "other-worker":
+            talking.set()
+            assert release.wait(timeout=10), "the test never released the mail server"
+        return send_messages(backend, messages)
+
+    def worker(pk):
+        try:
+            outcome["result"] = deliver(pk)
+        finally:
+            db_connection.close()
+
+    threads = []
+
+    def start(pk):
+        thread = threading.Thread(target=worker, args=(pk,), name="other-worker")
+        threads.append(thread)
+        thread.start()
+        assert talking.wait(timeout=10), "the other worker never reached the mail server"
+        return outcome
+
+    with mock.patch.object(EmailBackend, "send_messages", slow_server):
+        yield start, release
+        release.set()
+        for thread in threads:
+            thread.join(timeout=10)
+
+
+@pytest.mark.postgres
+def test_message_being_sent_is_skipped_not_waited_for_by_another_worker_and_a_newer_message(
+    sending_in_another_worker, mailoutbox
+):
+    start, release = sending_in_another_worker
+    booking = services.change_status(book(), Status.CONFIRMED)
+    confirmation = booking.emails.get(kind=OutboundEmail.Kind.CONFIRMATION)
+    outcome = start(confirmation.pk)
+
+    began = time.monotonic()
+    second_worker = deliver(confirmation.pk)
+    services.change_status(booking, Status.CANCELLED, by_client=True)
+    waited = time.monotonic() - began
+
+    assert second_worker == Outcome.NOT_DUE
+    assert waited < 2, f"waited {waited:.1f} s on the other worker's mail server"
+    # Already on its way: sent once, not superseded. (With two workers the
+    # cancellation can go out while it is still on its way; its calendar
+    # file's higher SEQUENCE makes calendar apps end with the cancelled event
+    # whichever lands first.)
+    release.set()
+    wait_for_outcome = time.monotonic() + 10
+    while "result" not in outcome and time.monotonic() < wait_for_outcome:
+        time.sleep(0.05)
+    assert outcome.get("result") == Outcome.SENT
+    assert status_of(confirmation) == SENT
+    cancellation = booking.emails.get(kind=OutboundEmail.Kind.CANCELLATION)
+    assert status_of(cancellation) == PENDING
+    assert deliver(cancellation.pk) == Outcome.SENT
+    subjects = [message.subject for message in mailoutbox]
+    assert subjects.count(confirmation.subject) == 1
+    assert subjects.count(cancellation.subject) == 1

@@ -453,6 +453,31 @@ def test_invalid_answer_shows_the_form_again_with_a_message_and_the_other_answer
             assert kept.get(name) == data[name], name
 
 
+# Addresses Django's EmailValidator accepts (RFC 5321 allows quoted local parts
+# and IP-literal domains) but that no message to the client could go out to,
+# or that would carry a raw control character into a mail header.
+UNUSABLE_EMAILS = [
+    pytest.param('"\x0b"@example.com', "invisible control characters", id="control character"),
+    pytest.param('"\x1b[31mred"@example.com', "invisible control characters", id="escape"),
+    pytest.param('""@example.com', "without quotation marks", id="empty local part"),
+    pytest.param('"ada quinterra"@example.com', "without quotation marks", id="quoted local part"),
+    pytest.param("ada@[127.0.0.1]", "with a domain name", id="IP-literal domain"),
+]
+
+
+@pytest.mark.parametrize(("email", "message"), UNUSABLE_EMAILS)
+def test_email_address_no_message_could_reach_is_refused_with_a_clear_message(
+    client, email, message
+):
+    _, data = filled_booking_form(client, email=email)
+
+    response = client.post(BOOK_URL, data)
+
+    assert response.status_code == 200
+    assert any(message in error for error in error_summary(page(response)))
+    assert not ConsultationBooking.objects.exists()
+
+
 def test_filled_spam_trap_refuses_the_booking(client):
     _, data = filled_booking_form(client, website="https://spam.example")
 
@@ -616,6 +641,42 @@ def test_received_page_is_not_shown_to_another_browser(client):
 
     assert client.get(url).status_code == 200
     assert Client().get(url).status_code == 404
+
+
+def test_another_browser_posting_someone_elses_form_token_is_not_shown_their_receipt(client):
+    _, data = filled_booking_form(client)
+    theirs = received_booking(client.post(BOOK_URL, data))
+    other = Client()
+    _, own_form = filled_booking_form(other)
+
+    # The other browser sends its own CSRF token with the first one's form token.
+    response = other.post(BOOK_URL, data | {"csrfmiddlewaretoken": own_form["csrfmiddlewaretoken"]})
+
+    assert response.status_code == 200
+    assert (
+        "This form was open too long or could not be checked. Please check your details and send it again."
+        in error_summary(page(response))
+    )
+    assert theirs.reference not in response.content.decode()
+    assert other.get(f"/book/received/{theirs.reference}/").status_code == 404
+    assert ConsultationBooking.objects.count() == 1
+
+
+def cache_directives(response):
+    return {part.strip() for part in response.get("Cache-Control", "").split(",")}
+
+
+def test_booking_pages_are_never_stored_by_any_cache(client):
+    shown = client.get(BOOK_URL)
+    _, data = filled_booking_form(client)
+    refused = client.post(BOOK_URL, data | {"full_name": ""})
+    booked = client.post(BOOK_URL, data)
+    received = client.get(booked.url)
+    booking = received_booking(booked)
+    managed = client.get(booking.get_manage_url())
+
+    for response in (shown, refused, booked, received, managed):
+        assert {"private", "no-store"} <= cache_directives(response), response.get("Cache-Control")
 
 
 def test_received_page_for_an_unknown_reference_is_not_found(client):

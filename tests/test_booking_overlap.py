@@ -243,7 +243,6 @@ def sqlite_file(tmp_path_factory):
         **os.environ,
         "DATABASE_URL": f"sqlite:///{database}",
         "DJANGO_SETTINGS_MODULE": "clinic_site.settings.local",
-        "BOOKING_EMAIL_IN_BACKGROUND": "false",
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
     }
     env.pop("REDIS_URL", None)

@@ -5,6 +5,7 @@ locked out, and staff booking for callers are exempt.
 """
 
 import logging
+from itertools import count
 from unittest import mock
 
 import pytest
@@ -12,7 +13,17 @@ from django.core.cache import cache
 from django.test import override_settings
 
 from booking.models import ConsultationBooking
-from tests.booking_helpers import BOOK_URL, filled_booking_form, main_text, page
+from tests.booking_helpers import (
+    BOOK_URL,
+    VISITOR,
+    Status,
+    clinic_time,
+    filled_booking_form,
+    main_text,
+    make_booking,
+    move_into_the_past,
+    page,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -24,9 +35,18 @@ def small_limit(settings):
     settings.BOOKING_RATE_LIMIT = LIMIT
 
 
+_visitors = count(1)
+
+
 def submit_from(client, address, **headers):
-    """Fill in the form afresh (a new time each go) and send it from `address`."""
-    _, data = filled_booking_form(client)
+    """
+    Fill in the form afresh (a new time each go) and send it from `address`,
+    each time as another person: one person's requests have their own limit.
+    """
+    n = next(_visitors)
+    _, data = filled_booking_form(
+        client, email=f"visitor{n}@example.com", phone=f"+1 212 555 01{n % 100:02d}"
+    )
     return client.post(BOOK_URL, data, REMOTE_ADDR=address, **headers)
 
 
@@ -40,6 +60,16 @@ def test_submissions_beyond_the_limit_get_the_sites_429_page_and_book_nothing(cl
     assert "Please wait a few minutes" in main_text(page(response))
     assert "Nothing from this last request was saved" in main_text(page(response))
     assert ConsultationBooking.objects.count() == LIMIT
+
+
+def test_the_429_page_says_when_to_try_again(client, settings):
+    for _ in range(LIMIT):
+        submit_from(client, "203.0.113.7")
+
+    response = submit_from(client, "203.0.113.7")
+
+    assert response.status_code == 429
+    assert response["Retry-After"] == str(settings.BOOKING_RATE_WINDOW_SECONDS)
 
 
 def test_default_limit_is_five_submissions(client, settings):
@@ -126,3 +156,83 @@ def test_cache_failure_on_counting_lets_the_request_through(client):
         response = client.post(BOOK_URL, data, REMOTE_ADDR="203.0.113.7")
 
     assert response.status_code == 302
+
+
+# One person's requests waiting for confirmation: an address or a phone number
+# could otherwise hold dozens of slots an hour, from any number of addresses.
+
+WAITING = "consultation requests waiting for us to confirm"
+
+
+def book_as(client, **details):
+    """The visitor's form, with these details, from an address of its own each time."""
+    _, data = filled_booking_form(client, **details)
+    return client.post(BOOK_URL, data, REMOTE_ADDR=f"198.51.100.{next(_visitors) % 250}")
+
+
+def refusal(response, field):
+    """The summary's messages about requests waiting that point at `field`."""
+    assert response.status_code == 200, response.status_code
+    summary = page(response).find(class_="error-summary")
+    return [
+        link.text
+        for link in summary.find_all("a")
+        if WAITING in link.text and link.attrs["href"] == f"#id_{field}"
+    ]
+
+
+def test_an_email_address_holds_two_requests_waiting_by_default(client, settings):
+    assert settings.BOOKING_REQUESTS_PER_CONTACT == 2
+    for n in range(2):
+        assert book_as(client, phone=f"+1 212 555 014{n}").status_code == 302
+
+    response = book_as(client, phone="+1 212 555 0149")
+
+    assert refusal(response, "email")
+    assert ConsultationBooking.objects.count() == 2
+
+
+def test_a_phone_number_holds_two_requests_waiting_by_default(client):
+    for n in range(2):
+        assert book_as(client, email=f"someone{n}@example.com").status_code == 302
+
+    response = book_as(client, email="someone.else@example.com")
+
+    assert refusal(response, "phone")
+    assert ConsultationBooking.objects.count() == 2
+
+
+def test_the_email_address_is_matched_whatever_its_case(client):
+    for n in range(2):
+        assert book_as(client, phone=f"+1 212 555 014{n}").status_code == 302
+
+    response = book_as(client, email=VISITOR["email"].upper(), phone="+1 212 555 0149")
+
+    assert refusal(response, "email")
+
+
+def test_confirmed_past_and_ended_requests_do_not_count(client):
+    contact = {"email": VISITOR["email"], "phone": "+12125550147"}
+    make_booking(starts_at=clinic_time(2031, 1, 6, 9), status=Status.CONFIRMED, **contact)
+    make_booking(starts_at=clinic_time(2031, 1, 6, 10), status=Status.CANCELLED, **contact)
+    make_booking(starts_at=clinic_time(2031, 1, 6, 11), status=Status.DECLINED, **contact)
+    move_into_the_past(make_booking(starts_at=clinic_time(2031, 1, 6, 12), **contact), days=4000)
+    assert book_as(client).status_code == 302
+
+    assert book_as(client).status_code == 302
+    assert refusal(book_as(client), "email")
+
+
+def test_the_limit_is_a_setting(client, settings):
+    settings.BOOKING_REQUESTS_PER_CONTACT = 3
+
+    statuses = [book_as(client).status_code for _ in range(4)]
+
+    assert statuses == [302, 302, 302, 200]
+
+
+def test_staff_booking_for_a_caller_are_not_limited_per_contact(client, django_user_model):
+    staff = django_user_model.objects.create_user("desk", password="pw", is_staff=True)
+    client.force_login(staff)
+
+    assert [book_as(client).status_code for _ in range(4)] == [302] * 4

@@ -26,7 +26,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -34,11 +33,8 @@ import tempfile
 import threading
 import time
 from contextlib import closing
-from dataclasses import dataclass
-from http.client import HTTPConnection
 from pathlib import Path
 from unittest import mock
-from urllib.parse import urlencode
 
 import psycopg
 import pytest
@@ -50,6 +46,8 @@ from django.test import Client
 
 from booking.forms import read_form_token
 from booking.models import ConsultationBooking
+from scripts import live_server
+from scripts.live_server import Gunicorn, TaskWorker, free_port, port_open, wait_for
 from tests.booking_helpers import (
     BOOK_URL,
     VISITOR,
@@ -59,9 +57,8 @@ from tests.booking_helpers import (
 )
 from tests.markup import form_data, parse_html
 
-ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
-SERVER_START_SECONDS = 30
+ROOT = live_server.ROOT
+HOST = live_server.HOST
 
 # The server's settings: the local settings (DEBUG off here), with two
 # changes. Static files come from the finders, as in the test settings, so no
@@ -94,80 +91,11 @@ def missing(reason):
     pytest.skip(reason)
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def port_open(port):
-    try:
-        with socket.create_connection((HOST, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
-def wait_for(condition, *, seconds, what):
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up after {seconds} s waiting for {what}")
-        time.sleep(0.1)
-
-
-def stop_process(process, *, timeout=15):
-    """Stop a process this module started, and everything in its session."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
 # --- A visitor -------------------------------------------------------------------
 
 
-@dataclass
-class Reply:
-    status: int
-    headers: dict
-    text: str
-
-
-class Visitor:
-    """Enough of a browser: keeps its cookies, does not follow redirects."""
-
-    def __init__(self, port):
-        self.port = port
-        self.cookies = {}
-
-    def request(self, method, path, fields=None):
-        headers = {}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if fields is not None:
-            body = urlencode(fields, doseq=True)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        with closing(HTTPConnection(HOST, self.port, timeout=30)) as connection:
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            text = response.read().decode()
-            for name, value in response.getheaders():
-                if name.lower() == "set-cookie":
-                    cookie, _, _ = value.partition(";")
-                    key, _, cookie_value = cookie.partition("=")
-                    self.cookies[key.strip()] = cookie_value
-            return Reply(response.status, dict(response.getheaders()), text)
-
-    def get(self, path):
-        return self.request("GET", path)
-
-    def post(self, path, fields):
-        return self.request("POST", path, fields)
+class Visitor(live_server.Visitor):
+    """A visitor who can fill in the booking form."""
 
     def booking_form(self):
         """The booking page's form, filled in with the first time offered."""
@@ -192,7 +120,10 @@ class Visitor:
 
 
 class Site:
-    """The site served by gunicorn (one sync worker) from a process of its own."""
+    """
+    The site served by gunicorn (one sync worker) from a process of its own,
+    and, when a test starts it, the task worker; both log to one file.
+    """
 
     def __init__(self, workdir, **environment):
         self.workdir = workdir
@@ -202,7 +133,7 @@ class Site:
         passed_on = {
             key: value
             for key, value in os.environ.items()
-            if not key.startswith(("DJANGO_", "DATABASE_", "REDIS_", "EMAIL_", "BOOKING_"))
+            if not key.startswith(("DJANGO_", "DATABASE_", "REDIS_", "EMAIL_", "BOOKING_", "TASK_"))
         }
         self.env = passed_on | {
             "DJANGO_SETTINGS_MODULE": "fault_settings",
@@ -213,60 +144,35 @@ class Site:
             "ALLOWED_HOSTS": HOST,
             "SITE_URL": f"http://{HOST}:{self.port}",
             "BOOKING_MIN_FILL_SECONDS": "0",
+            # One visitor, with the same email and phone, makes every booking here.
+            "BOOKING_REQUESTS_PER_CONTACT": "1000",
             "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
             "WEB_CONCURRENCY": "1",
             **environment,
         }
-        self.process = None
+        self.server = self.worker = None
 
     def manage(self, *arguments):
-        result = subprocess.run(
-            [sys.executable, "manage.py", *arguments],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert result.returncode == 0, f"manage.py {arguments[0]} failed:\n{result.stderr}"
-        return result.stdout
+        return live_server.manage(self.env, *arguments, timeout=120)
 
     def start(self):
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "clinic_site.wsgi",
-                    "--bind",
-                    f"{HOST}:{self.port}",
-                    "--workers",
-                    "1",
-                    "--timeout",
-                    "30",
-                    "--graceful-timeout",
-                    "5",
-                    # gunicorn's control socket is one path per user; not needed here.
-                    "--no-control-socket",
-                ],
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-        def serving():
-            assert self.process.poll() is None, f"gunicorn exited:\n{self.log()}"
-            return port_open(self.port)
-
-        wait_for(serving, seconds=SERVER_START_SECONDS, what="gunicorn to answer")
+        self.server = Gunicorn(
+            env=self.env,
+            log_path=self.log_path,
+            port=self.port,
+            options=["--workers", "1", "--graceful-timeout", "5"],
+        ).start()
         return self
 
+    def start_worker(self):
+        """The task worker, which sends the booking emails, beside the site."""
+        self.worker = TaskWorker(env=self.env, log_path=self.log_path).start()
+        return self.worker
+
     def stop(self):
-        if self.process is not None:
-            stop_process(self.process)
+        for service in (self.server, self.worker):
+            if service is not None:
+                service.stop()
 
     def log(self):
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -601,7 +507,9 @@ def test_database_lost_while_saving_the_session_gets_the_503_page_and_the_bookin
 
     assert response.status_code == 503, f"answered {response.status_code}"
     assert UNAVAILABLE_PAGE in response.content.decode()
-    booking = ConsultationBooking.objects.get(submission_key=read_form_token(form["form_token"])[0])
+    visitor = browser.cookies[settings.CSRF_COOKIE_NAME].value
+    submission_key, _ = read_form_token(form["form_token"], visitor)
+    booking = ConsultationBooking.objects.get(submission_key=submission_key)
     assert booking.status_changes.count() == 1
     assert booking.emails.count() == 2
     # Sent again once the database is back: the same booking, not a second.
@@ -614,37 +522,31 @@ def test_database_lost_while_saving_the_session_gets_the_503_page_and_the_bookin
 # --- Redis -----------------------------------------------------------------------
 
 
-class ThrowawayRedis:
+class ThrowawayRedis(live_server.Service):
+    name = "redis-server"
+
     def __init__(self, folder):
-        self.folder = folder
         self.port = free_port()
         self.url = f"redis://{HOST}:{self.port}/0"
-        self.process = None
+        command = [
+            "redis-server",
+            "--port", str(self.port),
+            "--bind", HOST,
+            "--save", "",
+            "--appendonly", "no",
+            "--dir", str(folder),
+        ]  # fmt: skip
+        super().__init__(command, env=dict(os.environ), log_path=folder / "redis.log")
 
-    def start(self):
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port", str(self.port),
-                "--bind", HOST,
-                "--save", "",
-                "--appendonly", "no",
-                "--dir", str(self.folder),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )  # fmt: skip
-        wait_for(lambda: port_open(self.port), seconds=10, what="redis-server to start")
+    def ready(self):
+        return port_open(self.port)
 
     def client(self):
         return redis.Redis(host=HOST, port=self.port)
 
     def kill(self):
         """Down hard, as in a crash: no chance to say goodbye to clients."""
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        super().kill()
         wait_for(lambda: not port_open(self.port), seconds=10, what="redis-server to go")
 
 
@@ -720,33 +622,27 @@ def test_redis_outage_keeps_pages_and_bookings_and_lets_the_rate_limit_through(
 # --- The mail server -------------------------------------------------------------
 
 
-class ThrowawaySMTP:
+class ThrowawaySMTP(live_server.Service):
     """aiosmtpd, delivering what it receives to a Maildir the test can count."""
 
-    def __init__(self, folder, port):
+    name = "aiosmtpd"
+
+    def __init__(self, folder, port, handler=("aiosmtpd.handlers.Mailbox",)):
         self.maildir = folder / "maildir"
         self.port = port
-        self.process = None
+        command = [
+            sys.executable,
+            "-m",
+            "aiosmtpd",
+            "--nosetuid",
+            "--listen", f"{HOST}:{self.port}",
+            "--class", *handler, str(self.maildir),
+        ]  # fmt: skip
+        env = dict(os.environ) | {"PYTHONPATH": os.pathsep.join([str(folder), str(ROOT)])}
+        super().__init__(command, env=env, log_path=folder / f"smtp-{port}.log")
 
-    def start(self):
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "aiosmtpd",
-                "--nosetuid",
-                "--listen", f"{HOST}:{self.port}",
-                "--class", "aiosmtpd.handlers.Mailbox", str(self.maildir),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )  # fmt: skip
-        wait_for(lambda: port_open(self.port), seconds=10, what="the SMTP server to start")
-
-    def stop(self):
-        if self.process is not None:
-            stop_process(self.process)
+    def ready(self):
+        return port_open(self.port)
 
     def messages(self):
         if not self.maildir.exists():
@@ -794,6 +690,7 @@ def test_mail_server_outage_keeps_bookings_and_delivers_each_message_once_it_ret
         EMAIL_PORT=str(smtp_server.port),
         EMAIL_TIMEOUT="5",
     ).start()
+    site.start_worker()
     visitor = site.visitor()
 
     references = []
@@ -803,8 +700,8 @@ def test_mail_server_outage_keeps_bookings_and_delivers_each_message_once_it_ret
         assert visitor.get(f"/book/received/{reference}/").status == 200
         references.append(reference)
 
-    # Each booking's receipt and clinic alert were tried once, after the
-    # booking committed, and wait in the outbox with the reason.
+    # The task worker tried each booking's receipt and clinic alert once,
+    # after the booking committed; they wait in the outbox with the reason.
     wait_for(
         lambda: (
             len(outbox(sqlite_database)) == 4
@@ -837,3 +734,117 @@ def test_mail_server_outage_keeps_bookings_and_delivers_each_message_once_it_ret
     for reference in references:
         assert sum(reference in message["Subject"] for message in delivered) == 2
     assert {status for _, status, _, _, _ in outbox(sqlite_database)} == {"sent"}
+
+
+# --- The task worker and the web server, killed mid-delivery -----------------------
+
+# A mail server that holds each message at RCPT TO while a file named `hold`
+# is beside its Maildir, and leaves a file named `held` when it does: the
+# test knows the worker is in the middle of a delivery, and ends it there.
+HOLDING_SMTP = """
+import asyncio
+from pathlib import Path
+
+from aiosmtpd.handlers import Mailbox
+
+
+class HoldingMailbox(Mailbox):
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        folder = Path(self.mail_dir).parent
+        if (folder / "hold").exists():
+            (folder / "held").touch()
+            while (folder / "hold").exists():
+                await asyncio.sleep(0.05)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+"""
+
+
+@pytest.mark.postgres
+def test_killing_the_worker_and_the_web_server_mid_delivery_sends_every_email_exactly_once(
+    production_site, workdir
+):
+    (workdir / "holding_smtp.py").write_text(HOLDING_SMTP)
+    smtp = ThrowawaySMTP(workdir, free_port(), handler=("holding_smtp.HoldingMailbox",))
+    env = production_site | {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": HOST,
+        "EMAIL_PORT": str(smtp.port),
+        "EMAIL_TIMEOUT": "30",
+        "BOOKING_RATE_LIMIT": "1000",
+    }
+    hold, held = workdir / "hold", workdir / "held"
+    started = []
+
+    def start(service):
+        started.append(service.start())
+        return service
+
+    def outbox():
+        with psycopg.connect(env["DATABASE_URL"]) as connection:
+            return connection.execute(
+                "SELECT kind, status, attempts FROM booking_outboundemail ORDER BY id"
+            ).fetchall()
+
+    try:
+        start(smtp)
+        hold.touch()
+        web = start(Gunicorn(env=env, log_path=workdir / "web.log"))
+        worker = start(TaskWorker(env=env, log_path=workdir / "worker.log"))
+        visitor = Visitor(web.port)
+        references = [visitor.book()[1]]
+        # A graceful reload (deploys, `systemctl reload`) between bookings.
+        web.send(signal.SIGHUP)
+        references.append(visitor.book()[1])
+        assert all(references), references
+
+        # The worker is talking to the mail server about the first message:
+        # both processes die there, as on a crash or an OOM kill.
+        wait_for(held.exists, seconds=20, what="the worker to start a delivery")
+        worker.kill()
+        web.kill()
+
+        # The database ended the dead worker's transaction with its
+        # connection: every message waits, unsent, none held by anyone.
+        assert outbox() == [("receipt", "pending", 0), ("clinic_alert", "pending", 0)] * 2
+        with psycopg.connect(env["DATABASE_URL"]) as connection:
+            locked = connection.execute(
+                "SELECT count(*) FROM (SELECT id FROM booking_outboundemail"
+                " FOR UPDATE NOWAIT) AS free"
+            ).fetchone()
+        assert locked == (4,)
+
+        # Back up: the message whose task died goes with the next sweep (the
+        # timer's `send_outbox`), the others with the new worker, all at once.
+        hold.unlink()
+        web = start(Gunicorn(env=env, log_path=workdir / "web.log"))
+        start(TaskWorker(env=env, log_path=workdir / "worker.log"))
+        swept = live_server.manage(env, "send_outbox")
+        wait_for(
+            lambda: {status for _, status, _ in outbox()} == {"sent"},
+            seconds=30,
+            what="every message to be sent",
+        )
+        # A booking after the restart: its emails go through the worker alone.
+        references.append(Visitor(web.port).book()[1])
+        wait_for(lambda: len(outbox()) == 6 and {s for _, s, _ in outbox()} == {"sent"},
+                 seconds=30, what="the new booking's emails")  # fmt: skip
+        again = live_server.manage(env, "send_outbox")
+    finally:
+        for service in reversed(started):
+            service.stop()
+        for name in ("web.log", "worker.log"):  # Shown only if the test fails.
+            print(f"--- {name} ---", (workdir / name).read_text(errors="replace")[-4000:])
+
+    # The sweep sent at least the message whose task died with the worker
+    # (the new worker may have sent the others first).
+    assert int(swept.split()[0]) >= 1, swept
+    assert again.startswith("0 email(s) sent, 0 still waiting")
+    delivered = smtp.messages()
+    assert len(delivered) == 6, [message["Subject"] for message in delivered]
+    for reference in references:
+        about = [message for message in delivered if reference in message["Subject"]]
+        assert sorted(message["To"] for message in about) == sorted(
+            [VISITOR["email"], settings.CLINIC["email"]]
+        ), reference
+    assert [attempts for _, _, attempts in outbox()] == [1] * 6

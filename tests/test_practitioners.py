@@ -242,15 +242,16 @@ def test_the_client_moves_to_any_practitioner_or_stays_with_theirs():
     assert moved.practitioner == nurse
 
 
-def test_staff_may_book_inside_minimum_notice_but_never_into_an_overlap():
+def test_staff_may_book_inside_minimum_notice_but_never_into_an_overlap(django_user_model):
+    staff = django_user_model.objects.create_user("desk", is_staff=True)
     esthetician = practitioner(ESTHETICIAN)
     soon = clinic_time(2027, 1, 29, 14)  # two hours from now, inside 12 hours' notice
     with pytest.raises(services.SlotUnavailable):
         book(soon, practitioner=esthetician)
-    booking = book(soon, practitioner=esthetician, for_staff=True)
-    assert booking.starts_at == soon
+    booking = book(soon, practitioner=esthetician, taken_by=staff)
+    assert (booking.starts_at, booking.consent_taken_by) == (soon, staff)
     with pytest.raises(services.SlotUnavailable):
-        book(soon + timedelta(minutes=15), practitioner=esthetician, for_staff=True)
+        book(soon + timedelta(minutes=15), practitioner=esthetician, taken_by=staff)
 
 
 @pytest.mark.parametrize(("people", "bookings"), [(1, 10), (8, 2000)])

@@ -8,62 +8,22 @@ PostgreSQL only (the `postgres` marker): it runs in CI's PostgreSQL pass.
 """
 
 import html
-import os
 import re
-import secrets
-import socket
 import subprocess
-import sys
-import time
-import urllib.parse
-from http.client import HTTPConnection
-from pathlib import Path
+from urllib.parse import urlsplit
 
-import psycopg
 import pytest
-from django.conf import settings
 
-ROOT = Path(__file__).resolve().parent.parent
-DATABASE = "clinic_scale_out_test"
-REDIS_DB = 12
+from scripts import live_server
+from scripts.live_server import Gunicorn, Visitor
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Browser:
-    """Just enough of a browser: cookies by hand, because the production
-    cookies are Secure and this test talks plain HTTP on loopback."""
-
-    def __init__(self, port):
-        self.port = port
-        self.cookies = {}
-
+class Browser(Visitor):
     def request(self, method, path, form=None):
-        connection = HTTPConnection("127.0.0.1", self.port, timeout=30)
-        headers = {"Host": f"127.0.0.1:{self.port}"}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if form is not None:
-            body = urllib.parse.urlencode(form, doseq=True)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-            headers["Referer"] = f"http://127.0.0.1:{self.port}{path}"
-            headers["Origin"] = f"http://127.0.0.1:{self.port}"
-        connection.request(method, path, body=body, headers=headers)
-        response = connection.getresponse()
-        content = response.read().decode()
-        for header, value in response.getheaders():
-            if header.lower() == "set-cookie":
-                name, _, rest = value.partition("=")
-                self.cookies[name] = rest.split(";", 1)[0]
-        connection.close()
-        return response.status, content
+        reply = super().request(method, path, form)
+        return reply.status, reply.text
 
 
 def field(page, name):
@@ -81,7 +41,7 @@ PRACTITIONER = "maya-chen"
 BOOK_WITH_HER = f"/book/?practitioner={PRACTITIONER}"
 
 
-def book(browser, name):
+def book(browser, name, number):
     """Book the first time offered with the esthetician: a skin assessment, her first type."""
     status, page = browser.request("GET", BOOK_WITH_HER)
     assert status == 200
@@ -96,8 +56,8 @@ def book(browser, name):
             "practitioner": PRACTITIONER,
             "slot": slot,
             "full_name": name,
-            "email": "visitor@example.com",
-            "phone": "(212) 555-0148",
+            "email": f"visitor{number}@example.com",
+            "phone": f"(212) 555-014{number}",
             "preferred_contact": "email",
             "consent": "on",
             "website": "",
@@ -121,99 +81,43 @@ def sign_in(browser, password):
 
 
 @pytest.fixture
-def two_instances(tmp_path):
-    admin_url = settings.DATABASES["default"]
-    dsn = f"host={admin_url['HOST'] or '127.0.0.1'} port={admin_url['PORT'] or 5432} user={admin_url['USER']} dbname=postgres"
-    with psycopg.connect(dsn, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{DATABASE}"')
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "clinic_site.settings.production",
-        "DATABASE_URL": f"postgres://{admin_url['USER']}@{admin_url['HOST'] or '127.0.0.1'}:{admin_url['PORT'] or 5432}/{DATABASE}",
-        "REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SITE_URL": "http://127.0.0.1",
-        "SECURE_SSL_REDIRECT": "false",
+def two_instances(production_site, tmp_path):
+    env = production_site | {
         "BOOKING_RATE_LIMIT": "2",
-        "BOOKING_MIN_FILL_SECONDS": "0",
-        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
         "DJANGO_SUPERUSER_PASSWORD": "right-password",
         "WEB_CONCURRENCY": "1",
-        "STATIC_ROOT": str(tmp_path / "static"),
     }
-    manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
-    subprocess.run(
-        [*manage, "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+    live_server.manage(
+        env, "createsuperuser", "--noinput", "--username", "desk", "--email", "desk@clinic.test"
     )
-    subprocess.run(
-        [
-            *manage,
-            "createsuperuser",
-            "--noinput",
-            "--username",
-            "desk",
-            "--email",
-            "desk@clinic.test",
-        ],
-        cwd=ROOT,
-        env=env,
-        check=True,
-    )
-    subprocess.run(["redis-cli", "-n", str(REDIS_DB), "flushdb"], check=True, capture_output=True)
-    ports = [free_port(), free_port()]
-    servers = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--no-control-socket",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=open(tmp_path / f"gunicorn-{port}.log", "w"),  # noqa: SIM115
-        )
-        for port in ports
-    ]
+    # The rate limit counts in Redis: start both instances from nothing.
+    redis = urlsplit(env["REDIS_URL"])
+    flush = ["redis-cli", "-h", redis.hostname, "-p", str(redis.port or 6379)]
+    flush += ["-n", redis.path.strip("/") or "0", "flushdb"]
+    subprocess.run(flush, check=True, capture_output=True)
+    servers = []
     try:
-        for port in ports:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if Browser(port).request("GET", "/healthz")[0] == 200:
-                        break
-                except OSError:
-                    pass
-                assert time.monotonic() < deadline, "an instance did not start"
-                time.sleep(0.3)
-        yield ports
+        for number in range(2):
+            server = Gunicorn(env=env, log_path=tmp_path / f"gunicorn-{number}.log")
+            servers.append(server.start())
+        yield [server.port for server in servers]
     finally:
         for server in servers:
-            server.terminate()
-        for server in servers:
-            server.wait(timeout=20)
-        subprocess.run(["redis-cli", "-n", str(REDIS_DB), "flushdb"], capture_output=True)
-        with psycopg.connect(dsn, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+            server.stop()
+        subprocess.run(flush, capture_output=True)
 
 
 def test_two_instances_share_bookings_rate_limits_and_lockouts(two_instances):
     first, second = two_instances
 
     # A booking through the first instance holds its time on the second.
-    status, slot = book(Browser(first), "Ana Example")
+    status, slot = book(Browser(first), "Ana Example", 1)
     assert status == 302
     assert slot not in offered_slots(Browser(second).request("GET", BOOK_WITH_HER)[1])
 
     # The rate limit (2 here) counts submissions through both instances.
-    assert book(Browser(second), "Ben Example")[0] == 302
-    assert book(Browser(first), "Cy Example")[0] == 429
+    assert book(Browser(second), "Ben Example", 2)[0] == 302
+    assert book(Browser(first), "Cy Example", 3)[0] == 429
 
     # Five wrong passwords on one instance lock the account on the other too.
     for _ in range(5):

@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.db.models import Count
+from django.utils.text import capfirst
 
 from .models import (
     FAQ,
@@ -15,6 +17,46 @@ from .models import (
 )
 
 
+class KeepReferencedContentMixin:
+    """
+    Content that records outside the content app refer to (a consultation
+    booking keeps the treatment and skin concerns its client chose) cannot
+    be deleted: deleting it would silently change those records, with
+    nothing in anyone's history. The delete page lists what refers to it
+    and says to unpublish it instead (templates/admin/treatments/). The
+    models refuse such deletes too; this is what staff see first.
+    """
+
+    def get_deleted_objects(self, objs, request):
+        referrers = self.referrers(objs)
+        if referrers:
+            return [], {}, set(), referrers
+        return super().get_deleted_objects(objs, request)
+
+    def referrers(self, objs):
+        """'Treatment “X”: 3 consultation bookings', for each object something elsewhere refers to."""
+        opts = self.model._meta
+        objs = list(objs)
+        found = []
+        for relation in opts.related_objects:
+            related = relation.related_model._meta
+            if related.app_label == opts.app_label:
+                continue
+            name = relation.field.name
+            counts = dict(
+                relation.related_model._base_manager.filter(**{f"{name}__in": objs})
+                .order_by()
+                .values_list(name)
+                .annotate(Count("pk"))
+            )
+            for obj in objs:
+                if counts.get(obj.pk):
+                    count = counts[obj.pk]
+                    kind = related.verbose_name if count == 1 else related.verbose_name_plural
+                    found.append(f"{capfirst(opts.verbose_name)} “{obj}”: {count} {kind}")
+        return found
+
+
 class TreatmentPointInline(admin.TabularInline):
     model = TreatmentPoint
     fields = ["section", "text", "position"]
@@ -29,7 +71,7 @@ class TreatmentFAQInline(admin.TabularInline):
 
 
 @admin.register(Treatment)
-class TreatmentAdmin(admin.ModelAdmin):
+class TreatmentAdmin(KeepReferencedContentMixin, admin.ModelAdmin):
     list_display = ["name", "slug", "is_published", "display_order", "updated_at"]
     list_editable = ["is_published", "display_order"]
     list_filter = ["is_published"]
@@ -81,7 +123,7 @@ class DecisionFactorAdmin(admin.ModelAdmin):
     search_fields = ["name"]
 
 
-class GuideAnswerAdmin(admin.ModelAdmin):
+class GuideAnswerAdmin(KeepReferencedContentMixin, admin.ModelAdmin):
     list_display = ["label", "recommended_treatment", "position", "is_published"]
     list_editable = ["position", "is_published"]
     list_filter = ["is_published", "recommended_treatment"]

@@ -337,3 +337,23 @@ class ContentBlock(models.Model):
 
     def __str__(self):
         return self.get_key_display()
+
+
+class ContentVersion(models.Model):
+    """
+    A number raised by every content edit, which the page cache's keys carry
+    (treatments/caching.py). There is exactly one row (pk=1). It is kept here,
+    in the database every process shares, when the cache is each process's
+    own memory; with Redis the number lives in Redis instead.
+    """
+
+    number = models.PositiveBigIntegerField(default=1)
+
+    class Meta:
+        verbose_name = "content version"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(pk=1), name="content_version_single_row"),
+        ]
+
+    def __str__(self):
+        return f"Content version {self.number}"

@@ -1,14 +1,12 @@
 from django.apps import apps
-from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from .caching import bump_content_version
+from . import caching
+from .models import ContentVersion
 
 
 def content_changed(**kwargs):
-    # After commit: raised any earlier, a request in between could cache the
-    # old content under the new version.
-    transaction.on_commit(bump_content_version)
+    caching.content_changed()
 
 
 def connect():
@@ -17,6 +15,8 @@ def connect():
     # Bulk updates through QuerySet.update() send no signals: edit content
     # through the admin or model instances.
     for model in apps.get_app_config("treatments").get_models():
+        if model is ContentVersion:
+            continue  # The version itself, not content.
         uid = model.__name__
         post_save.connect(content_changed, sender=model, dispatch_uid=f"content-save-{uid}")
         post_delete.connect(content_changed, sender=model, dispatch_uid=f"content-delete-{uid}")

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "phonenumber_field",
     "axes",
+    "django_tasks_db",
     "treatments",
     "booking",
 ]
@@ -66,6 +67,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Before anything reads the session or the database (see its docstring).
+    "clinic_site.middleware.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.gzip.GZipMiddleware",
     # ETags for every page: a browser revisiting an unchanged page gets a 304.
@@ -95,6 +98,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(env("AXES_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin_locked_out.html"
+# Renders that template with a Retry-After header.
+AXES_LOCKOUT_CALLABLE = "clinic_site.views.staff_sign_in_locked_out"
 # The same reading of X-Forwarded-For as the booking rate limit.
 AXES_CLIENT_IP_CALLABLE = "booking.ratelimit.client_ip"
 # Axes would log every failure with the address and username; the attempts
@@ -265,6 +270,9 @@ PHONENUMBER_DEFAULT_REGION = env("PHONENUMBER_DEFAULT_REGION", "US")
 BOOKING_RATE_LIMIT = int(env("BOOKING_RATE_LIMIT", "5"))  # submissions per address...
 BOOKING_RATE_WINDOW_SECONDS = int(env("BOOKING_RATE_WINDOW_SECONDS", "600"))  # ...in this window
 BOOKING_MIN_FILL_SECONDS = float(env("BOOKING_MIN_FILL_SECONDS", "3"))
+# Upcoming requests waiting for confirmation that one email address, and one
+# phone number, may hold (from any IP address; staff are exempt).
+BOOKING_REQUESTS_PER_CONTACT = int(env("BOOKING_REQUESTS_PER_CONTACT", "2"))
 BOOKING_FORM_MAX_AGE_SECONDS = int(env("BOOKING_FORM_MAX_AGE_SECONDS", str(24 * 3600)))
 BOOKING_REMINDER_HOURS = int(env("BOOKING_REMINDER_HOURS", "24"))
 BOOKING_RETENTION_MONTHS = int(env("BOOKING_RETENTION_MONTHS", "24"))
@@ -274,9 +282,14 @@ MANAGE_LINK_MAX_AGE_DAYS = int(env("MANAGE_LINK_MAX_AGE_DAYS", "120"))
 # A friendly page, rendered with the site's frame, when a form's CSRF check fails.
 CSRF_FAILURE_VIEW = "clinic_site.views.csrf_failure"
 
-# New booking emails go out in a background thread right after commit, so no
-# request waits on the mail server; `send_outbox` retries whatever fails.
-BOOKING_EMAIL_IN_BACKGROUND = env_bool("BOOKING_EMAIL_IN_BACKGROUND", True)
+# Background work (booking emails) goes through Django's tasks framework.
+# The database backend keeps each task in a table of the site's own database,
+# written with the request's connection when the booking commits, and
+# `manage.py db_worker` runs them in a process of its own: no thread in a web
+# worker, so restarting gunicorn never strands an email. TASK_BACKEND can name
+# another backend (Django's ImmediateBackend runs each task at once, in the
+# process that enqueues it; the tests use it).
+TASKS = {"default": {"BACKEND": env("TASK_BACKEND", "django_tasks_db.DatabaseBackend")}}
 
 # The benchmark's framework-floor view (/_floor); off unless a benchmark asks.
 BENCHMARK_FLOOR_VIEW = env_bool("BENCHMARK_FLOOR_VIEW", False)
