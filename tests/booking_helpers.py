@@ -202,11 +202,26 @@ def book(
 ):
     """
     A booking made through the service, as the public form makes it: a skin
-    assessment with any practitioner at the first free time by default.
+    assessment with any practitioner by default, or the type about
+    `treatment`, at the first free time the client may still change online
+    (after the booking rules' cut-off).
     """
-    kind = consultation_type or ConsultationType.objects.get(slug=ASSESSMENT)
+    treatment = details.pop("treatment", None)
+    if consultation_type is not None:
+        kind = consultation_type
+    elif treatment is not None:
+        kind = ConsultationType.objects.filter(treatment=treatment).first()
+    else:
+        kind = ConsultationType.objects.get(slug=ASSESSMENT)
     if starts_at is None:
-        starts_at = bookable_slots(kind, practitioner=practitioner)[0].starts_at
+        changeable_from = timezone.now() + timedelta(
+            hours=BookingRules.current().client_change_cutoff_hours
+        )
+        starts_at = next(
+            slot.starts_at
+            for slot in bookable_slots(kind, practitioner=practitioner)
+            if slot.starts_at > changeable_from
+        )
     n = next(_sequence)
     details = {
         "full_name": f"Client Number{n}",

@@ -317,10 +317,12 @@ def test_staff_cannot_give_a_booking_an_email_address_no_message_could_reach(adm
     assert booking.email != email
 
 
-def test_bookings_cannot_be_added_in_the_admin(admin_client):
+def test_adding_a_booking_in_the_admin_books_a_caller_through_the_service(admin_client):
+    # The admin's plain add form would skip availability and the outbox.
     response = admin_client.get(reverse("admin:booking_consultationbooking_add"))
 
-    assert response.status_code == 403
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:booking_book_caller")
 
 
 # Workflow actions.

@@ -34,9 +34,12 @@ ALLOWED = [
     (Status.REQUESTED, Status.CONFIRMED),
     (Status.REQUESTED, Status.CANCELLED),
     (Status.REQUESTED, Status.DECLINED),
+    (Status.REQUESTED, Status.ARRIVED),
+    (Status.CONFIRMED, Status.ARRIVED),
     (Status.CONFIRMED, Status.COMPLETED),
     (Status.CONFIRMED, Status.NO_SHOW),
     (Status.CONFIRMED, Status.CANCELLED),
+    (Status.ARRIVED, Status.COMPLETED),
 ]
 NOT_ALLOWED = [pair for pair in product(Status, Status) if pair not in ALLOWED]
 # Outcomes that can only be recorded once the consultation's time has come.
@@ -194,9 +197,12 @@ def booking_in(status):
 
 
 def booking_ready_for(to_status, from_status):
-    """A booking in `from_status`, its consultation past if `to_status` is an outcome of it."""
+    """
+    A booking in `from_status`, its consultation past if `to_status` is an
+    outcome of it or a check-in (which is for the day itself, or after).
+    """
     booking = booking_in(from_status)
-    if to_status in AFTER_THE_CONSULTATION:
+    if to_status in [*AFTER_THE_CONSULTATION, Status.ARRIVED]:
         booking = move_into_the_past(booking)
     return booking
 
