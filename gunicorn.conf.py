@@ -3,6 +3,7 @@ gunicorn settings for production. gunicorn reads
 this file from the working directory; GUNICORN_CMD_ARGS overrides any of it.
 """
 
+import gc
 import multiprocessing
 import os
 
@@ -28,3 +29,30 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # gunicorn 27's control socket lives in the user's home; nothing here uses it,
 # and the systemd unit (deploy/systemd/clinic-web.service) keeps home read-only.
 control_socket_disable = True
+
+
+# Django leaves much of its work to a process's first request (the URL
+# configuration, the template engines, each template's compilation, the
+# static files' manifest, phone-number metadata): clinic_site/warmup.py does
+# it in the master, once, after preload_app has loaded the site and before
+# any worker is forked, so every worker (and every one restarted after
+# max_requests) starts warm. Without preload_app each worker warms itself
+# before it takes a request. The warm-up uses neither the database nor the
+# cache, and a step that fails is logged and left to happen lazily.
+def when_ready(server):
+    if server.cfg.preload_app:
+        from clinic_site.warmup import warm_up
+
+        warm_up()
+        # What the master holds now never needs collecting: frozen, the
+        # garbage collector leaves it alone in the workers, so their
+        # collections neither scan it nor copy its memory pages.
+        gc.collect()
+        gc.freeze()
+
+
+def post_worker_init(worker):
+    if not worker.cfg.preload_app:
+        from clinic_site.warmup import warm_up
+
+        warm_up()

@@ -35,6 +35,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import booking_bench as bb
+import fresh_worker
 import psycopg
 import redis
 from psycopg import sql
@@ -863,7 +864,7 @@ def wrk_version():
     return lines[0].split(" [")[0].removeprefix("wrk ").replace("debian/", "") if lines else "?"
 
 
-def report(args, rows, server_info, admin, facts):
+def report(args, rows, server_info, admin, facts, fresh=None):
     lines = [
         "Site benchmark (bench/site_bench.py)",
         f"  machine: {os.cpu_count()} cores, {bb.cpu_model()}, {platform.system()} "
@@ -896,6 +897,12 @@ def report(args, rows, server_info, admin, facts):
             "during the row, in % of one core (of 200%).",
             f"  POST /book/: {post['booked']} bookings made (302 to /book/received/), "
             f"{post['refused']} refused, {post['replayed']} re-posts of a used form token.",
+        ]
+    if fresh:
+        lines += [
+            "",
+            "  " + fresh_worker.describe(fresh) + " (bench/fresh_worker.py: one worker, "
+            "stopped after each round so that gunicorn forks a fresh one)",
         ]
     if admin:
         within = all(row["ratio"] <= 1.5 for row in admin)
@@ -959,6 +966,12 @@ def parse_args():
         help="a file of SQL to run in both admin databases once the bookings are in "
         "(to try an index, say)",
     )
+    parser.add_argument(
+        "--fresh-rounds",
+        type=int,
+        default=5,
+        help="fresh workers whose first GET /book/ is timed against the warm ones (default: 5)",
+    )
     parser.add_argument("--skip-load", action="store_true", help="only the admin list")
     parser.add_argument("--skip-admin", action="store_true", help="only the wrk table")
     parser.add_argument(
@@ -990,8 +1003,10 @@ def parse_args():
         parser.error("--admin-sizes takes two numbers, e.g. 1000,100000")
     if len(args.sizes) != 2 or not 0 < args.sizes[0] < args.sizes[1]:
         parser.error("--admin-sizes takes two numbers, the smaller first")
-    if args.duration < 1 or args.warmup < 0 or args.admin_repeats < 1:
-        parser.error("--duration and --admin-repeats must be 1 or more, --warmup 0 or more")
+    if args.duration < 1 or args.warmup < 0 or args.admin_repeats < 1 or args.fresh_rounds < 1:
+        parser.error(
+            "--duration, --admin-repeats and --fresh-rounds must be 1 or more, --warmup 0 or more"
+        )
     if args.threads < 1 or args.connections < args.threads:
         parser.error("wrk needs a thread or more and at least as many connections as threads")
     if "bench" not in args.database:
@@ -1015,7 +1030,7 @@ def main():
     pg_version = bb.recreate_database(args)
     flush_redis(args.redis)
     workdir = Path(tempfile.mkdtemp(prefix="site-bench-"))
-    rows, server_info, admin, failed = [], None, None, True
+    rows, server_info, admin, fresh, failed = [], None, None, None, True
     try:
         bb.manage(env, "migrate", "--noinput", "-v", "0")
         # DEBUG off: pages need the hashed static files and their manifest.
@@ -1024,6 +1039,12 @@ def main():
         schema = json.loads(bb.django_shell(setup_env, bb.SETUP_CODE))
         if not args.skip_load:
             rows, server_info = load_rows(args, env, port, rng, workdir)
+            log(
+                f"A fresh worker's first GET /book/ against a warm one ({args.fresh_rounds} workers)"
+            )
+            fresh = fresh_worker.measure(
+                env, workdir / "gunicorn-fresh-worker.log", rounds=args.fresh_rounds
+            )
         if not args.skip_admin:
             admin = admin_rows(args, schema, rng, workdir)
         # Failed requests fail the run. A missed admin target is reported but
@@ -1051,7 +1072,7 @@ def main():
         "minutes": (time.monotonic() - STARTED) / 60,
         "pg_version": pg_version,
     }
-    print(report(args, rows, server_info, admin, facts))
+    print(report(args, rows, server_info, admin, facts, fresh))
     return 1 if failed else 0
 
 

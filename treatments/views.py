@@ -1,7 +1,7 @@
 from django.shortcuts import get_object_or_404
 from django.views.generic import DetailView, ListView, TemplateView
 
-from .caching import CachedPageMixin
+from .caching import CachedPageMixin, answers_key
 from .forms import FacialGuideForm
 from .guide import recommend
 from .models import FAQ, ComparisonAspect, DecisionFactor, SitePage, Treatment
@@ -76,15 +76,26 @@ class FAQListView(CachedPageMixin, SitePageMixin, ListView):
 class GuideView(CachedPageMixin, SitePageMixin, TemplateView):
     """
     The guide is a question, not a change to anything, so it is a GET form:
-    the result has its own address and works without JavaScript.
+    the result has its own address and works without JavaScript. A result is
+    cached like a content page, under its answers (in any order, repeated or
+    not, whatever else the query string holds); answers the form refuses
+    are shown with their errors and never cached.
     """
 
     page_key = SitePage.Key.GUIDE
     template_name = "treatments/guide.html"
 
+    @classmethod
+    def page_cache_key(cls, request):
+        if not request.GET:
+            return super().page_cache_key(request)
+        return answers_key(request, FacialGuideForm.ANSWERS, many=FacialGuideForm.MANY_ANSWERS)
+
     def get_context_data(self, **kwargs):
         submitted = bool(self.request.GET)
         form = FacialGuideForm(self.request.GET if submitted else None)
+        if submitted:
+            self.page_cacheable = form.is_valid()
         if submitted and form.is_valid():
             recommendation = recommend(**form.cleaned_data)
             kwargs["recommendation"] = recommendation

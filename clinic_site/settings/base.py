@@ -73,13 +73,17 @@ MIDDLEWARE = [
     "django.middleware.gzip.GZipMiddleware",
     # ETags for every page: a browser revisiting an unchanged page gets a 304.
     "django.middleware.http.ConditionalGetMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "clinic_site.middleware.SecurityHeadersMiddleware",
+    # Serves cached content pages (treatments/caching.py): after everything
+    # that adds headers, before the session, CSRF, authentication and
+    # messages, which a page that is the same for everyone never needs.
+    "treatments.caching.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "clinic_site.middleware.SecurityHeadersMiddleware",
     "clinic_site.middleware.DatabaseUnavailableMiddleware",
     # Last, as django-axes requires: it answers locked-out sign-ins.
     "axes.middleware.AxesMiddleware",
@@ -246,10 +250,12 @@ ADMIN_URL = env("ADMIN_URL", "admin/").strip("/") + "/"
 
 # Shared by every worker and instance in production (rate limits must hold
 # across all of them); a per-process memory cache when REDIS_URL is unset.
+# clinic_site.cache.RedisCache is Django's RedisCache keeping one Redis client
+# per process instead of building one for every call.
 if env("REDIS_URL"):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "clinic_site.cache.RedisCache",
             "LOCATION": env("REDIS_URL"),
             "KEY_PREFIX": "clinic",
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
@@ -258,8 +264,13 @@ if env("REDIS_URL"):
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Content pages are cached whole until staff edit content (treatments/caching.py).
+# Content pages (and the guide's results) are cached whole until staff edit
+# content (treatments/caching.py), stored gzipped with their ETag.
 CONTENT_CACHE_SECONDS = int(env("CONTENT_CACHE_SECONDS", "600"))
+# How long browsers and shared caches may reuse a cached content page before
+# revalidating it with its ETag (Cache-Control: public, max-age): an edit
+# reaches a browser that already holds the page within this long.
+CONTENT_CACHE_MAX_AGE = int(env("CONTENT_CACHE_MAX_AGE", "60"))
 
 # How many reverse proxies in front of the app add to X-Forwarded-For; 0
 # means the app faces the internet and REMOTE_ADDR is the visitor.
