@@ -31,10 +31,9 @@ class ConsultationPeriodFilter(admin.DateFieldListFilter):
     """
     Consultations by period, in clinic time. It stands in for a date
     hierarchy, whose links come from the first and last booking listed: after
-    a search, finding the first match read back through years of anonymised
-    bookings (two thirds of a search page's time at 100,000 bookings in
-    bench/site_bench.py). The day sheet, linked above the list, goes day by
-    day.
+    a search, finding the first match read through every old, anonymised
+    booking, so the page grew with the table (README, "Benchmarks"). The day
+    sheet, linked above the list, goes day by day.
     """
 
     def __init__(self, field, request, params, model, model_admin, field_path):
