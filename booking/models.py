@@ -18,6 +18,7 @@ from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, Ra
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
@@ -545,6 +546,12 @@ class ConsultationBooking(models.Model):
             models.Index(
                 fields=["practitioner", "starts_at"], name="booking_practitioner_time_idx"
             ),
+            # The admin's search: a reference as typed in any case, and a phone
+            # number it reads as one. On PostgreSQL, names, emails and phones
+            # are also found by their fragments through trigram indexes, which
+            # migration 0013 creates there only (SQLite has no GIN index).
+            models.Index(Upper("reference"), name="booking_reference_upper_idx"),
+            models.Index(fields=["phone"], name="booking_phone_idx"),
         ]
 
     def __str__(self):
