@@ -44,7 +44,7 @@ LOCAL_SITE_URL := SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)}
 run: install
 	$(MANAGE) migrate --noinput
 	$(LOCAL_SITE_URL) $(MANAGE) ensure_local_staff
-	@setsid $(LOCAL_SITE_URL) $(MANAGE) db_worker --interval 1 & worker=$$!; \
+	@$(LOCAL_SITE_URL) setsid $(MANAGE) db_worker --interval 1 & worker=$$!; \
 	trap 'kill -TERM -'$$worker' 2>/dev/null' EXIT INT TERM; \
 	$(LOCAL_SITE_URL) $(MANAGE) runserver 127.0.0.1:$(PORT)
 
