@@ -150,7 +150,9 @@ def book_consultation(
             listed = ConsultationBooking.concerns.through
             listed.objects.bulk_create(
                 listed(consultationbooking=booking, skinconcern_id=concern_id)
-                for concern_id in dict.fromkeys(getattr(concern, "pk", concern) for concern in concerns)
+                for concern_id in dict.fromkeys(
+                    getattr(concern, "pk", concern) for concern in concerns
+                )
             )
             if for_staff:
                 _record_status_change(booking, "", by=taken_by, note="Booked by phone")

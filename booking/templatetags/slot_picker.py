@@ -32,7 +32,9 @@ def slot_days(field):
         for number, slot in enumerate(slots):
             # The first radio ends in _0, like Django's own radio groups, so
             # the error summary can link to it.
-            radio_id = f"{radio}_0" if day_number == number == 0 else f"{radio}_{day_number}_{number}"
+            radio_id = (
+                f"{radio}_0" if day_number == number == 0 else f"{radio}_{day_number}_{number}"
+            )
             value = slot.value
             checked = " checked" if value == chosen else ""
             html.append(
