@@ -125,7 +125,7 @@ class ClinicCalendar:
     lifts minimum notice and horizon (staff book callers at short notice,
     from the start of today to a year ahead), never the overlap rule.
     `candidates`, active practitioners the caller has read already (the
-    booking form's list, with each type's `practitioners` prefetched), saves
+    booking form's list, the type read with_named_practitioners()), saves
     the query for who takes the type: those of them who do are kept.
     """
 

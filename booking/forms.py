@@ -228,7 +228,7 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
         self.types = list(
             ConsultationType.objects.bookable_online()
             .select_related("treatment")
-            .prefetch_related("practitioners")
+            .with_named_practitioners()
         )
         self.practitioners = list(Practitioner.objects.bookable_online())
         self.fields["consultation_type"].choices = [
@@ -318,7 +318,7 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
         return self.cleaned_data
 
     def clean_consultation_type(self):
-        # The type as listed, with its practitioners prefetched.
+        # The type as listed, with who holds it.
         slug = self.cleaned_data["consultation_type"]
         return next(kind for kind in self.types if kind.slug == slug)
 

@@ -81,14 +81,14 @@ def locmem_cache(settings):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 
-# Reading the form's choices (consultation types and who holds them, the
+# Reading the form's choices (consultation types with who holds them, the
 # practitioners), the per-contact limit, the rules, hours, closures and
 # everyone's busy times, the privacy policy's version; writing the booking
 # (in a savepoint while another practitioner could still take it), its
 # history and its two messages in one insert. The test's own transaction
 # adds a savepoint and its release around the booking's (BEGIN and COMMIT
 # in production, where the two task rows follow on commit instead).
-BOOKING_QUERY_BUDGET = 16
+BOOKING_QUERY_BUDGET = 15
 
 
 def test_a_booking_costs_a_fixed_budget_of_queries(
