@@ -47,7 +47,11 @@ class Slot:
         EST”: on the night the clocks go back, 1:30 AM EDT and 1:30 AM EST
         are an hour apart.
         """
-        return f"{self.local_start:%I:%M %p %Z}".lstrip("0")
+        return self.clock_in(timezone.get_current_timezone())
+
+    def clock_in(self, zone):
+        """`clock` with the clinic's zone given (a page of times looks it up once)."""
+        return f"{self.starts_at.astimezone(zone):%I:%M %p %Z}".lstrip("0")
 
 
 def parse_slot_value(value):
@@ -233,23 +237,33 @@ class ClinicCalendar:
                 self.day_load[practitioner_id, day] += 1
 
         free = defaultdict(list)  # start -> [practitioner]
+        # Practitioners on the same hours share their start times: worked out once.
+        window_starts = {}
         for person in self.practitioners:
             busy = BusyTimes(busy_ranges[person.pk])
             for day in days:
                 for window in self.windows[person.pk, day.weekday()]:
-                    window_end = _window_end(day, window, self.zone)
-                    for starts_at in _grid_starts(day, window, grid, self.zone):
-                        ends_at = starts_at + length
-                        if ends_at > window_end:
-                            break
-                        if not self.earliest <= starts_at <= self.latest:
-                            continue
+                    key = (day, window.starts_at, window.ends_at)
+                    if key not in window_starts:
+                        window_starts[key] = self._starts_in(day, window, length, grid)
+                    for starts_at in window_starts[key]:
                         if busy.is_free(starts_at, starts_at + blocked):
                             free[starts_at].append(person)
         return [
             Slot(starts_at, starts_at + length, tuple(free[starts_at]))
             for starts_at in sorted(free)
         ]
+
+    def _starts_in(self, day, window, length, grid):
+        """The grid's start times whose consultation fits the window, within notice and horizon."""
+        window_end = _window_end(day, window, self.zone)
+        starts = []
+        for starts_at in _grid_starts(day, window, grid, self.zone):
+            if starts_at + length > window_end:
+                break
+            if self.earliest <= starts_at <= self.latest:
+                starts.append(starts_at)
+        return starts
 
     def find(self, starts_at):
         """The bookable time starting at `starts_at`, or None."""

@@ -9,6 +9,7 @@ variable lookups per radio, was most of the booking page's time.
 """
 
 from django import template
+from django.utils import timezone
 from django.utils.dateformat import format as format_date
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -22,6 +23,7 @@ def slot_days(field):
     if not week:
         return ""
     chosen = field.value()
+    zone = timezone.get_current_timezone()
     name, radio = escape(field.html_name), escape(field.auto_id)
     html = []
     for day_number, (day, slots) in enumerate(week.days):
@@ -41,7 +43,7 @@ def slot_days(field):
                 '<div class="form-check form-check-inline slot-option">'
                 f'<input class="form-check-input" type="radio" name="{name}" id="{radio_id}" '
                 f'value="{value}"{checked}> '
-                f'<label class="form-check-label" for="{radio_id}">{escape(slot.clock)}</label>'
+                f'<label class="form-check-label" for="{radio_id}">{escape(slot.clock_in(zone))}</label>'
                 "</div>\n"
             )
         html.append("</fieldset>\n")
