@@ -489,6 +489,8 @@ def load_rows(args, env, port, rng, workdir):
                 submissions=files,
             )
         )
+        # Counted again once every worker has long been up: the peer gets as many.
+        workers = max(workers, worker_count(server.pid))
     finally:
         bb.stop_gunicorn(server)
     starts = log_path.read_text(errors="replace").count("Booting worker")
