@@ -123,7 +123,9 @@ def queue_emails(booking, kinds, *, rules=None, concerns=None):
     Write messages about one booking to the outbox in one insert, inside the
     caller's transaction, and enqueue each one's delivery once that
     transaction commits. `rules` and `concerns` (the booking's skin concerns),
-    when the caller has them, are not read again.
+    when the caller has them, are not read again. A kind that tells the
+    booking's state supersedes the older ones waiting before the insert, so
+    one call carries at most one such kind.
     """
     context = {
         "booking": booking,
