@@ -7,7 +7,7 @@ UV := $(PYTHON) -m uv
 PORT ?= 8000
 MANAGE := $(UV) run --frozen python manage.py
 
-.PHONY: help install e2e-deps nginx run serve test test-postgres lint format check bench audit screenshots
+.PHONY: help install e2e-deps css nginx run serve test test-postgres lint format check bench audit screenshots
 
 help:
 	@echo "make run            serve the site on http://127.0.0.1:$(PORT) (SQLite, seed content) with the task worker"
@@ -15,6 +15,7 @@ help:
 	@echo "make test           run the whole test suite (DATABASE_URL picks the database)"
 	@echo "make test-postgres  run the suite on the local PostgreSQL server"
 	@echo "make lint           ruff, Django's system checks and the migrations check"
+	@echo "make css            rebuild static/css/site.css from static/scss/ (Bootstrap's Sass sources, npm)"
 	@echo "make audit          Lighthouse on every public page (3 runs each, mobile) -> docs/lighthouse.md"
 	@echo "make screenshots    refresh the README's screenshots in docs/screenshots/"
 	@echo "make bench          load-test the booking form, then every page and the admin list (BENCH_ARGS, SITE_BENCH_ARGS=--help)"
@@ -23,15 +24,32 @@ install:
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
 	@$(UV) sync --frozen --quiet
 
-# The browser tests' and the audit's npm tools (axe-core, vnu-jar, Lighthouse),
-# pinned in package-lock.json. npm rewrites node_modules/.package-lock.json on
-# each install, so `npm ci` runs again only when the lock file changes.
+# The npm tools, pinned in package-lock.json: the browser tests' and the
+# audit's (axe-core, vnu-jar, Lighthouse) and the style sheet's build (sass,
+# bootstrap). npm rewrites node_modules/.package-lock.json on each install,
+# so `npm ci` runs again only when the lock file changes.
 # Without npm the browser tests skip and say why (in CI they fail instead).
 e2e-deps: node_modules/.package-lock.json
 
 node_modules/.package-lock.json: package.json package-lock.json
 	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --ignore-scripts; \
-	else echo "npm not found: the browser tests and HTML checks will skip, and make audit will not run"; fi
+	else echo "npm not found: the browser tests and HTML checks will skip, and make audit and make css will not run"; fi
+
+# The site's one style sheet: the parts of Bootstrap's Sass sources the pages
+# use and the clinic's own styles (static/scss/site.scss). The built file is
+# committed, so `make run` needs no npm; after changing static/scss/ or
+# Bootstrap's version, run `make css` and commit static/css/site.css with it.
+# tests/e2e/test_site_css.py fails when the two disagree. Bootstrap's Sass
+# still uses @import and global functions, which Sass warns about on every
+# build; the warnings say nothing about this site, so they are silenced.
+SASS_ARGS := --style=compressed --no-source-map --load-path=node_modules \
+	--quiet-deps --silence-deprecation=import,global-builtin
+
+# The test builds into a file of its own: make css CSS_OUT=…
+CSS_OUT ?= static/css/site.css
+
+css: e2e-deps
+	node_modules/.bin/sass $(SASS_ARGS) static/scss/site.scss $(CSS_OUT)
 
 # The site's own address (links in emails, the staff admin's address that
 # ensure_local_staff prints) is the one runserver serves on.
@@ -44,7 +62,7 @@ LOCAL_SITE_URL := SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)}
 run: install
 	$(MANAGE) migrate --noinput
 	$(LOCAL_SITE_URL) $(MANAGE) ensure_local_staff
-	@setsid $(LOCAL_SITE_URL) $(MANAGE) db_worker --interval 1 & worker=$$!; \
+	@$(LOCAL_SITE_URL) setsid $(MANAGE) db_worker --interval 1 & worker=$$!; \
 	trap 'kill -TERM -'$$worker' 2>/dev/null' EXIT INT TERM; \
 	$(LOCAL_SITE_URL) $(MANAGE) runserver 127.0.0.1:$(PORT)
 

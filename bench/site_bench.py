@@ -36,6 +36,7 @@ from urllib.parse import urlencode, urlsplit
 
 import booking_bench as bb
 import fresh_worker
+import peer_bench
 import psycopg
 import redis
 from psycopg import sql
@@ -489,9 +490,26 @@ def load_rows(args, env, port, rng, workdir):
                 submissions=files,
             )
         )
+        # Counted again once every worker has long been up: the peer gets as many.
+        workers = max(workers, worker_count(server.pid))
     finally:
         bb.stop_gunicorn(server)
     starts = log_path.read_text(errors="replace").count("Booting worker")
+    if not args.skip_peer:
+        # With the site's gunicorn stopped: the peer has the machine as the site had it.
+        rows.append(
+            peer_bench.measure_peer(
+                args,
+                workers=workers,
+                host=HOST,
+                port=bb.free_port(),
+                measure=measure,
+                http_get=lambda port, path: bb.http_request(
+                    port, "GET", path, headers={"Accept": "text/html"}
+                )[0],
+                log=log,
+            )
+        )
     return rows, {"workers": workers, "restarts": starts - workers}
 
 
@@ -822,6 +840,8 @@ def load_table(rows):
                 f"{row['kb']:.1f}",
                 f"{row['others_cpu']:.0f}%",
             ]
+            if "rate" in row
+            else [row["label"], *["–"] * 7]
             for row in rows
         ],
         "lrrrrrrr",
@@ -883,7 +903,8 @@ def report(args, rows, server_info, admin, facts, fresh=None):
             if args.recycle
             else "no max_requests restarts (--recycle keeps them)"
         )
-        post = rows[-1]["result"]
+        post = next(row for row in rows if row["label"].startswith("POST"))["result"]
+        peer = [row for row in rows if row["label"] == peer_bench.LABEL]
         lines += [
             f"  gunicorn.conf.py: {server_info['workers']} sync workers, {recycling}",
             f"  wrk: {args.threads} threads, {args.connections} connections, {args.duration} s "
@@ -898,6 +919,18 @@ def report(args, rows, server_info, admin, facts, fresh=None):
             f"  POST /book/: {post['booked']} bookings made (302 to /book/received/), "
             f"{post['refused']} refused, {post['replayed']} re-posts of a used form token.",
         ]
+        for row in peer:
+            lines.append(
+                f"  Peer ({peer_bench.PACKAGE}'s booking page, one day's times of one staff "
+                "member, in a throw-away virtual environment, the same gunicorn workers and "
+                f"wrk options, the site's gunicorn stopped): {row['note']}"
+                + (
+                    f"; {row['rate']:.0f} req/s, {row['rate'] / rows[0]['rate']:.2f} of the floor"
+                    if "rate" in row
+                    else ""
+                )
+                + "."
+            )
     if fresh:
         lines += [
             "",
@@ -975,6 +1008,12 @@ def parse_args():
     parser.add_argument("--skip-load", action="store_true", help="only the admin list")
     parser.add_argument("--skip-admin", action="store_true", help="only the wrk table")
     parser.add_argument(
+        "--skip-peer",
+        action="store_true",
+        help="leave out the peer row (django-appointment's booking page, installed in a "
+        "throw-away virtual environment: bench/peer_bench.py)",
+    )
+    parser.add_argument(
         "--postgres",
         default=os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432"),
         help="PostgreSQL server URL, without a database name",
@@ -1049,7 +1088,7 @@ def main():
             admin = admin_rows(args, schema, rng, workdir)
         # Failed requests fail the run. A missed admin target is reported but
         # is not an error: a busy machine can miss it by itself.
-        failed = any(row["errors"] for row in rows)
+        failed = any(row.get("errors") for row in rows)
     finally:
         if failed:
             log(f"gunicorn logs kept in {workdir}")
@@ -1068,7 +1107,9 @@ def main():
     facts = {
         "load_before": load_before[0],
         "load_after": load_after[0],
-        "peak_load": max([row["load"] for row in rows] + [load_before[0], load_after[0]]),
+        "peak_load": max(
+            [row["load"] for row in rows if "load" in row] + [load_before[0], load_after[0]]
+        ),
         "minutes": (time.monotonic() - STARTED) / 60,
         "pg_version": pg_version,
     }

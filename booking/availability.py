@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from itertools import groupby
 
+from django.db.models import Value
 from django.utils import timezone
 
 from .models import BookingRules, Closure, ConsultationBooking, TimeOff, WorkingHours
@@ -46,7 +47,11 @@ class Slot:
         EST”: on the night the clocks go back, 1:30 AM EDT and 1:30 AM EST
         are an hour apart.
         """
-        return f"{self.local_start:%I:%M %p %Z}".lstrip("0")
+        return self.clock_in(timezone.get_current_timezone())
+
+    def clock_in(self, zone):
+        """`clock` with the clinic's zone given (a page of times looks it up once)."""
+        return f"{self.starts_at.astimezone(zone):%I:%M %p %Z}".lstrip("0")
 
 
 def parse_slot_value(value):
@@ -112,15 +117,20 @@ class BusyTimes:
 class ClinicCalendar:
     """
     The bookable times of one consultation type as seen at one moment. The
-    rules, the practitioners who take the type, their hours and time off,
-    and the closures are read once (five queries); then any run of days can
-    be asked for its times, at one more query each time for the bookings on
-    those days — however many practitioners, types and bookings there are.
+    rules, the practitioners who take the type, their hours and the
+    closures are read once (four queries, three given `candidates`); then
+    any run of days can be asked for its times, at one more query each time
+    for what keeps the practitioners busy on those days (their bookings and
+    time off together) — however many practitioners, types and bookings
+    there are.
 
     `practitioner` limits the times to one person; `online` (the public
     site) leaves out practitioners who take no online bookings; `for_staff`
     lifts minimum notice and horizon (staff book callers at short notice,
     from the start of today to a year ahead), never the overlap rule.
+    `candidates`, active practitioners the caller has read already (the
+    booking form's list, the type read with_named_practitioners()), saves
+    the query for who takes the type: those of them who do are kept.
     """
 
     def __init__(
@@ -132,6 +142,7 @@ class ClinicCalendar:
         ignore_booking=None,
         online=True,
         for_staff=False,
+        candidates=None,
     ):
         self.consultation_type = consultation_type
         self.now = now or timezone.now()
@@ -150,23 +161,26 @@ class ClinicCalendar:
         self.first_day = timezone.localtime(self.earliest, self.zone).date()
         self.last_day = timezone.localtime(self.latest, self.zone).date()
 
-        practitioners = consultation_type.qualified_practitioners()
-        if online:
-            practitioners = practitioners.filter(takes_online_bookings=True)
-        if practitioner is not None:
-            practitioners = practitioners.filter(pk=practitioner.pk)
-        self.practitioners = list(practitioners)
+        if candidates is not None:
+            # The same rule as qualified_practitioners(), in Python.
+            self.practitioners = [
+                person
+                for person in candidates
+                if consultation_type.is_held_by(person)
+                and (person.takes_online_bookings or not online)
+                and (practitioner is None or person.pk == practitioner.pk)
+            ]
+        else:
+            practitioners = consultation_type.qualified_practitioners()
+            if online:
+                practitioners = practitioners.filter(takes_online_bookings=True)
+            if practitioner is not None:
+                practitioners = practitioners.filter(pk=practitioner.pk)
+            self.practitioners = list(practitioners)
         ids = [person.pk for person in self.practitioners]
         self.windows = defaultdict(list)  # (practitioner id, weekday) -> [WorkingHours]
         for window in WorkingHours.objects.filter(practitioner__in=ids):
             self.windows[window.practitioner_id, window.weekday].append(window)
-        self.time_off = defaultdict(list)
-        for leave in TimeOff.objects.filter(
-            practitioner__in=ids,
-            starts_at__lt=self.latest + timedelta(days=1),
-            ends_at__gt=self.earliest - timedelta(days=1),
-        ):
-            self.time_off[leave.practitioner_id].append((leave.starts_at, leave.ends_at))
         self.closures = list(
             Closure.objects.filter(ends_on__gte=self.first_day, starts_on__lte=self.last_day)
         )
@@ -197,39 +211,59 @@ class ClinicCalendar:
 
         span_start = datetime.combine(min(days), time(0), tzinfo=self.zone) - timedelta(days=1)
         span_end = datetime.combine(max(days), time(0), tzinfo=self.zone) + timedelta(days=2)
+        ids = [person.pk for person in self.practitioners]
         taken = ConsultationBooking.objects.active().filter(
-            practitioner__in=[person.pk for person in self.practitioners],
-            starts_at__lt=span_end,
-            blocks_until__gt=span_start,
+            practitioner__in=ids, starts_at__lt=span_end, blocks_until__gt=span_start
         )
         if self.ignore_booking is not None:
             taken = taken.exclude(pk=self.ignore_booking.pk)
+        leave = TimeOff.objects.filter(
+            practitioner__in=ids, starts_at__lt=span_end, ends_at__gt=span_start
+        )
+        # Bookings and time off alike keep a practitioner busy: one query for both.
         busy_ranges = defaultdict(list)
         self.day_load = Counter()
-        for practitioner_id, starts_at, blocks_until in taken.values_list(
-            "practitioner", "starts_at", "blocks_until"
+        for practitioner_id, starts_at, ends_at, is_booking in (
+            taken.order_by()
+            .values_list("practitioner", "starts_at", "blocks_until", Value(True))
+            .union(
+                leave.order_by().values_list("practitioner", "starts_at", "ends_at", Value(False)),
+                all=True,
+            )
         ):
-            busy_ranges[practitioner_id].append((starts_at, blocks_until))
-            self.day_load[practitioner_id, timezone.localtime(starts_at, self.zone).date()] += 1
+            busy_ranges[practitioner_id].append((starts_at, ends_at))
+            if is_booking:
+                day = timezone.localtime(starts_at, self.zone).date()
+                self.day_load[practitioner_id, day] += 1
 
         free = defaultdict(list)  # start -> [practitioner]
+        # Practitioners on the same hours share their start times: worked out once.
+        window_starts = {}
         for person in self.practitioners:
-            busy = BusyTimes(busy_ranges[person.pk] + self.time_off[person.pk])
+            busy = BusyTimes(busy_ranges[person.pk])
             for day in days:
                 for window in self.windows[person.pk, day.weekday()]:
-                    window_end = _window_end(day, window, self.zone)
-                    for starts_at in _grid_starts(day, window, grid, self.zone):
-                        ends_at = starts_at + length
-                        if ends_at > window_end:
-                            break
-                        if not self.earliest <= starts_at <= self.latest:
-                            continue
+                    key = (day, window.starts_at, window.ends_at)
+                    if key not in window_starts:
+                        window_starts[key] = self._starts_in(day, window, length, grid)
+                    for starts_at in window_starts[key]:
                         if busy.is_free(starts_at, starts_at + blocked):
                             free[starts_at].append(person)
         return [
             Slot(starts_at, starts_at + length, tuple(free[starts_at]))
             for starts_at in sorted(free)
         ]
+
+    def _starts_in(self, day, window, length, grid):
+        """The grid's start times whose consultation fits the window, within notice and horizon."""
+        window_end = _window_end(day, window, self.zone)
+        starts = []
+        for starts_at in _grid_starts(day, window, grid, self.zone):
+            if starts_at + length > window_end:
+                break
+            if self.earliest <= starts_at <= self.latest:
+                starts.append(starts_at)
+        return starts
 
     def find(self, starts_at):
         """The bookable time starting at `starts_at`, or None."""

@@ -115,43 +115,77 @@ def queue_email(booking, kind):
     Write one message to the outbox, inside the caller's transaction, and
     enqueue its delivery once that transaction commits.
     """
+    return queue_emails(booking, [kind])[0]
+
+
+def queue_emails(booking, kinds, *, rules=None, concerns=None):
+    """
+    Write messages about one booking to the outbox in one insert, inside the
+    caller's transaction, and enqueue each one's delivery once that
+    transaction commits. `rules` and `concerns` (the booking's skin concerns),
+    when the caller has them, are not read again. A kind that tells the
+    booking's state supersedes the older ones waiting before the insert, so
+    one call carries at most one such kind.
+    """
     context = {
         "booking": booking,
         "clinic": settings.CLINIC,
         "site_url": settings.SITE_URL,
         "manage_url": settings.SITE_URL + booking.get_manage_url(),
         "admin_url": settings.ADMIN_URL,
+        # A callable: templates that do not show it never read it.
+        "concerns_display": (
+            (lambda: booking.concerns_display)
+            if concerns is None
+            else ", ".join(concern.label for concern in concerns)
+        ),
     }
-    to = BookingRules.current().clinic_alert_address if kind in TO_CLINIC else booking.email
-    method = CALENDAR_METHODS.get(kind)
-    if kind in STATE_KINDS:
-        # A newer word on the booking's state replaces any older one still
-        # waiting (after an outage, a stale confirmation must not follow a
-        # cancellation). One that a worker is sending at this moment is
-        # locked, and skipped rather than waited for, so this request never
-        # waits on the mail server: either it is already on its way (its
-        # calendar file's lower SEQUENCE keeps calendars right whichever
-        # arrives first), or it fails and `deliver` then finds it stale.
-        waiting = (
-            OutboundEmail.objects.filter(
-                booking=booking, kind__in=STATE_KINDS, status=OutboundEmail.Delivery.PENDING
+    messages = []
+    for kind in kinds:
+        if kind in TO_CLINIC:
+            rules = rules or BookingRules.current()
+            to = rules.clinic_alert_address
+        else:
+            to = booking.email
+        if kind in STATE_KINDS:
+            _supersede_waiting(booking)
+        method = CALENDAR_METHODS.get(kind)
+        messages.append(
+            OutboundEmail(
+                booking=booking,
+                kind=kind,
+                to=to,
+                subject=render_to_string(f"emails/{kind}_subject.txt", context).strip(),
+                body=render_to_string(f"emails/{kind}.txt", context),
+                calendar=booking_calendar(booking, method) if method else "",
             )
-            .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)
         )
-        OutboundEmail.objects.filter(pk__in=list(waiting)).update(
-            status=OutboundEmail.Delivery.SUPERSEDED
+    OutboundEmail.objects.bulk_create(messages)
+    for message in messages:
+        enqueue_delivery_on_commit(message.pk)
+    return messages
+
+
+def _supersede_waiting(booking):
+    """
+    A newer word on the booking's state replaces any older one still
+    waiting (after an outage, a stale confirmation must not follow a
+    cancellation). One that a worker is sending at this moment is locked,
+    and skipped rather than waited for, so this request never waits on the
+    mail server: either it is already on its way (its calendar file's lower
+    SEQUENCE keeps calendars right whichever arrives first), or it fails and
+    `deliver` then finds it stale.
+    """
+    waiting = (
+        OutboundEmail.objects.filter(
+            booking=booking, kind__in=STATE_KINDS, status=OutboundEmail.Delivery.PENDING
         )
-    message = OutboundEmail.objects.create(
-        booking=booking,
-        kind=kind,
-        to=to,
-        subject=render_to_string(f"emails/{kind}_subject.txt", context).strip(),
-        body=render_to_string(f"emails/{kind}.txt", context),
-        calendar=booking_calendar(booking, method) if method else "",
+        .select_for_update(skip_locked=True)
+        .values_list("pk", flat=True)
     )
-    enqueue_delivery_on_commit(message.pk)
-    return message
+    OutboundEmail.objects.filter(pk__in=list(waiting)).update(
+        status=OutboundEmail.Delivery.SUPERSEDED
+    )
 
 
 def enqueue_delivery_on_commit(pk):

@@ -5,16 +5,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
-from crispy_forms.helper import FormHelper
-from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout
 from django import forms
 from django.conf import settings
 from django.core import signing
+from django.forms import BoundField
 from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
-from django.utils.functional import SimpleLazyObject
+from django.utils.functional import SimpleLazyObject, cached_property
 from django.utils.html import format_html
 from phonenumber_field.formfields import PhoneNumberField
 
@@ -41,7 +40,13 @@ class SlotChoiceMixin:
     """
 
     def setup_slot_field(
-        self, consultation_type, *, practitioner=None, window_start=None, ignore_booking=None
+        self,
+        consultation_type,
+        *,
+        practitioner=None,
+        window_start=None,
+        ignore_booking=None,
+        candidates=None,
     ):
         chosen = self._chosen_slot()
         if chosen is not None:
@@ -53,7 +58,10 @@ class SlotChoiceMixin:
 
         def week():
             calendar = ClinicCalendar(
-                consultation_type, practitioner=practitioner, ignore_booking=ignore_booking
+                consultation_type,
+                practitioner=practitioner,
+                ignore_booking=ignore_booking,
+                candidates=candidates,
             )
             return calendar.week(window_start)
 
@@ -92,18 +100,43 @@ def slot_field():
     return field
 
 
+def consultation_type_label(consultation_type):
+    parts = [f"{consultation_type.duration_minutes} minutes", consultation_type.price_text]
+    return f"{consultation_type.name} ({', '.join(part for part in parts if part)})"
+
+
 class ConsultationTypeField(forms.ModelChoiceField):
     def label_from_instance(self, consultation_type):
-        parts = [f"{consultation_type.duration_minutes} minutes", consultation_type.price_text]
-        return f"{consultation_type.name} ({', '.join(part for part in parts if part)})"
+        return consultation_type_label(consultation_type)
+
+
+class BootstrapBoundField(BoundField):
+    """
+    A field as the public booking pages render it, in plain templates: Django
+    already marks a field with errors aria-invalid and points its
+    aria-describedby at `<id>_error`; Bootstrap also wants `is-invalid`.
+    """
+
+    def build_widget_attrs(self, attrs, widget=None):
+        attrs = super().build_widget_attrs(attrs, widget)
+        if self.errors:
+            css = (widget or self.field.widget).attrs.get("class", "")
+            attrs["class"] = f"{css} is-invalid".strip()
+        return attrs
 
 
 class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
-    consultation_type = ConsultationTypeField(
+    """
+    The public booking form. Its choices (consultation types, practitioners,
+    skin concerns) are read once each and serve both the page and the
+    validation, which then needs no query of its own; the time is checked
+    against everyone's diaries by the booking service alone.
+    """
+
+    bound_field_class = BootstrapBoundField
+
+    consultation_type = forms.ChoiceField(
         label="Which consultation?",
-        queryset=ConsultationType.objects.none(),
-        to_field_name="slug",
-        empty_label=None,
         widget=forms.RadioSelect,
         error_messages={
             "required": "Choose a consultation.",
@@ -113,12 +146,11 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
     practitioner = forms.ChoiceField(
         label="With whom?",
         required=False,
+        widget=forms.Select(attrs={"class": "form-select"}),
         error_messages={"invalid_choice": "Please choose a practitioner from the list."},
     )
-    concerns = forms.ModelMultipleChoiceField(
+    concerns = forms.MultipleChoiceField(
         label="Skin concerns you would like to discuss",
-        queryset=SkinConcern.objects.none(),
-        to_field_name="slug",
         required=False,
         widget=forms.CheckboxSelectMultiple,
         error_messages={
@@ -129,14 +161,14 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
     full_name = forms.CharField(
         label="Full name",
         max_length=150,
-        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        widget=forms.TextInput(attrs={"autocomplete": "name", "class": "form-control"}),
         error_messages={"required": "Enter your full name."},
     )
     email = forms.EmailField(
         label="Email address",
         max_length=254,
         validators=[validate_client_email],
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "class": "form-control"}),
         error_messages={
             "required": "Enter your email address.",
             "invalid": "Enter an email address like name@example.com.",
@@ -145,7 +177,9 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
     phone = PhoneNumberField(
         label="Phone number",
         region=settings.PHONENUMBER_DEFAULT_REGION,
-        widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "tel", "type": "tel", "class": "form-control"}
+        ),
         error_messages={
             "required": "Enter your phone number.",
             "invalid": "Enter a valid phone number, like (212) 555-0147, or one starting with + and the country code.",
@@ -163,9 +197,10 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
         label="Anything you would like us to know? (optional)",
         required=False,
         max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 4}),
+        widget=forms.Textarea(attrs={"rows": 4, "class": "form-control"}),
     )
     consent = forms.BooleanField(
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
         error_messages={
             "required": "Please agree to the privacy policy so we can hold your details."
         },
@@ -173,12 +208,15 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
     marketing_opt_in = forms.BooleanField(
         label="Send me occasional news and offers by email (optional)",
         required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )
     # Spam trap: people never see it; form-filling bots do.
     website = forms.CharField(
         label="Leave this field empty",
         required=False,
-        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+        widget=forms.TextInput(
+            attrs={"tabindex": "-1", "autocomplete": "off", "class": "form-control"}
+        ),
     )
 
     def __init__(
@@ -190,15 +228,20 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
         self.types = list(
             ConsultationType.objects.bookable_online()
             .select_related("treatment")
-            .prefetch_related("practitioners")
+            .with_named_practitioners()
         )
         self.practitioners = list(Practitioner.objects.bookable_online())
-        self.fields["consultation_type"].queryset = ConsultationType.objects.bookable_online()
+        self.fields["consultation_type"].choices = [
+            (kind.slug, consultation_type_label(kind)) for kind in self.types
+        ]
         self.fields["practitioner"].choices = [
             (ANY_PRACTITIONER, "Any practitioner"),
             *((person.slug, f"{person.name}, {person.role}") for person in self.practitioners),
         ]
-        self.fields["concerns"].queryset = SkinConcern.objects.for_guide()
+        # Read when first needed: a submission that names no concern never lists them.
+        self.fields["concerns"].choices = lambda: [
+            (concern.slug, concern.label) for concern in self.concern_options
+        ]
         self.fields["consent"].label = format_html(
             'I agree to the <a href="{}">privacy policy</a>', reverse("booking:privacy")
         )
@@ -208,7 +251,10 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
             self.initial["consultation_type"] = self.chosen_type.slug
         self.fields["slot"].note = self.mismatch(self.chosen_type, self.chosen_practitioner)
         self.setup_slot_field(
-            self.chosen_type, practitioner=self.chosen_practitioner, window_start=window_start
+            self.chosen_type,
+            practitioner=self.chosen_practitioner,
+            window_start=window_start,
+            candidates=self.practitioners,
         )
         self.fields["slot"].link_query = urlencode(
             {
@@ -216,31 +262,10 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
                 "practitioner": self.chosen_practitioner.slug if self.chosen_practitioner else "",
             }
         )
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
-        # The consultation and the person come first, then their times; the
-        # "Show times" button reloads the page with everything typed kept
-        # (a POST, so no personal detail goes into an address). Moving
-        # between weeks is a link, before the visitor has typed anything.
-        self.helper.layout = Layout(
-            Fieldset(
-                "Your consultation",
-                "consultation_type",
-                "practitioner",
-                HTML(
-                    '<button type="submit" name="show_times" value="1" formnovalidate '
-                    'class="btn btn-outline-primary mb-4">Show times</button>'
-                ),
-            ),
-            Field("slot", template="booking/includes/slot_picker.html"),
-            Fieldset("About you", "full_name", "email", "phone", "preferred_contact"),
-            "concerns",
-            "message",
-            "consent",
-            "marketing_opt_in",
-            Div("website", css_class="form-trap", aria_hidden="true"),
-        )
+
+    @cached_property
+    def concern_options(self):
+        return list(SkinConcern.objects.for_guide())
 
     def _chosen(self, name, options):
         """The option the visitor picked (or the form starts with), without validating the form."""
@@ -282,13 +307,6 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
     def clean(self):
         cleaned_data = super().clean()
         consultation_type = cleaned_data.get("consultation_type")
-        if consultation_type is not None:
-            # The same type as listed, with its practitioners prefetched.
-            consultation_type = next(
-                (listed for listed in self.types if listed.pk == consultation_type.pk),
-                consultation_type,
-            )
-            cleaned_data["consultation_type"] = consultation_type
         if problem := self.mismatch(consultation_type, self.chosen_practitioner):
             self.add_error("practitioner", problem)
         if consultation_type and "slot" in cleaned_data:
@@ -298,6 +316,17 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
                 self.add_error("slot", error)
         self._check_form_token()
         return self.cleaned_data
+
+    def clean_consultation_type(self):
+        # The type as listed, with who holds it.
+        slug = self.cleaned_data["consultation_type"]
+        return next(kind for kind in self.types if kind.slug == slug)
+
+    def clean_concerns(self):
+        chosen = set(self.cleaned_data["concerns"])
+        if not chosen:
+            return []
+        return [concern for concern in self.concern_options if concern.slug in chosen]
 
     def clean_full_name(self):
         return refuse_control_characters(self.cleaned_data["full_name"])
@@ -372,6 +401,8 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
             "practitioner": self.chosen_practitioner,
             "starts_at": self.cleaned_data["slot"],
             "submission_key": self.cleaned_data["submission_key"],
+            # Who may hold it, as read for this form: not read again.
+            "candidates": self.practitioners,
         }
 
     @classmethod
@@ -457,10 +488,6 @@ class MoveBookingForm(SlotChoiceMixin, forms.Form):
         )
         self.fields["slot"].label = "Choose a new time"
         self.fields["slot"].link_query = urlencode({"with": "same" if keep_practitioner else "any"})
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
-        self.helper.layout = Layout(Field("slot", template="booking/includes/slot_picker.html"))
 
     def clean_slot(self):
         return self.clean_slot_for(self.booking.consultation_type)

@@ -14,7 +14,7 @@ from django.utils import timezone
 from treatments.models import SitePage
 
 from .availability import ClinicCalendar
-from .emails import queue_email
+from .emails import queue_email, queue_emails
 from .models import BookingRules, BookingStatusChange, ConsultationBooking, OutboundEmail
 from .sqlite import REFUSAL as OVERLAP_CONSTRAINT
 
@@ -52,10 +52,12 @@ def _hold_time(booking, practitioners):
     Save `booking` with the first of `practitioners` the database accepts.
     The exclusion constraint (PostgreSQL) or the overlap triggers (SQLite)
     refuse a practitioner whose time another active booking holds, even one
-    committed a moment ago by a concurrent request; each attempt runs in a
-    savepoint so a refusal leaves the transaction usable for the next person.
+    committed a moment ago by a concurrent request; each attempt but the
+    last runs in a savepoint so a refusal leaves the transaction usable for
+    the next person (after the last, the transaction is given up anyway).
     """
-    for practitioner in practitioners:
+    *others, last = practitioners or [None]
+    for practitioner in others:
         booking.practitioner = practitioner
         try:
             with transaction.atomic():
@@ -64,16 +66,27 @@ def _hold_time(booking, practitioners):
         except IntegrityError as error:
             if OVERLAP_CONSTRAINT not in str(error):
                 raise
-    raise SlotUnavailable
+    if last is None:
+        raise SlotUnavailable
+    booking.practitioner = last
+    try:
+        booking.save()
+    except IntegrityError as error:
+        if OVERLAP_CONSTRAINT in str(error):
+            raise SlotUnavailable from error
+        raise
 
 
-def _open_calendar(consultation_type, practitioner, *, for_staff, ignore_booking=None):
+def _open_calendar(
+    consultation_type, practitioner, *, for_staff, ignore_booking=None, candidates=None
+):
     return ClinicCalendar(
         consultation_type,
         practitioner=practitioner,
         ignore_booking=ignore_booking,
         online=not for_staff,
         for_staff=for_staff,
+        candidates=candidates,
     )
 
 
@@ -95,6 +108,7 @@ def book_consultation(
     practitioner=None,
     taken_by=None,
     send_receipt=True,
+    candidates=None,
     **details,
 ):
     """
@@ -103,16 +117,19 @@ def book_consultation(
     created): a re-post of the same form returns the booking the first post
     made. `taken_by`, the staff member booking a caller by phone (who took
     their consent), books past minimum notice and horizon (never into an
-    overlap) and may leave out the client's receipt.
+    overlap) and may leave out the client's receipt. `candidates`: see
+    ClinicCalendar.
+
+    A re-post is not looked for first: it is rare, and it fails by itself
+    (its time is its own booking's, or its submission key is taken), which
+    is when its booking is looked up, so a new booking costs no query for it.
     """
     for_staff = taken_by is not None
-    if submission_key:
-        existing = ConsultationBooking.objects.filter(submission_key=submission_key).first()
-        if existing:
-            return existing, False
     try:
         with transaction.atomic():
-            calendar = _open_calendar(consultation_type, practitioner, for_staff=for_staff)
+            calendar = _open_calendar(
+                consultation_type, practitioner, for_staff=for_staff, candidates=candidates
+            )
             slot = calendar.find(starts_at)
             if slot is None:
                 raise SlotUnavailable
@@ -129,15 +146,22 @@ def book_consultation(
                 **details,
             )
             _hold_time(booking, calendar.assignment_order(slot))
-            booking.concerns.set(concerns)
+            # A new booking has no concerns yet: add them without reading them back.
+            listed = ConsultationBooking.concerns.through
+            listed.objects.bulk_create(
+                listed(consultationbooking=booking, skinconcern_id=concern_id)
+                for concern_id in dict.fromkeys(
+                    getattr(concern, "pk", concern) for concern in concerns
+                )
+            )
             if for_staff:
                 _record_status_change(booking, "", by=taken_by, note="Booked by phone")
             else:
                 _record_status_change(booking, "", by_client=True, note="Booked online")
-            if send_receipt:
-                queue_email(booking, OutboundEmail.Kind.RECEIPT)
+            kinds = [OutboundEmail.Kind.RECEIPT] if send_receipt else []
             if not for_staff:
-                queue_email(booking, OutboundEmail.Kind.CLINIC_ALERT)
+                kinds.append(OutboundEmail.Kind.CLINIC_ALERT)
+            queue_emails(booking, kinds, rules=calendar.rules, concerns=concerns)
     except (IntegrityError, SlotUnavailable):
         # The same form posted twice at once: the other request won the
         # submission key (and so the seat), and its booking is the one to show.

@@ -26,8 +26,38 @@ from .tokens import ManageLinkExpired, ManageLinkInvalid, reference_from_token
 
 Status = ConsultationBooking.Status
 
-# Confirmation pages show only to the browser that made the booking.
-SESSION_KEY = "booked_references"
+# Confirmation pages show only to the browser that made the booking: it
+# holds their references in a signed cookie. A session would do as well, but
+# would cost every booking a read and a write of its session row.
+RECEIPTS_SALT = "booking.received"
+
+
+def receipts_cookie_name():
+    # The __Host- prefix, as the session and CSRF cookies have it, wherever cookies are Secure.
+    return "__Host-booked" if settings.SESSION_COOKIE_SECURE else "booked"
+
+
+def remember_receipts(response, references):
+    response.set_signed_cookie(
+        receipts_cookie_name(),
+        "-".join(references),
+        salt=RECEIPTS_SALT,
+        max_age=settings.SESSION_COOKIE_AGE,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def booked_references(request):
+    """The references of the bookings this browser made (its last ten)."""
+    value = request.get_signed_cookie(
+        receipts_cookie_name(),
+        default="",
+        salt=RECEIPTS_SALT,
+        max_age=settings.SESSION_COOKIE_AGE,
+    )
+    return value.split("-") if value else []
 
 
 class PrivacyPolicyView(CachedPageMixin, SitePageMixin, TemplateView):
@@ -75,21 +105,28 @@ class BookConsultationView(SitePageMixin, FormView):
                 visitor=visitor_secret(request),
             )
             return self.render_to_response(self.get_context_data(form=form))
-        # A double click or a browser re-post: the first request's booking
-        # now holds the time, so show it rather than "that time is taken".
-        # The token names this browser, so another one posting it (a copied
-        # page) is refused by the form instead of shown the booking.
-        token = read_form_token(request.POST.get("form_token"), visitor_secret(request))
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        # A double click or a browser re-post the form now refuses (its time
+        # is the first request's booking's, or its sender holds too many
+        # requests): show that booking rather than an error. The token names
+        # this browser, so another one posting it (a copied page) is refused
+        # by the form instead of shown the booking. A valid re-post finds its
+        # booking in the booking service.
+        token = read_form_token(self.request.POST.get("form_token"), visitor_secret(self.request))
         existing = token and ConsultationBooking.objects.filter(submission_key=token[0]).first()
         if existing:
             return self.show_received(existing)
-        return super().post(request, *args, **kwargs)
+        return super().form_invalid(form)
 
     def show_received(self, booking):
-        references = self.request.session.get(SESSION_KEY, [])
+        response = redirect("booking:received", reference=booking.reference)
+        references = booked_references(self.request)
         if booking.reference not in references:
-            self.request.session[SESSION_KEY] = [*references[-9:], booking.reference]
-        return redirect("booking:received", reference=booking.reference)
+            references = [*references[-9:], booking.reference]
+        remember_receipts(response, references)
+        return response
 
     def form_valid(self, form):
         # Only complete requests count towards the limit: a person fixing a
@@ -108,7 +145,8 @@ class BookConsultationView(SitePageMixin, FormView):
             booking, _ = services.book_consultation(**form.booking_details())
         except services.SlotUnavailable:
             form.add_error("slot", SLOT_TAKEN)
-            return self.form_invalid(form)
+            # The service found no booking of this form's: nothing to look up.
+            return super().form_invalid(form)
         return self.show_received(booking)
 
 
@@ -118,7 +156,7 @@ class BookingReceivedView(TemplateView):
 
     def get_context_data(self, **kwargs):
         reference = self.kwargs["reference"]
-        if reference not in self.request.session.get(SESSION_KEY, []):
+        if reference not in booked_references(self.request):
             raise Http404
         booking = get_object_or_404(
             ConsultationBooking.objects.select_related("consultation_type", "practitioner"),

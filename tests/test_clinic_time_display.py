@@ -13,11 +13,12 @@ from datetime import UTC
 
 import icalendar
 import pytest
+from django.http import HttpResponse
 from django.urls import reverse
 
 from booking import emails, services
 from booking.models import OutboundEmail
-from booking.views import SESSION_KEY
+from booking.views import receipts_cookie_name, remember_receipts
 from tests.booking_helpers import (
     Status,
     clinic_clock,
@@ -54,9 +55,9 @@ def test_manage_and_received_pages_show_the_zone_of_a_time_in_the_repeated_hour(
     client, starts_at, zone
 ):
     booking = make_booking(starts_at=starts_at)
-    session = client.session
-    session[SESSION_KEY] = [booking.reference]
-    session.save()
+    granted = HttpResponse()
+    remember_receipts(granted, [booking.reference])
+    client.cookies[receipts_cookie_name()] = granted.cookies[receipts_cookie_name()].value
 
     for url in [booking.get_manage_url(), reverse("booking:received", args=[booking.reference])]:
         text = main_text(page(client.get(url)))

@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -53,3 +54,66 @@ def test_make_run_on_another_port_prints_the_staff_admin_address_on_that_port(tm
     ).stdout
 
     assert "Staff admin: http://127.0.0.1:8001/admin/" in printed, printed
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_run_serves_the_site_and_its_worker_sends_the_booking_emails(tmp_path):
+    """
+    `make run` for real (with this interpreter in place of `uv run`): the dev
+    server answers, and the task worker it starts beside it prints a new
+    booking's receipt (local mode's console email backend).
+    """
+    from scripts.live_server import free_port, wait_for
+    from tests.test_faults import Visitor
+
+    port = free_port()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_", "SITE_URL", "PORT", "MAKE", "REDIS_"))
+    }
+    env |= {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "PORT": str(port),
+        "PYTHONUNBUFFERED": "1",
+        "BOOKING_MIN_FILL_SECONDS": "0",
+    }
+    log = tmp_path / "run.log"
+    with log.open("w") as output:
+        run = subprocess.Popen(
+            ["make", "--no-print-directory", "run", f"MANAGE={sys.executable} manage.py"],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        visitor = Visitor(port)
+        wait_for(
+            lambda: run.poll() is None and _answers(visitor),
+            seconds=120,
+            what="make run to serve",
+        )
+        reply, reference = visitor.book()
+        assert reply.status == 302, log.read_text()[-3000:]
+        wait_for(
+            lambda: f"We have your consultation request ({reference})" in log.read_text(),
+            seconds=60,
+            what="the worker to print the receipt",
+        )
+    finally:
+        os.killpg(run.pid, signal.SIGTERM)
+        run.wait(timeout=30)
+    # Stopping make run stops its worker too: nothing of its session is left.
+    leftovers = subprocess.run(
+        ["ps", "-o", "pid=", "-g", str(run.pid)], capture_output=True, text=True
+    ).stdout.split()
+    assert leftovers == []
+
+
+def _answers(visitor):
+    try:
+        return visitor.get("/healthz").status == 200
+    except OSError:
+        return False

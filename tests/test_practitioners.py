@@ -272,9 +272,9 @@ def test_a_week_of_times_costs_the_same_queries_however_many_people_and_bookings
         for n in range(bookings)
     )
     kind = consultation_type(ASSESSMENT)
-    # The rules, who holds the type, their hours, time off, closures, one
-    # read of the week's bookings.
-    with django_assert_num_queries(6):
+    # The rules, who holds the type, their hours, closures, one read of the
+    # week's bookings and time off.
+    with django_assert_num_queries(5):
         calendar = ClinicCalendar(kind)
         week = calendar.week(MONDAY)
     assert week.days

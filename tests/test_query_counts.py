@@ -3,10 +3,15 @@ Each content page costs a fixed number of queries, however much content
 staff add: lists are fetched in one go, never one query per row.
 """
 
+from unittest import mock
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from booking.availability import ClinicCalendar
+from booking.models import ConsultationBooking
+from tests.booking_helpers import BOOK_URL, filled_booking_form
 from tests.factories import add_a_lot_of_content
 from treatments.models import SkinConcern
 
@@ -65,3 +70,60 @@ def test_guide_result_costs_the_same_queries_however_many_concerns_are_chosen(
     assert len(every_concern) == 28
     with django_assert_num_queries(len(one_concern)):
         client.get("/guide/", answers | {"concerns": every_concern})
+
+
+# The booking POST: a visitor's successful request, as the form sends it.
+
+
+@pytest.fixture
+def locmem_cache(settings):
+    """The rate limit's counters in memory: the budget counts SQL only, never Redis."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+# Reading the form's choices (consultation types with who holds them, the
+# practitioners), the per-contact limit, the rules, hours, closures and
+# everyone's busy times, the privacy policy's version; writing the booking
+# (in a savepoint while another practitioner could still take it), its
+# history and its two messages in one insert. The test's own transaction
+# adds a savepoint and its release around the booking's (BEGIN and COMMIT
+# in production, where the two task rows follow on commit instead).
+BOOKING_QUERY_BUDGET = 15
+
+
+def test_a_booking_costs_a_fixed_budget_of_queries(
+    client, locmem_cache, django_assert_max_num_queries
+):
+    _, data = filled_booking_form(client)
+
+    with django_assert_max_num_queries(BOOKING_QUERY_BUDGET):
+        response = client.post(BOOK_URL, data)
+
+    assert response.status_code == 302
+    assert ConsultationBooking.objects.get().emails.count() == 2
+
+
+def test_a_booking_with_concerns_costs_two_queries_more(
+    client, locmem_cache, django_assert_max_num_queries
+):
+    concerns = list(SkinConcern.objects.for_guide().values_list("slug", flat=True)[:3])
+    _, data = filled_booking_form(client, concerns=concerns)
+
+    # Listing the concerns to check the answer, and adding them to the booking.
+    with django_assert_max_num_queries(BOOKING_QUERY_BUDGET + 2):
+        response = client.post(BOOK_URL, data)
+
+    assert response.status_code == 302
+    assert ConsultationBooking.objects.get().concerns.count() == 3
+
+
+def test_a_booking_works_out_the_free_times_once(client):
+    _, data = filled_booking_form(client)
+
+    with mock.patch.object(
+        ClinicCalendar, "slots", autospec=True, side_effect=ClinicCalendar.slots
+    ) as slots:
+        response = client.post(BOOK_URL, data)
+
+    assert response.status_code == 302
+    assert slots.call_count == 1

@@ -1,15 +1,19 @@
 """
 What the browser tests ask of a page: axe-core's verdict, where keyboard
 focus is and whether it shows, the size of tap targets, and the booking
-form filled in as a visitor fills it.
+form filled in as a visitor fills it. And the pages a visitor can see, for
+the checks that read their markup.
 """
 
 import re
 import time
 
 from django.core import mail
+from django.urls import reverse
 
-from tests.e2e.conftest import AXE_SCRIPT
+from booking.models import ConsultationBooking
+from tests.e2e.conftest import AXE_SCRIPT, PUBLIC_PATHS
+from tests.markup import form_data, parse_html
 
 # axe-core's tags for the WCAG 2.0, 2.1 and 2.2 success criteria at levels
 # A and AA (2.2 adds no level A rule to axe, so it has no wcag22a tag).
@@ -201,3 +205,47 @@ def manage_path_from_receipt(email_address, *, timeout=5.0):
             subjects = [(message.to, message.subject) for message in mail.outbox]
             raise AssertionError(f"no receipt with a manage link for {email_address}: {subjects}")
         time.sleep(0.05)
+
+
+# A practitioner who does not hold the consultation chosen: the form explains
+# instead of showing times.
+MISMATCH = {"type": "medical-grade-facial-consultation", "practitioner": "maya-chen"}
+
+
+def booked_pages(client):
+    """The pages a visitor sees around a booking of their own, as (name, response) pairs."""
+    form = parse_html(client.get("/book/").content).find("form", class_="booking-form")
+    data = form_data(form)
+    data |= VISITOR
+    data["slot"] = form.find("input", name="slot").attrs["value"]
+    data["consent"] = "on"
+    received = client.post("/book/", data, follow=True)
+    assert received.redirect_chain, "the booking was not accepted"
+    booking = ConsultationBooking.objects.get(email=VISITOR["email"])
+    manage_url = booking.get_manage_url()
+    move_refused = client.post(manage_url, {"action": "move"})
+    assert move_refused.status_code == 200
+    return [
+        ("booking-received", received),
+        ("manage-booking", client.get(manage_url)),
+        ("manage-booking-with-anyone", client.get(manage_url, {"with": "any"})),
+        ("manage-booking-move-refused", move_refused),
+    ]
+
+
+def visitor_pages(client):
+    """
+    Every page a visitor can see, as (name, response) pairs: the public
+    pages, the forms in their error states, the booking confirmation and
+    the manage page, and the pages for a wrong address or link.
+    """
+    return [
+        *[(path, client.get(path)) for path in PUBLIC_PATHS],
+        ("booking-form-errors", client.post("/book/", {})),
+        ("booking-form-mismatch", client.get("/book/", MISMATCH)),
+        ("booking-form-show-times", client.post("/book/", {**MISMATCH, "show_times": "1"})),
+        ("guide-errors", client.get("/guide/", {"sensitivity": "not-on-the-list"})),
+        ("not-found", client.get("/no-such-page/")),
+        ("manage-link-invalid", client.get(reverse("booking:manage", args=["not-a-link"]))),
+        *booked_pages(client),
+    ]

@@ -9,57 +9,18 @@ import json
 import subprocess
 
 import pytest
-from django.urls import reverse
 
-from booking.models import ConsultationBooking
-from tests.e2e.conftest import BASE_DIR, PUBLIC_PATHS
-from tests.e2e.helpers import VISITOR
-from tests.markup import form_data, parse_html
+from tests.e2e.conftest import BASE_DIR
+from tests.e2e.helpers import visitor_pages
 
 pytestmark = pytest.mark.django_db
 
 CANARY = '<!doctype html><html lang="en"><title>Canary</title><p id="twice"><p id="twice">'
 
 
-def booked_pages(client):
-    """The pages a visitor sees around a booking of their own, as (name, response) pairs."""
-    form = parse_html(client.get("/book/").content).find("form", class_="booking-form")
-    data = form_data(form)
-    data |= VISITOR
-    data["slot"] = form.find("input", name="slot").attrs["value"]
-    data["consent"] = "on"
-    received = client.post("/book/", data, follow=True)
-    assert received.redirect_chain, "the booking was not accepted"
-    booking = ConsultationBooking.objects.get(email=VISITOR["email"])
-    manage_url = booking.get_manage_url()
-    move_refused = client.post(manage_url, {"action": "move"})
-    assert move_refused.status_code == 200
-    return [
-        ("booking-received", received),
-        ("manage-booking", client.get(manage_url)),
-        ("manage-booking-with-anyone", client.get(manage_url, {"with": "any"})),
-        ("manage-booking-move-refused", move_refused),
-    ]
-
-
-# A practitioner who does not hold the consultation chosen: the form explains
-# instead of showing times.
-MISMATCH = {"type": "medical-grade-facial-consultation", "practitioner": "maya-chen"}
-
-
 def test_pages_are_valid_html(client, vnu_command, tmp_path):
-    responses = [(path, client.get(path)) for path in PUBLIC_PATHS]
-    responses += [
-        ("booking-form-errors", client.post("/book/", {})),
-        ("booking-form-mismatch", client.get("/book/", MISMATCH)),
-        ("booking-form-show-times", client.post("/book/", {**MISMATCH, "show_times": "1"})),
-        ("guide-errors", client.get("/guide/", {"sensitivity": "not-on-the-list"})),
-        ("not-found", client.get("/no-such-page/")),
-        ("manage-link-invalid", client.get(reverse("booking:manage", args=["not-a-link"]))),
-        *booked_pages(client),
-    ]
     files = {}
-    for number, (name, response) in enumerate(responses):
+    for number, (name, response) in enumerate(visitor_pages(client)):
         assert response.status_code in {200, 404}, f"{name} answered {response.status_code}"
         assert response["Content-Type"].startswith("text/html"), name
         target = tmp_path / f"{number:02d}.html"

@@ -1,6 +1,6 @@
 """
 Each public page, with everything the browser fetches for it (HTML, CSS,
-images, fonts, scripts), weighs under 60 KB transferred.
+images, fonts, scripts), weighs under 25 KB transferred.
 
 In production whitenoise serves static files pre-compressed; under the test
 server it serves them as they are, so each text resource is counted at its
@@ -21,7 +21,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-BUDGET = 60 * 1024
+BUDGET = 25 * 1024
 COMPRESSIBLE = ("text/", "image/svg+xml", "application/javascript", "application/json")
 REPORT = BASE_DIR / "artifacts" / "page-weight.txt"
 
@@ -35,7 +35,7 @@ def transferred(response):
     return response.request.sizes()["responseHeadersSize"] + len(body)
 
 
-def test_each_public_page_weighs_under_60_kb(open_page, capsys):
+def test_each_public_page_weighs_under_25_kb(open_page, capsys):
     page = open_page(None)
     # No cache: every figure is a first visit's.
     devtools = page.context.new_cdp_session(page)
