@@ -81,7 +81,16 @@ def test_make_run_serves_the_site_and_its_worker_sends_the_booking_emails(tmp_pa
     log = tmp_path / "run.log"
     with log.open("w") as output:
         run = subprocess.Popen(
-            ["make", "--no-print-directory", "run", f"MANAGE={sys.executable} manage.py"],
+            # `-o install`: the environment this test runs in is installed
+            # already (inside `uv run`, `python3` is the virtualenv's, without uv).
+            [
+                "make",
+                "--no-print-directory",
+                "-o",
+                "install",
+                "run",
+                f"MANAGE={sys.executable} manage.py",
+            ],
             cwd=ROOT,
             env=env,
             stdout=output,
@@ -90,11 +99,12 @@ def test_make_run_serves_the_site_and_its_worker_sends_the_booking_emails(tmp_pa
         )
     try:
         visitor = Visitor(port)
-        wait_for(
-            lambda: run.poll() is None and _answers(visitor),
-            seconds=120,
-            what="make run to serve",
-        )
+
+        def serving():
+            assert run.poll() is None, f"make run ended:\n{log.read_text()[-3000:]}"
+            return _answers(visitor)
+
+        wait_for(serving, seconds=180, what="make run to serve")
         reply, reference = visitor.book()
         assert reply.status == 302, log.read_text()[-3000:]
         wait_for(
@@ -103,8 +113,9 @@ def test_make_run_serves_the_site_and_its_worker_sends_the_booking_emails(tmp_pa
             what="the worker to print the receipt",
         )
     finally:
-        os.killpg(run.pid, signal.SIGTERM)
-        run.wait(timeout=30)
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGTERM)
+            run.wait(timeout=30)
     # Stopping make run stops its worker too: nothing of its session is left.
     leftovers = subprocess.run(
         ["ps", "-o", "pid=", "-g", str(run.pid)], capture_output=True, text=True
