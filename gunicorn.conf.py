@@ -51,8 +51,11 @@ def when_ready(server):
         gc.freeze()
 
 
+# Each worker then opens its own database and cache connections before it
+# takes a request, giving up after 2 s (the first request connects then).
 def post_worker_init(worker):
-    if not worker.cfg.preload_app:
-        from clinic_site.warmup import warm_up
+    from clinic_site import warmup
 
-        warm_up()
+    if not worker.cfg.preload_app:
+        warmup.warm_up()
+    warmup.connect()

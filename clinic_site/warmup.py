@@ -8,20 +8,31 @@ much of its work lazily, on the first request a process serves: importing the
 URL configuration and every view, creating the template engines (which
 imports every template tag library), compiling each template, working out
 each model's fields, reading the static files' manifest, loading the
-locale's formats, the time zone and the phone-number metadata. Done in the master, all of it is inherited by every worker
-(copy-on-write) instead of being paid for by each new worker's first visitor.
-gunicorn.conf.py calls `warm_up()` (`when_ready`, in the master; in each
+locale's formats, the time zone and the phone-number metadata, importing the
+cache's client library. Done in the master, all of it is inherited by every
+worker (copy-on-write) instead of being paid for by each new worker's first
+visitor. gunicorn.conf.py calls `warm_up()` (`when_ready`, in the master; in each
 worker after it loads the app when `preload_app` is off).
 
 It never touches the database or the cache: a connection opened in the master
 would be shared by every forked worker, and the master must start while
 PostgreSQL or Redis is down. Each step that fails is logged and skipped; the
 site then only does that work lazily, as it would have anyway.
+
+Each worker then opens its own connections, to the database and to the cache,
+before it takes its first request (`connect()`, from gunicorn.conf.py's
+`post_worker_init`): the first request would otherwise wait for a new
+PostgreSQL backend to start. A database that does not answer within
+CONNECT_SECONDS (libpq's connect_timeout, which it may spend twice: with SSL,
+then without) or a cache that does not (its socket timeouts, a second each) is
+left to the first request, as before: a worker starts within a few seconds
+and serves (cached pages need no database) whatever state either is in.
 """
 
 import logging
 import time
 from contextlib import contextmanager
+from importlib import import_module
 from pathlib import Path
 
 from django.conf import settings
@@ -70,6 +81,56 @@ def no_database():
         for wrapper in wrappers:
             del wrapper.connect
         connections.close_all()
+
+
+# How long a worker waits for the database or the cache at start-up.
+CONNECT_SECONDS = 2
+
+
+def connect(seconds=CONNECT_SECONDS):
+    """
+    In a worker, before its first request: its database connection (kept for
+    CONN_MAX_AGE, so the first request uses it) and its cache connection.
+    Returns {"database": worked, "cache": worked}; never raises.
+    """
+    started = time.perf_counter()
+    results = {"database": connect_database(seconds), "cache": connect_cache()}
+    logger.debug("Worker connected in %.0f ms: %s", (time.perf_counter() - started) * 1000, results)
+    return results
+
+
+def connect_database(seconds):
+    from django.db import connection
+
+    if not connection.settings_dict.get("CONN_MAX_AGE"):
+        return False  # Closed after each request anyway: nothing to keep ready.
+    options = connection.settings_dict.setdefault("OPTIONS", {})
+    bounded = connection.vendor == "postgresql" and "connect_timeout" not in options
+    if bounded:
+        options["connect_timeout"] = seconds
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:
+        logger.warning("The database did not answer; the first request will connect")
+        connection.close()
+        return False
+    finally:
+        if bounded:
+            del options["connect_timeout"]
+    return True
+
+
+def connect_cache():
+    """The cache's connection (Redis: socket_connect_timeout bounds the wait)."""
+    from django.core.cache import cache
+
+    try:
+        cache.get("worker-start")
+    except Exception:
+        logger.warning("The cache did not answer; the first request will connect")
+        return False
+    return True
 
 
 def url_configuration():
@@ -183,15 +244,28 @@ def phone_numbers():
         number.as_e164  # noqa: B018
 
 
+def cache_client():
+    """
+    Each cache backend and its client library, without connecting: Django
+    imports redis-py when the cache is first used, a quarter of a second.
+    """
+    from django.core.cache import caches
+
+    for backend in caches.all():
+        getattr(backend, "_cache", None)  # RedisCache's client (its pools come later)
+
+
 def request_machinery():
-    """Modules that the middleware and a template's context import on first use."""
-    from django.contrib.messages.storage import default_storage  # noqa: F401
-    from django.contrib.sessions.backends.base import SessionBase  # noqa: F401
+    """Modules that the middleware, the error pages and a template's context import on first use."""
     from django.utils.module_loading import import_string
 
     import_string(settings.MESSAGE_STORAGE)
     import_string(settings.SESSION_ENGINE + ".SessionStore")
     import_string(settings.SESSION_SERIALIZER)
+    for module in ("django.views.defaults", "django.conf.urls", "django.contrib.admin.forms"):
+        import_module(module)
+    "clinic.example".encode("idna")  # the codec that checks a request's host name
+    "clinic".encode("unicode_escape")  # and one the admin's JSON uses
 
 
 STEPS = [
@@ -201,5 +275,6 @@ STEPS = [
     static_manifest,
     locale,
     phone_numbers,
+    cache_client,
     request_machinery,
 ]

@@ -2,14 +2,18 @@
 A fresh gunicorn worker starts warm: gunicorn.conf.py runs
 clinic_site/warmup.py in the master, after preload_app has loaded the site and
 before any worker is forked, and the warm-up needs neither the database nor
-the cache. (How much it saves is measured by bench/fresh_worker.py, not here.)
+the cache; each worker then opens its own connections, giving up quickly on
+a database or cache that does not answer. (How much it saves is measured by
+bench/fresh_worker.py, not here.)
 """
 
 import gc
 import json
 import runpy
+import socket
 import subprocess
 import sys
+import threading
 from types import SimpleNamespace
 
 import pytest
@@ -120,10 +124,16 @@ def server(*, preload_app):
     return SimpleNamespace(cfg=SimpleNamespace(preload_app=preload_app))
 
 
-def test_gunicorn_warms_the_master_before_forking_and_freezes_what_it_holds(monkeypatch):
-    calls = []
-    monkeypatch.setattr(warmup, "warm_up", lambda: calls.append("warm up"))
-    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+@pytest.fixture
+def calls(monkeypatch):
+    made = []
+    monkeypatch.setattr(warmup, "warm_up", lambda: made.append("warm up"))
+    monkeypatch.setattr(warmup, "connect", lambda: made.append("connect"))
+    monkeypatch.setattr(gc, "freeze", lambda: made.append("freeze"))
+    return made
+
+
+def test_gunicorn_warms_the_master_before_forking_and_freezes_what_it_holds(calls):
     config = hooks()
     assert config["preload_app"] is True
 
@@ -132,19 +142,107 @@ def test_gunicorn_warms_the_master_before_forking_and_freezes_what_it_holds(monk
 
     calls.clear()
     config["post_worker_init"](server(preload_app=True))
-    assert calls == []  # the worker was forked warm
+    assert calls == ["connect"]  # forked warm; its own connections are its own
 
 
-def test_without_preload_each_worker_warms_itself(monkeypatch):
-    calls = []
-    monkeypatch.setattr(warmup, "warm_up", lambda: calls.append("warm up"))
-    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+def test_without_preload_each_worker_warms_itself(calls):
     config = hooks()
 
     config["when_ready"](server(preload_app=False))
     assert calls == []
     config["post_worker_init"](server(preload_app=False))
-    assert calls == ["warm up"]
+    assert calls == ["warm up", "connect"]
+
+
+CONNECT = """
+import json, time
+import clinic_site.wsgi
+from django.db import connection
+from clinic_site import warmup
+
+started = time.monotonic()
+results = warmup.connect(seconds=1)
+print(json.dumps({
+    "results": results,
+    "seconds": time.monotonic() - started,
+    "connected": connection.connection is not None,
+    "options": connection.settings_dict["OPTIONS"],
+}))
+"""
+
+
+def connect_in_a_worker(**environment):
+    """warmup.connect() in a process of its own, under the production settings."""
+    result = subprocess.run(
+        [sys.executable, "-c", CONNECT],
+        cwd=ROOT,
+        env=_production_environment(**environment),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1]), result.stderr
+
+
+def test_a_worker_starts_at_once_with_the_database_and_redis_down():
+    report, log = connect_in_a_worker(
+        DATABASE_URL="postgres://clinic@127.0.0.1:9/clinic", REDIS_URL="redis://127.0.0.1:9/0"
+    )
+    assert report["results"] == {"database": False, "cache": False}
+    assert report["connected"] is False
+    assert report["seconds"] < 5
+    assert "The database did not answer" in log
+    assert "The cache did not answer" in log
+
+
+@pytest.fixture
+def silent_server():
+    """A TCP port that accepts connections and never says a word, as a hung server."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted = []
+
+    def accept():
+        while True:
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield listener.getsockname()[1]
+    listener.close()
+    for connection in accepted:
+        connection.close()
+
+
+def test_a_worker_waits_for_a_hung_database_and_redis_no_longer_than_the_bound(silent_server):
+    report, _ = connect_in_a_worker(
+        DATABASE_URL=f"postgres://clinic@127.0.0.1:{silent_server}/clinic",
+        REDIS_URL=f"redis://127.0.0.1:{silent_server}/0",
+    )
+    assert report["results"] == {"database": False, "cache": False}
+    # A second or two for each (libpq's connect_timeout, once with SSL and once
+    # without; Redis's socket timeout), then on its way.
+    assert report["seconds"] < 8
+    assert report["options"] == {}  # the bound was for the start-up only
+
+
+@pytest.mark.django_db
+def test_a_worker_opens_its_database_connection_before_its_first_request():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip(f"needs PostgreSQL; this run uses {connection.vendor}")
+    params = connection.settings_dict
+    url = (
+        f"postgres://{params['USER']}"
+        + (f":{params['PASSWORD']}" if params["PASSWORD"] else "")
+        + f"@{params['HOST'] or '127.0.0.1'}:{params['PORT'] or 5432}/{params['NAME']}"
+    )
+    report, _ = connect_in_a_worker(DATABASE_URL=url)
+    assert report["results"]["database"] is True
+    assert report["connected"] is True
 
 
 @pytest.fixture
@@ -165,3 +263,4 @@ def test_gunicorn_runs_the_warm_up_once_in_the_master(site):
     assert log.count("Warmed up in") == 1, log
     assert f"({steps} of {steps} steps)" in log
     assert log.index("Warmed up in") < log.index("Booting worker")
+    assert "did not answer" not in log  # the worker connected before its first request

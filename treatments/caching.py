@@ -21,6 +21,11 @@ sees it (workers, instances, a management command, a shell):
   the version too, but would make every page hit read a file or a row as
   well, and file caches count without locking.
 
+PageCacheMiddleware serves the hits, before the session, CSRF,
+authentication and message middleware and the view, none of which a page
+that is the same for everyone needs; on a miss the view (CachedPageMixin)
+renders the page and stores it under the version the middleware read.
+
 A page is stored as the response it will be sent as: the body, the body
 gzipped once (at the highest level, as it is compressed once and sent many
 times), its ETag (a hash of the body, weak because both encodings share it)
