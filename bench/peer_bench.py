@@ -111,8 +111,13 @@ def _run(command, **options):
 def _install(folder, django):
     """A virtual environment with the app, gunicorn and psycopg: its python, or an error."""
     venv = folder / "venv"
-    # uv as the Makefile runs it (the project's Python picks it up in the repository).
-    uv = ["python3", "-m", "uv"]
+    # Under `uv run` (as `make bench` runs this) uv names itself in $UV; on
+    # its own, uv as the Makefile runs it (python3 -m uv, or uv on the PATH).
+    uv = (
+        [os.environ["UV"]]
+        if os.environ.get("UV")
+        else ([shutil.which("uv")] if shutil.which("uv") else ["python3", "-m", "uv"])
+    )
     if venv.exists():
         shutil.rmtree(venv)
     _run([*uv, "venv", "--quiet", "--python", sys.executable, str(venv)], cwd=REPO)
