@@ -5,12 +5,15 @@ made), bookings made through the service, and the public form filled in as a
 browser would fill it.
 """
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, time, timedelta
 from itertools import count
 from unittest import mock
 from zoneinfo import ZoneInfo
 
+from django.db import connection
 from django.utils import timezone
 
 from booking import services
@@ -306,3 +309,24 @@ def filled_booking_form(client, path=BOOK_URL, **answers):
 def resubmitted_values(document):
     """What the form shown again would send: how a test tells the input was kept."""
     return form_data(booking_form(document))
+
+
+def all_at_once(work, count):
+    """
+    Run `work(n)` for n in range(count), each in its own thread, all released
+    together; return each result or exception. Each thread has its own
+    database connection (real concurrent transactions: PostgreSQL tests).
+    """
+    start = threading.Barrier(count, timeout=30)
+
+    def run(n):
+        try:
+            start.wait()
+            return work(n)
+        except Exception as error:  # Returned for the test to assert on.
+            return error
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(run, range(count)))

@@ -10,17 +10,15 @@ test may have left it empty, they create the few rows they need themselves
 rather than count on the data migrations' content being there.
 """
 
-import threading
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from booking import services
 from booking.availability import bookable_slots
 from booking.models import ConsultationBooking, ConsultationType, Practitioner
+from tests import booking_helpers
 from tests.booking_helpers import (
     ASSESSMENT,
     BOOK_URL,
@@ -74,20 +72,7 @@ def assessment():
 
 
 def all_at_once(work):
-    """Run `work(n)` in PEOPLE threads released together; return each result or exception."""
-    start = threading.Barrier(PEOPLE, timeout=30)
-
-    def run(n):
-        try:
-            start.wait()
-            return work(n)
-        except Exception as error:  # Collected and asserted on below.
-            return error
-        finally:
-            connection.close()  # Each thread has its own connection.
-
-    with ThreadPoolExecutor(max_workers=PEOPLE) as pool:
-        return list(pool.map(run, range(PEOPLE)))
+    return booking_helpers.all_at_once(work, PEOPLE)
 
 
 def book_at(starts_at, n):

@@ -14,20 +14,18 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, timedelta
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from booking import services
 from booking.availability import bookable_slots
 from booking.models import BookingRules, ConsultationBooking, ConsultationType
+from tests import booking_helpers
 from tests.booking_helpers import (
     BOOK_URL,
     booking_form,
@@ -64,20 +62,7 @@ def two_practitioners(transactional_db):
 
 
 def all_at_once(work, count=PEOPLE):
-    """Run `work(n)` in `count` threads released together; return each result or exception."""
-    start = threading.Barrier(count, timeout=30)
-
-    def run(n):
-        try:
-            start.wait()
-            return work(n)
-        except Exception as error:  # Collected and asserted on below.
-            return error
-        finally:
-            connection.close()  # Each thread has its own connection.
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(run, range(count)))
+    return booking_helpers.all_at_once(work, count)
 
 
 def request_booking(kind, starts_at, n, practitioner=None):
