@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
+from .caching import AVAILABILITY, rules_remembered
 from .validators import validate_client_email
 
 # No 0/O, 1/I/L: references are read out over the phone.
@@ -74,12 +75,25 @@ class BookingRules(models.Model):
 
     @classmethod
     def current(cls):
+        """
+        The rules in force. Between changes to anything the free times depend
+        on (booking/caching.py), a process keeps the rules it read: every
+        booking and every view of the booking page needs them, and they
+        change a few times a year.
+        """
+        return _remembered_rules()
+
+    @classmethod
+    def read(cls):
         rules, _ = cls.objects.get_or_create(pk=1)
         return rules
 
     @property
     def clinic_alert_address(self):
         return self.alert_email or settings.CLINIC["email"]
+
+
+_remembered_rules = AVAILABILITY.remember(BookingRules.read, enabled=rules_remembered)
 
 
 class Weekday(models.IntegerChoices):
@@ -695,3 +709,27 @@ class OutboundEmail(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} ({self.get_status_display()})"
+
+
+class AvailabilityVersion(models.Model):
+    """
+    A number raised by every change to what the booking page's free times
+    depend on (bookings, practitioners, their hours and time off, closures,
+    consultation types, the booking rules): the booking page's cache keys
+    carry it (booking/caching.py). There is exactly one row (pk=1), used
+    when the cache is each process's own memory; with Redis the number lives
+    in Redis instead (clinic_site/versions.py).
+    """
+
+    number = models.PositiveBigIntegerField(default=1)
+
+    class Meta:
+        verbose_name = "availability version"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(pk=1), name="availability_version_single_row"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Availability version {self.number}"

@@ -14,6 +14,7 @@ from django.utils import timezone
 from treatments.models import SitePage
 
 from .availability import ClinicCalendar
+from .caching import availability_changed
 from .emails import queue_email, queue_emails
 from .models import BookingRules, BookingStatusChange, ConsultationBooking, OutboundEmail
 from .sqlite import REFUSAL as OVERLAP_CONSTRAINT
@@ -259,6 +260,8 @@ def change_status(
         )
         if not updated:
             raise StaleBooking(booking)
+        # A status can free the time (update() sends no signal to say so).
+        availability_changed()
         _record_status_change(booking, from_status, by=by, by_client=by_client, note=note)
         if to_status in STATUS_EMAILS:
             queue_email(booking, STATUS_EMAILS[to_status])

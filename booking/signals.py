@@ -7,11 +7,33 @@ from (the admin explains it first: treatments/admin.py).
 """
 
 from django.db.models import ProtectedError
-from django.db.models.signals import pre_delete
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 
 from treatments.models import SkinConcern
 
-from .models import ConsultationBooking
+from .caching import availability_changed
+from .models import (
+    BookingRules,
+    Closure,
+    ConsultationBooking,
+    ConsultationType,
+    Practitioner,
+    TimeOff,
+    WorkingHours,
+)
+
+# What the booking page's free times depend on (booking/caching.py). Bulk
+# updates through QuerySet.update() send no signals: the services that use
+# one raise the version themselves (change_status).
+AVAILABILITY_MODELS = [
+    BookingRules,
+    Closure,
+    ConsultationBooking,
+    ConsultationType,
+    Practitioner,
+    TimeOff,
+    WorkingHours,
+]
 
 
 def keep_booked_concern(sender, instance, **kwargs):
@@ -24,6 +46,17 @@ def keep_booked_concern(sender, instance, **kwargs):
 
 
 def connect():
+    for model in AVAILABILITY_MODELS:
+        uid = model.__name__
+        post_save.connect(availability_changed, sender=model, dispatch_uid=f"availability-{uid}")
+        post_delete.connect(
+            availability_changed, sender=model, dispatch_uid=f"availability-delete-{uid}"
+        )
+    m2m_changed.connect(
+        availability_changed,
+        sender=ConsultationType.practitioners.through,
+        dispatch_uid="availability-type-practitioners",
+    )
     pre_delete.connect(
         keep_booked_concern, sender=SkinConcern, dispatch_uid="booking-keep-booked-concern"
     )
