@@ -161,8 +161,7 @@ def queue_emails(booking, kinds, *, rules=None, concerns=None):
             )
         )
     OutboundEmail.objects.bulk_create(messages)
-    for message in messages:
-        enqueue_delivery_on_commit(message.pk)
+    enqueue_delivery_on_commit([message.pk for message in messages])
     return messages
 
 
@@ -188,20 +187,32 @@ def _supersede_waiting(booking):
     )
 
 
-def enqueue_delivery_on_commit(pk):
+def enqueue_delivery_on_commit(pks):
     """
-    Hand the message to the task worker once the current transaction
-    commits (at once outside one). The database backend writes the task with
-    the request's own connection, so no request opens another; robust: a
-    failure to enqueue is logged, never shown to a visitor whose booking is
-    saved, and `send_outbox` sends the message on its next run.
+    Hand the messages to the task worker, in one task, once the current
+    transaction commits (at once outside one). The database backend writes
+    the task with the request's own connection, so no request opens
+    another; robust: a failure to enqueue is logged, never shown to a
+    visitor whose booking is saved, and `send_outbox` sends the messages on
+    its next run.
     """
-    transaction.on_commit(partial(send_email.enqueue, pk), robust=True)
+    if pks:
+        transaction.on_commit(partial(send_emails.enqueue, list(pks)), robust=True)
+
+
+@task
+def send_emails(pks):
+    """
+    The task: deliver the outbox messages one change wrote (a booking's
+    receipt and the clinic's alert), one after the other: one task row for
+    the change rather than one a message. Returns what became of each.
+    """
+    return [deliver(pk).value for pk in pks]
 
 
 @task
 def send_email(pk):
-    """The task: deliver one outbox message. Returns what became of it."""
+    """Deliver one outbox message: the task as queued before send_emails (kept for those)."""
     return deliver(pk).value
 
 
@@ -397,6 +408,5 @@ def send_now(pks):
             status=OutboundEmail.Delivery.PENDING,
             next_attempt_at=timezone.now() - timedelta(seconds=1),
         )
-        for pk in queued:
-            enqueue_delivery_on_commit(pk)
+        enqueue_delivery_on_commit(queued)
     return len(queued)

@@ -6,11 +6,13 @@ or not at all.
 
 import logging
 
+from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from treatments.caching import CONTENT
 from treatments.models import SitePage
 
 from .availability import ClinicCalendar
@@ -91,13 +93,20 @@ def _open_calendar(
     )
 
 
-def privacy_policy_version():
+def read_privacy_policy_version():
     updated_at = (
         SitePage.objects.filter(key=SitePage.Key.PRIVACY)
         .values_list("updated_at", flat=True)
         .first()
     )
     return updated_at.strftime("%Y-%m-%d %H:%M") if updated_at else "unpublished"
+
+
+# The privacy policy's version, which every booking records with its consent:
+# kept by each process until the next content edit (treatments/caching.py).
+privacy_policy_version = CONTENT.remember(
+    read_privacy_policy_version, enabled=lambda: bool(settings.CONTENT_CACHE_SECONDS)
+)
 
 
 def book_consultation(

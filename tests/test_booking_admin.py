@@ -18,6 +18,7 @@ from django.utils import timezone
 from booking import services
 from booking.admin import PractitionerAdmin
 from booking.models import (
+    AvailabilityVersion,
     BookingRules,
     BookingStatusChange,
     Closure,
@@ -593,6 +594,7 @@ def test_every_booking_model_has_an_admin():
         BookingStatusChange,  # shown on the booking's page
         WorkingHours,  # and these two on the practitioner's
         TimeOff,
+        AvailabilityVersion,  # the booking page cache's, nothing for staff
     }
     assert {inline.model for inline in PractitionerAdmin.inlines} == {WorkingHours, TimeOff}
 
