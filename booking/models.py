@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models import Q
 from django.db.models.functions import Cast, TruncDate, Upper
@@ -298,6 +299,7 @@ class ConsultationType(models.Model):
     before_care_days = models.PositiveSmallIntegerField(
         "send before-care (days before)",
         default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_BEFORE_CARE_DAYS)],
         help_text=(
             f"How many days before the consultation it goes, at the consultation's time "
             f"of day (1 to {MAX_BEFORE_CARE_DAYS}). A consultation confirmed later than "

@@ -12,8 +12,10 @@ from io import StringIO
 from unittest import mock
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import dateformat
 
 from booking import services
@@ -32,7 +34,9 @@ from tests.booking_helpers import (
     make_booking,
     make_consultation_type,
     make_practitioner,
+    page,
 )
+from tests.markup import form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -574,3 +578,85 @@ def test_seeded_types_have_example_care_texts_that_wait_for_the_clinics_review(s
     assert kind.care_texts_need_review
     assert not kind.sends_before_care
     assert not kind.sends_aftercare
+
+
+# The admin.
+
+
+@pytest.mark.parametrize("group", ["Content editors", "Front desk"])
+def test_content_editors_and_front_desk_write_the_care_texts_in_the_admin(
+    client, django_user_model, group
+):
+    user = django_user_model.objects.create_user("editor", password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    client.force_login(user)
+    kind = ConsultationType.objects.get(slug=PROFESSIONAL_CONSULTATION)
+    url = reverse("admin:booking_consultationtype_change", args=[kind.pk])
+    data = form_data(page(client.get(url)).find("form", id="consultationtype_form"))
+    data |= {
+        "before_care_text": BEFORE_CARE_TEXT,
+        "before_care_days": "2",
+        "aftercare_text": AFTERCARE_TEXT,
+    }
+    data.pop("care_texts_need_review", None)  # Unticked: reviewed.
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302
+    kind.refresh_from_db()
+    assert (kind.before_care_text, kind.before_care_days, kind.aftercare_text) == (
+        BEFORE_CARE_TEXT,
+        2,
+        AFTERCARE_TEXT,
+    )
+    assert kind.sends_before_care and kind.sends_aftercare
+
+
+@pytest.mark.parametrize(
+    ("days", "message"),
+    [
+        ("0", "Ensure this value is greater than or equal to 1."),
+        ("15", "Ensure this value is less than or equal to 14."),
+        ("x", "Enter a whole number."),
+    ],
+)
+def test_before_care_days_out_of_range_are_refused_in_the_admin(admin_client, days, message):
+    kind = ConsultationType.objects.get(slug=PROFESSIONAL_CONSULTATION)
+    url = reverse("admin:booking_consultationtype_change", args=[kind.pk])
+    data = form_data(page(admin_client.get(url)).find("form", id="consultationtype_form"))
+
+    response = admin_client.post(url, data | {"before_care_days": days})
+
+    assert response.status_code == 200
+    errors = page(response).find(class_="field-before_care_days").find(class_="errorlist").text
+    assert message in errors
+    kind.refresh_from_db()
+    assert kind.before_care_days == 3
+
+
+def test_booking_page_in_the_admin_lists_its_care_messages(admin_client, complete, run_job):
+    booking = confirmed(FRIDAY_AT_TEN, care_type())
+    run_job(week(2, 10, 0))
+    complete(booking, at=FRIDAY_AT_TEN + timedelta(hours=1))
+
+    document = page(
+        admin_client.get(reverse("admin:booking_consultationbooking_change", args=[booking.pk]))
+    )
+
+    inline = document.find(id="emails-group").text
+    assert "Before-care to client" in inline
+    assert "Aftercare to client" in inline
+
+
+def test_consultation_type_admin_lists_and_filters_types_awaiting_review(admin_client):
+    url = reverse("admin:booking_consultationtype_changelist")
+
+    assert admin_client.get(url).status_code == 200
+    response = admin_client.get(url, {"care_texts_need_review__exact": "1"})
+
+    assert response.status_code == 200
+    assert {kind.slug for kind in response.context["cl"].result_list} == {
+        ASSESSMENT,
+        PROFESSIONAL_CONSULTATION,
+        MEDICAL_CONSULTATION,
+    }
