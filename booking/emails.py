@@ -148,7 +148,7 @@ def queue_emails(booking, kinds, *, rules=None, concerns=None):
         else:
             to = booking.email
         if kind in STATE_KINDS:
-            _supersede_waiting(booking)
+            _supersede_waiting(booking, STATE_KINDS)
         method = CALENDAR_METHODS.get(kind)
         messages.append(
             OutboundEmail(
@@ -158,6 +158,7 @@ def queue_emails(booking, kinds, *, rules=None, concerns=None):
                 subject=render_to_string(f"emails/{kind}_subject.txt", context).strip(),
                 body=render_to_string(f"emails/{kind}.txt", context),
                 calendar=booking_calendar(booking, method) if method else "",
+                consultation_date=booking.clinic_date,
             )
         )
     OutboundEmail.objects.bulk_create(messages)
@@ -165,7 +166,18 @@ def queue_emails(booking, kinds, *, rules=None, concerns=None):
     return messages
 
 
-def _supersede_waiting(booking):
+def withdraw_before_care(booking):
+    """
+    Take back before-care still waiting to go: the booking was cancelled,
+    moved or otherwise stopped being the confirmed consultation it prepared
+    for. The job writes it again for a confirmed booking's new time when that
+    is due (see services.send_due_before_care). One being sent at this moment
+    is skipped, as in _supersede_waiting; if it fails, `deliver` finds it stale.
+    """
+    _supersede_waiting(booking, [OutboundEmail.Kind.BEFORE_CARE])
+
+
+def _supersede_waiting(booking, kinds):
     """
     A newer word on the booking's state replaces any older one still
     waiting (after an outage, a stale confirmation must not follow a
@@ -177,7 +189,7 @@ def _supersede_waiting(booking):
     """
     waiting = (
         OutboundEmail.objects.filter(
-            booking=booking, kind__in=STATE_KINDS, status=OutboundEmail.Delivery.PENDING
+            booking=booking, kind__in=kinds, status=OutboundEmail.Delivery.PENDING
         )
         .select_for_update(skip_locked=True)
         .values_list("pk", flat=True)
@@ -261,7 +273,7 @@ def deliver(pk):
             return Outcome.NOT_DUE
         if not usable_address(message.to):
             return _give_up(message, f"Undeliverable address: {message.to!r}")
-        if _is_stale(message):
+        if _is_stale(message, now):
             # Superseded at queue time only if it was not locked then; a
             # message that failed while its successor was written is caught here.
             OutboundEmail.objects.filter(pk=pk).update(status=OutboundEmail.Delivery.SUPERSEDED)
@@ -297,8 +309,15 @@ def deliver(pk):
     return Outcome.SENT
 
 
-def _is_stale(message):
-    """Whether a newer word on the booking's state was written after this one."""
+def _is_stale(message, now):
+    """
+    Whether a newer word on the booking's state was written after this one,
+    or, for before-care, whether the consultation it prepares for is no
+    longer ahead as confirmed on that day (it was cancelled or moved while the
+    message waited, or its time passed while the mail server was down).
+    """
+    if message.kind == OutboundEmail.Kind.BEFORE_CARE:
+        return not message.booking.is_preparing_for(message.consultation_date, now)
     return (
         message.kind in STATE_KINDS
         and message.booking_id is not None

@@ -17,7 +17,7 @@ from treatments.models import SitePage
 
 from .availability import ClinicCalendar
 from .caching import availability_changed
-from .emails import queue_email, queue_emails
+from .emails import queue_email, queue_emails, withdraw_before_care
 from .models import BookingRules, BookingStatusChange, ConsultationBooking, OutboundEmail
 from .sqlite import REFUSAL as OVERLAP_CONSTRAINT
 
@@ -272,8 +272,17 @@ def change_status(
         # A status can free the time (update() sends no signal to say so).
         availability_changed()
         _record_status_change(booking, from_status, by=by, by_client=by_client, note=note)
+        if from_status == Status.CONFIRMED:
+            # Only a confirmed booking gets before-care; whatever it becomes
+            # now, one still waiting has nothing left to prepare for.
+            withdraw_before_care(booking)
         if to_status in STATUS_EMAILS:
             queue_email(booking, STATUS_EMAILS[to_status])
+        # Once: a completed booking never changes status again, and the
+        # conditional update above lets only one of two concurrent completions
+        # through (the database's one_aftercare_per_booking backs it up).
+        if to_status == Status.COMPLETED and booking.consultation_type.sends_aftercare:
+            queue_email(booking, OutboundEmail.Kind.AFTERCARE)
         if by_client:
             queue_email(booking, OutboundEmail.Kind.CLIENT_CHANGE)
     logger.info("Booking %s: %s -> %s", booking.reference, from_status, to_status)
@@ -354,6 +363,10 @@ def move_booking(
             by_client=by_client,
             note=f"Moved from {timezone.localtime(old_starts_at):%Y-%m-%d %H:%M %Z}",
         )
+        # Before-care waiting for the old time is withdrawn; the job writes it
+        # again for the new time, once that is due and the booking confirmed
+        # (unless the client already had it for the same day).
+        withdraw_before_care(booking)
         queue_email(booking, OutboundEmail.Kind.RESCHEDULED)
         if by_client:
             queue_email(booking, OutboundEmail.Kind.CLIENT_CHANGE)
@@ -380,6 +393,49 @@ def send_due_reminders(now=None):
             if claimed:
                 queue_email(booking, OutboundEmail.Kind.REMINDER)
                 queued += 1
+    return queued
+
+
+def send_due_before_care(now=None):
+    """
+    Queue before-care for every confirmed consultation whose type sends it
+    and whose time for it has come (ConsultationBooking.before_care_due_at),
+    once per booking and consultation day. Each is written under the
+    booking's row lock, after checking that it is still confirmed for the
+    time listed and has no before-care for that day: overlapping runs of
+    the job, on one machine or several, wait for one another on the booking
+    and the second finds the first's message. The partial unique constraint
+    one_before_care_per_consultation_day is the database's last word.
+    Returns how many were queued.
+    """
+    now = now or timezone.now()
+    queued = 0
+    for listed in ConsultationBooking.objects.awaiting_before_care(now):
+        if listed.before_care_due_at() > now:
+            continue
+        with transaction.atomic():
+            booking = (
+                ConsultationBooking.objects.select_for_update(of=("self",))
+                .select_related("consultation_type", "practitioner")
+                .filter(pk=listed.pk, status=Status.CONFIRMED, starts_at=listed.starts_at)
+                .first()
+            )
+            if booking is None or not booking.consultation_type.sends_before_care:
+                continue  # Moved, cancelled or its text removed since it was listed.
+            if (
+                booking.emails.filter(
+                    kind=OutboundEmail.Kind.BEFORE_CARE, consultation_date=booking.clinic_date
+                )
+                .exclude(status=OutboundEmail.Delivery.SUPERSEDED)
+                .exists()
+            ):
+                continue
+            try:
+                with transaction.atomic():
+                    queue_email(booking, OutboundEmail.Kind.BEFORE_CARE)
+            except IntegrityError:
+                continue
+            queued += 1
     return queued
 
 

@@ -8,8 +8,8 @@ from unittest import mock
 import pytest
 from django.db import connection
 from django.test import Client
-from django_tasks_db.models import DBTaskResult
 from django.test.utils import CaptureQueriesContext
+from django_tasks_db.models import DBTaskResult
 
 from booking.availability import ClinicCalendar
 from booking.models import ConsultationBooking
