@@ -9,6 +9,7 @@ from (the admin explains it first: treatments/admin.py).
 from django.db.models import ProtectedError
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 
+from treatments.caching import content_changed
 from treatments.models import SkinConcern
 
 from .caching import availability_changed
@@ -45,7 +46,14 @@ def keep_booked_concern(sender, instance, **kwargs):
         )
 
 
+def practitioner_changed(**kwargs):
+    # Practitioners are on a content page too (the team page), cached with the others.
+    content_changed()
+
+
 def connect():
+    post_save.connect(practitioner_changed, sender=Practitioner, dispatch_uid="team-page-save")
+    post_delete.connect(practitioner_changed, sender=Practitioner, dispatch_uid="team-page-delete")
     for model in AVAILABILITY_MODELS:
         uid = model.__name__
         post_save.connect(availability_changed, sender=model, dispatch_uid=f"availability-{uid}")

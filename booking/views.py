@@ -321,8 +321,12 @@ class ManageBookingView(TemplateView):
         return redirect(request.path)
 
 
-class TeamView(SitePageMixin, TemplateView):
-    """Who consults: the published practitioners, each with a link to book them."""
+class TeamView(CachedPageMixin, SitePageMixin, TemplateView):
+    """
+    Who consults: the published practitioners, each with a link to book them.
+    A content page, cached as the others (a practitioner's save raises the
+    content version too: signals.py).
+    """
 
     page_key = SitePage.Key.TEAM
     template_name = "booking/team.html"
