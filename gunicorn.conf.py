@@ -52,10 +52,14 @@ def when_ready(server):
 
 
 # Each worker then opens its own database and cache connections before it
-# takes a request, giving up after 2 s (the first request connects then).
+# takes a request, giving up after 2 s (the first request connects then),
+# and, with both there, serves itself a content page and the booking page,
+# so its first visitor finds it as warm as the rest (clinic_site/warmup.py).
 def post_worker_init(worker):
     from clinic_site import warmup
 
     if not worker.cfg.preload_app:
         warmup.warm_up()
-    warmup.connect()
+    connected = warmup.connect()
+    if all(connected.values()):
+        warmup.first_requests(worker.wsgi)

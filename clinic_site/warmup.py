@@ -99,6 +99,63 @@ def connect(seconds=CONNECT_SECONDS):
     return results
 
 
+# What a worker asks itself for before its first visitor: a content page
+# (from the page cache) and the booking page, the site's two hot paths.
+FIRST_PATHS = ("/", "/book/")
+
+
+def first_requests(application, paths=FIRST_PATHS):
+    """
+    In a worker, once it is connected: serve itself a request for each of
+    `paths`, as a visitor would, and throw the answers away. What a fresh
+    process does once, on its first request of a kind, is then done
+    before any visitor waits for it: whatever laziness the steps above
+    miss, and the copying of the master's memory pages a request touches
+    (a forked worker shares them with the master until it writes to them).
+    Returns {path: status code or None}; never raises.
+    """
+    results = {}
+    for path in paths:
+        try:
+            results[path] = _serve_self(application, path)
+        except Exception:
+            logger.warning("The worker's own request for %s failed", path, exc_info=True)
+            results[path] = None
+    return results
+
+
+def _serve_self(application, path):
+    import io
+    from wsgiref.util import setup_testing_defaults
+
+    host = next(
+        (name.lstrip(".") for name in settings.ALLOWED_HOSTS if name not in {"*", "."}),
+        "localhost",
+    )
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "HTTP_HOST": host,
+        "SERVER_NAME": host,
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_ACCEPT_ENCODING": "gzip",
+        # As nginx passes it on: a site that redirects plain HTTP serves this.
+        "HTTP_X_FORWARDED_PROTO": "https",
+        "wsgi.url_scheme": "https",
+        "wsgi.input": io.BytesIO(),
+        "wsgi.errors": io.StringIO(),
+    }
+    setup_testing_defaults(environ)
+    status = []
+    body = application(environ, lambda code, headers, exc_info=None: status.append(code))
+    try:
+        for _ in body:
+            pass
+    finally:
+        getattr(body, "close", lambda: None)()
+    return int(status[0].split()[0])
+
+
 def connect_database(seconds):
     from django.db import connection
 

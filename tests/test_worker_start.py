@@ -135,14 +135,20 @@ def hooks():
 
 
 def server(*, preload_app):
-    return SimpleNamespace(cfg=SimpleNamespace(preload_app=preload_app))
+    return SimpleNamespace(cfg=SimpleNamespace(preload_app=preload_app), wsgi="the site")
 
 
 @pytest.fixture
 def calls(monkeypatch):
     made = []
     monkeypatch.setattr(warmup, "warm_up", lambda: made.append("warm up"))
-    monkeypatch.setattr(warmup, "connect", lambda: made.append("connect"))
+
+    def connect():
+        made.append("connect")
+        return {"database": True, "cache": True}
+
+    monkeypatch.setattr(warmup, "connect", connect)
+    monkeypatch.setattr(warmup, "first_requests", lambda app: made.append(("first", app)))
     monkeypatch.setattr(gc, "freeze", lambda: made.append("freeze"))
     return made
 
@@ -156,7 +162,8 @@ def test_gunicorn_warms_the_master_before_forking_and_freezes_what_it_holds(call
 
     calls.clear()
     config["post_worker_init"](server(preload_app=True))
-    assert calls == ["connect"]  # forked warm; its own connections are its own
+    # Forked warm; its own connections are its own; then it serves itself.
+    assert calls == ["connect", ("first", "the site")]
 
 
 def test_without_preload_each_worker_warms_itself(calls):
@@ -165,7 +172,31 @@ def test_without_preload_each_worker_warms_itself(calls):
     config["when_ready"](server(preload_app=False))
     assert calls == []
     config["post_worker_init"](server(preload_app=False))
-    assert calls == ["warm up", "connect"]
+    assert calls == ["warm up", "connect", ("first", "the site")]
+
+
+def test_a_worker_that_could_not_connect_leaves_its_first_requests_to_visitors(calls, monkeypatch):
+    monkeypatch.setattr(warmup, "connect", lambda: {"database": False, "cache": True})
+    hooks()["post_worker_init"](server(preload_app=True))
+    assert calls == []
+
+
+def test_a_worker_serves_itself_a_content_page_and_the_booking_page(db, settings):
+    from django.core.handlers.wsgi import WSGIHandler
+
+    settings.ALLOWED_HOSTS = [".clinic.example", "www.clinic.example"]
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+    assert warmup.first_requests(WSGIHandler()) == {"/": 200, "/book/": 200}
+
+
+def test_a_first_request_that_fails_is_logged_and_skipped(caplog):
+    def broken(environ, start_response):
+        raise RuntimeError("no site")
+
+    assert warmup.first_requests(broken, paths=["/"]) == {"/": None}
+    assert "The worker's own request for / failed" in caplog.text
 
 
 CONNECT = """
