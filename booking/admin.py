@@ -11,6 +11,7 @@ from django.utils import timezone
 from phonenumber_field.phonenumber import to_python
 
 from . import admin_views, day_sheet, emails, reports, services
+from .admin_screening import HealthAnswersMixin
 from .models import (
     BookingRules,
     BookingStatusChange,
@@ -146,7 +147,7 @@ def _transition_action(to_status, description):
 
 
 @admin.register(ConsultationBooking)
-class ConsultationBookingAdmin(admin.ModelAdmin):
+class ConsultationBookingAdmin(HealthAnswersMixin, admin.ModelAdmin):
     list_display = [
         "reference",
         "full_name",
@@ -155,6 +156,7 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
         "clinic_time",
         "status",
         "confirmed_coming",
+        "health_form",
         "created_at",
     ]
     list_filter = [

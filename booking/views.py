@@ -97,13 +97,16 @@ class BookConsultationView(SitePageMixin, FormView):
         }
 
     def post(self, request, *args, **kwargs):
-        if "show_times" in request.POST:
+        if "show_times" in request.POST or "check_answers" in request.POST:
             # Another type or practitioner: the same page with their times,
             # everything typed kept, and no error for what is not typed yet.
+            # "Check my answers" also shows what the health answers mean.
             form = self.form_class(
                 initial=ConsultationRequestForm.initial_from(request.POST),
                 visitor=visitor_secret(request),
             )
+            if "check_answers" in request.POST:
+                form.check_health_answers(request.POST)
             return self.render_to_response(self.get_context_data(form=form))
         return super().post(request, *args, **kwargs)
 
