@@ -262,13 +262,20 @@ class HealthQuestionsForm(forms.Form):
             )
         elif kind == Kind.DATE:
             field = forms.DateField(
+                # A text box, not a date input: Chromium's date input has a
+                # picker button that takes keyboard focus with no visible
+                # focus ring, and a typed date is as quick for a past date.
+                input_formats=["%Y-%m-%d"],
                 widget=forms.DateInput(
-                    attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"
+                    attrs={"class": "form-control", "inputmode": "numeric", "autocomplete": "off"},
+                    format="%Y-%m-%d",
                 ),
                 error_messages=messages | {"invalid": "Enter a date like 2026-05-31."},
             )
             help_text = " ".join(
-                filter(None, [help_text, "A date like 2026-05-31; your best guess will do."])
+                filter(
+                    None, [help_text, "Year-month-day, like 2026-05-31; your best guess will do."]
+                )
             )
         else:
             field = forms.CharField(

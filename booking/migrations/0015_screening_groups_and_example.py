@@ -120,10 +120,7 @@ def forwards(apps, schema_editor):
     if medical is not None and not Questionnaire.objects.exists():
         questionnaire = Questionnaire.objects.create(
             name="Medical-grade facial suitability (EXAMPLE: for the medical director to review)",
-            introduction=(
-                "A few questions so that your practitioner can check this treatment suits you. "
-                "Your answers are seen only by the clinic's staff who arrange your care."
-            ),
+            introduction="A few questions so that your practitioner can check this treatment suits you.",
             is_example=True,
         )
         apps.get_model("booking", "QuestionnaireUse").objects.create(
