@@ -137,7 +137,7 @@ class HealthAnswersMixin:
     def health_answers(self, booking):
         answers = getattr(booking, "screening", None)
         if answers is None:
-            return "No health questions were asked."
+            return "No health answers are held (none were asked, or they were deleted)."
         return render_to_string(
             "admin/booking/includes/health_answers.html",
             {"answers": answers, "rows": screening.answers_as_seen(answers)},

@@ -267,6 +267,7 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
         self.health_form = self._health_form()
         self.health_assessment = None  # What the answers decide, once worked out.
         self.health_message = ""
+        self.health_checked = False  # Shown after "Check my answers"
 
     def _health_form(self):
         """The chosen type's health questions (booking/screening.py), or None when it asks none."""
@@ -298,6 +299,7 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
             version=self.health_form.version,
             consent_label=self.health_form.fields["health_consent"].label,
         )
+        self.health_checked = True
         if self.health_form.is_valid():
             try:
                 starts_at = parse_slot_value(data.get("slot", ""))

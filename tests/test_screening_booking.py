@@ -288,6 +288,8 @@ def test_no_health_answer_goes_into_an_email(client, version, mailoutbox):
     bodies = list(OutboundEmail.objects.values_list("subject", "body"))
     receipt = OutboundEmail.objects.get(kind=OutboundEmail.Kind.RECEIPT).body
     assert "We have a question about your health form" in receipt
+    alert = OutboundEmail.objects.get(kind=OutboundEmail.Kind.CLINIC_ALERT).body
+    assert "The health form needs a look" in alert
     for subject, body in bodies:
         for secret in [allergy, "pregnant", "Pregnant", "isotretinoin", Outcome.REVIEW.label]:
             assert secret not in subject + body

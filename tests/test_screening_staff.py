@@ -264,6 +264,7 @@ def test_a_move_earlier_brings_a_date_rule_into_play_and_is_recorded_without_det
     assert "We have a question about your health form" in rescheduled.body
     assert "isotretinoin" not in rescheduled.body.lower()
     clinic = OutboundEmail.objects.get(booking=booking, kind=OutboundEmail.Kind.CLIENT_CHANGE)
+    assert "The health form needs a look" in clinic.body
     assert "isotretinoin" not in clinic.body.lower()
 
 
@@ -293,3 +294,53 @@ def test_a_move_that_keeps_the_outcome_records_nothing_more(version, early_and_l
 
     assert BookingStatusChange.objects.filter(booking=booking).count() == before + 1  # the move
     assert ScreeningAnswers.objects.get(booking=booking).checked_for == timezone.localdate(late)
+
+
+def test_the_questionnaire_list_costs_the_same_queries_with_more_questionnaires(
+    admin_client, version
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from booking.models import QuestionnaireUse
+    from tests.booking_helpers import make_consultation_type
+
+    changelist = reverse("admin:booking_questionnaire_changelist")
+    admin_client.get(changelist)
+    with CaptureQueriesContext(connection) as one:
+        admin_client.get(changelist)
+    for n in range(5):
+        questionnaire = Questionnaire.objects.create(name=f"Extra {n}")
+        QuestionnaireUse.objects.create(
+            questionnaire=questionnaire, consultation_type=make_consultation_type()
+        )
+        screening.publish_questionnaire(questionnaire)
+
+    with CaptureQueriesContext(connection) as six:
+        response = admin_client.get(changelist)
+
+    assert "Extra 4" in response.content.decode()
+    assert len(six) == len(one)
+
+
+def test_the_bookings_list_costs_the_same_queries_with_more_health_forms(admin_client, version):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    # One a day: the medical consultation has one practitioner.
+    days = {}
+    for slot in bookable_slots(medical_type()):
+        days.setdefault(timezone.localdate(slot.starts_at), slot.starts_at)
+    first, *others = list(days.values())[:6]
+    book_with_answers(version, {key(version, ALLERGIES): SECRET_ALLERGY}, first)
+    admin_client.get(CHANGELIST)
+    with CaptureQueriesContext(connection) as one:
+        admin_client.get(CHANGELIST)
+    for starts_at in others:
+        book_with_answers(version, {key(version, ALLERGIES): SECRET_ALLERGY}, starts_at)
+
+    with CaptureQueriesContext(connection) as six:
+        response = admin_client.get(CHANGELIST)
+
+    assert response.content.decode().count("⚑ Flag for practitioner review") == 6
+    assert len(six) == len(one)

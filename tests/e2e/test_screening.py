@@ -53,11 +53,13 @@ def test_the_health_questions_are_answered_with_the_keyboard_and_axe_clean(open_
     page.keyboard.press("Enter")
     page.wait_for_load_state()
     expect(section.locator(".invalid-feedback").first).to_be_visible()
+    expect(page.locator("#health-errors")).to_be_focused()
     assert axe_violations(page) == []
 
-    # A time, then each question, by keyboard: arrows within a yes/no group
-    # (its first option is "Yes"), typing in the text box, Space on the consent.
-    tab_to(page, lambda focus: focus["id"].startswith("id_slot_"))
+    # A time (back up the page), then each question, by keyboard: arrows
+    # within a yes/no group (its first option is "Yes"), typing in the text
+    # boxes, Space on the consent.
+    tab_to(page, lambda focus: focus["id"].startswith("id_slot_"), key="Shift+Tab")
     page.keyboard.press("Space")
     choose_with_arrows(page, field[PREGNANT], 1)
     tab_to_id(page, field[ISOTRETINOIN])
@@ -75,6 +77,7 @@ def test_the_health_questions_are_answered_with_the_keyboard_and_axe_clean(open_
 
     outcome = page.locator("#health-outcome")
     expect(outcome).to_contain_text("Your practitioner will read your answers")
+    expect(outcome).to_be_focused()
     expect(page.get_by_label("No").first).to_be_checked()
     expect(page.locator(f"#{field[ALLERGIES]}")).to_have_value("Latex")
     assert axe_violations(page) == []
