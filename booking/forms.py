@@ -321,7 +321,12 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
             consultation_type=self.chosen_type,
         )
         self.health_message = screening.client_message(
-            self.health_assessment, self.chosen_type, phone=settings.CLINIC["phone"]
+            self.health_assessment,
+            phone=settings.CLINIC["phone"],
+            # The first bookable type with a medical provider, as listed on the page.
+            medical_consultation=next(
+                (kind for kind in self.types if kind.needs_medical_provider), None
+            ),
         )
         return self.health_assessment
 

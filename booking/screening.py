@@ -26,7 +26,6 @@ from django.utils import timezone
 
 from .models import (
     BookingStatusChange,
-    ConsultationType,
     Question,
     Questionnaire,
     QuestionnaireVersion,
@@ -179,8 +178,11 @@ def assess(content, answers, appointment_date, *, consultation_type):
     return Assessment(Outcome(worst), reasons)
 
 
-def client_message(assessment, consultation_type, *, phone):
-    """What the client is told about their answers before they book."""
+def client_message(assessment, *, phone, medical_consultation=None):
+    """
+    What the client is told about their answers before they book.
+    `medical_consultation`: the type with a medical provider to choose instead.
+    """
     outcome = assessment.outcome
     if outcome == Outcome.FINE:
         return "Thank you: nothing in your answers stops you booking this consultation."
@@ -190,7 +192,11 @@ def client_message(assessment, consultation_type, *, phone):
             "consultation and may call you about them."
         )
     if outcome == Outcome.MEDICAL:
-        medical = medical_consultation_name()
+        medical = (
+            medical_consultation.name.lower()
+            if medical_consultation
+            else "consultation with a medical provider"
+        )
         return (
             "From your answers, a medical provider should see you first. "
             f"Please choose the {medical} above and press “Show times”: "
@@ -199,13 +205,6 @@ def client_message(assessment, consultation_type, *, phone):
     return (
         f"From your answers, this consultation cannot be booked online. Please call us on {phone}."
     )
-
-
-def medical_consultation_name():
-    medical = ConsultationType.objects.filter(
-        needs_medical_provider=True, bookable_online=True
-    ).first()
-    return medical.name.lower() if medical else "consultation with a medical provider"
 
 
 def blocks_booking(assessment):
