@@ -396,6 +396,10 @@ def recheck_after_move(booking, *, by=None, by_client=False):
     )
     answers.save(update_fields=["outcome", "reasons", "checked_for", "updated_at"])
     booking.health_form_question = assessment.outcome != Outcome.FINE
+    # For the page that made the move, to say so (the outcome, never an answer).
+    booking.health_outcome_changed = (
+        (Outcome(old), assessment.outcome) if old != assessment.outcome else None
+    )
     if old != assessment.outcome:
         BookingStatusChange.objects.create(
             booking=booking,

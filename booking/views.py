@@ -289,7 +289,7 @@ class ManageBookingView(TemplateView):
             )
             return redirect(request.path)
         try:
-            services.move_booking(
+            moved = services.move_booking(
                 self.booking,
                 form.cleaned_data["slot"],
                 practitioner=form.practitioner,
@@ -309,6 +309,14 @@ class ManageBookingView(TemplateView):
             messages.success(
                 request, "Your consultation has moved. We have sent you an email with the new time."
             )
+            # The health answers' date rules, measured again for the new date.
+            changed = getattr(moved, "health_outcome_changed", None)
+            if changed and getattr(moved, "health_form_question", False):
+                messages.info(
+                    request,
+                    "We have a question about your health form. "
+                    f"Please call us on {settings.CLINIC['phone']}.",
+                )
         return redirect(request.path)
 
 

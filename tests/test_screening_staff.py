@@ -268,6 +268,50 @@ def test_a_move_earlier_brings_a_date_rule_into_play_and_is_recorded_without_det
     assert "isotretinoin" not in clinic.body.lower()
 
 
+def test_a_client_moving_into_a_date_rule_is_asked_to_call_on_their_page(
+    client, version, early_and_late, settings
+):
+    early, late = early_and_late
+    last_taken = screening.months_before(timezone.localdate(late), 6)
+    booking = book_with_answers(version, {key(version, ISOTRETINOIN): last_taken.isoformat()}, late)
+    url = booking.get_manage_url()
+    slot = next(slot for slot in bookable_slots(medical_type()) if slot.starts_at == early)
+
+    response = client.post(url, {"action": "move", "with": "same", "slot": slot.value}, follow=True)
+
+    text = page(response).find("main").text
+    assert "Your consultation has moved." in text
+    assert (
+        f"We have a question about your health form. Please call us on {settings.CLINIC['phone']}"
+        in text
+    )
+    assert "isotretinoin" not in text.lower()
+    assert ScreeningAnswers.objects.get(booking=booking).outcome == Outcome.CALL
+
+
+def test_staff_moving_a_booking_are_told_its_health_form_changed(
+    admin_client, version, early_and_late
+):
+    early, late = early_and_late
+    last_taken = screening.months_before(timezone.localdate(late), 6)
+    booking = book_with_answers(version, {key(version, ISOTRETINOIN): last_taken.isoformat()}, late)
+    move = reverse("admin:booking_move", args=[booking.pk])
+    local = timezone.localtime(early)
+    data = form_data(page(admin_client.get(move)).find("form", id="move-booking-form")) | {
+        "date": local.date().isoformat(),
+        "time": f"{local:%H:%M}",
+    }
+
+    response = admin_client.post(move, data, follow=True)
+
+    shown = [str(message) for message in response.context["messages"]]
+    assert any(
+        "health form was checked again for the new date: it is now “Cannot be booked online"
+        in message
+        for message in shown
+    ), shown
+
+
 def test_a_move_later_takes_a_date_rule_out_of_play(version, early_and_late):
     early, late = early_and_late
     last_taken = screening.months_before(timezone.localdate(late), 6)
