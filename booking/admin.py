@@ -11,7 +11,7 @@ from django.utils import timezone
 from phonenumber_field.phonenumber import to_python
 
 from . import admin_views, day_sheet, emails, reports, services
-from .admin_screening import HealthAnswersMixin
+from .admin_screening import HealthAnswersMixin, HealthFormFilter
 from .models import (
     BookingRules,
     BookingStatusChange,
@@ -166,6 +166,7 @@ class ConsultationBookingAdmin(HealthAnswersMixin, admin.ModelAdmin):
         "practitioner",
         "consultation_type",
         "treatment",
+        HealthFormFilter,
     ]
     list_select_related = ["consultation_type", "practitioner"]
     search_fields = ["=reference", "full_name", "email", "phone"]

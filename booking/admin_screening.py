@@ -28,6 +28,27 @@ def health_form_label(outcome):
     return f"⚑ {screening.Outcome(outcome).label}"
 
 
+class HealthFormFilter(admin.SimpleListFilter):
+    """Bookings by their health form's outcome: the flagged ones are the ones to look at."""
+
+    title = "health form"
+    parameter_name = "health_form"
+
+    def lookups(self, request, model_admin):
+        return [("flagged", "Needs a look (⚑)"), ("fine", "Fine"), ("none", "No health form")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "flagged":
+            return queryset.filter(screening__isnull=False).exclude(
+                screening__outcome=screening.Outcome.FINE
+            )
+        if self.value() == "fine":
+            return queryset.filter(screening__outcome=screening.Outcome.FINE)
+        if self.value() == "none":
+            return queryset.filter(screening__isnull=True)
+        return queryset
+
+
 class QuestionnaireUseInline(admin.TabularInline):
     model = QuestionnaireUse
     extra = 0

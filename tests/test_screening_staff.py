@@ -150,6 +150,22 @@ def test_the_bookings_list_flags_a_booking_for_review_without_its_answers(admin_
     assert SECRET_ALLERGY not in text
 
 
+def test_the_bookings_list_filters_the_flagged_health_forms(admin_client, version, flagged):
+    days = {}
+    for slot in bookable_slots(medical_type()):
+        days.setdefault(timezone.localdate(slot.starts_at), slot.starts_at)
+    fine = book_with_answers(version, {}, list(days.values())[1])
+    without = book(list(days.values())[2], consultation_type=medical_type())
+
+    def listed(value):
+        response = admin_client.get(CHANGELIST, {"health_form": value})
+        return {booking.pk for booking in response.context["cl"].result_list}
+
+    assert listed("flagged") == {flagged.pk}
+    assert listed("fine") == {fine.pk}
+    assert listed("none") == {without.pk}
+
+
 def test_the_day_sheet_flags_a_booking_for_review_without_its_answers(admin_client, flagged):
     day = timezone.localdate(flagged.starts_at)
     document = page(admin_client.get(DAY_SHEET, {"date": day.isoformat()}))
