@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, TemplateView
 
 from treatments.caching import CachedPageMixin
@@ -68,6 +69,9 @@ class PrivacyPolicyView(CachedPageMixin, SitePageMixin, TemplateView):
 # Every booking page is one visitor's own (a form token, their details, their
 # booking): never_cache sends Cache-Control: private, no-store, among others.
 @method_decorator(never_cache, name="dispatch")
+# What a visitor sends (their details and health answers) never goes into an
+# error report: Django's reporter shows every POST field of this view starred.
+@method_decorator(sensitive_post_parameters(), name="dispatch")
 class BookConsultationView(SitePageMixin, FormView):
     page_key = SitePage.Key.BOOKING
     template_name = "booking/book.html"

@@ -305,6 +305,16 @@ def test_no_health_answer_is_logged(client, version, caplog):
     assert allergy not in caplog.text
 
 
+def test_an_error_report_would_star_every_answer(client, version, rf):
+    from django.views.debug import SafeExceptionReporterFilter
+
+    _, data = filled(client, version, **{f"q_{key(version, ALLERGIES)}": "Latex"})
+    response = client.post(BOOK_URL, data | {"check_answers": "1"})
+
+    shown = SafeExceptionReporterFilter().get_post_parameters(response.wsgi_request)
+    assert shown[f"q_{key(version, ALLERGIES)}"] == SafeExceptionReporterFilter.cleansed_substitute
+
+
 def test_the_page_with_health_questions_costs_the_same_queries_with_more_questions(client, version):
     client.get(MEDICAL_PAGE)
     with CaptureQueriesContext(connection) as few:
