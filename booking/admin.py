@@ -107,7 +107,15 @@ class StatusChangeInline(admin.TabularInline):
 
 class EmailInline(admin.TabularInline):
     model = OutboundEmail
-    fields = ["created_at", "kind", "status", "attempts", "sent_at", "last_error"]
+    fields = [
+        "created_at",
+        "kind",
+        "consultation_date",
+        "status",
+        "attempts",
+        "sent_at",
+        "last_error",
+    ]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -429,10 +437,57 @@ class ConsultationTypeAdmin(admin.ModelAdmin):
         "needs_medical_provider",
         "bookable_online",
         "display_order",
+        "care_texts_need_review",
     ]
     list_select_related = ["treatment"]
+    list_filter = ["care_texts_need_review"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["practitioners"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    "slug",
+                    "treatment",
+                    "price_text",
+                    "description",
+                    "display_order",
+                ]
+            },
+        ),
+        (
+            "Schedule",
+            {
+                "fields": [
+                    "duration_minutes",
+                    "turnover_minutes",
+                    "grid_minutes",
+                    "needs_medical_provider",
+                    "practitioners",
+                    "bookable_online",
+                ]
+            },
+        ),
+        (
+            "Care messages",
+            {
+                "description": (
+                    "Emailed to every client of this type: general advice written by the "
+                    "clinic, never about one client's health. Before-care goes to confirmed "
+                    "consultations (again if one moves to another day, never twice for one "
+                    "day); aftercare once, when the consultation is marked completed."
+                ),
+                "fields": [
+                    "before_care_text",
+                    "before_care_days",
+                    "aftercare_text",
+                    "care_texts_need_review",
+                ],
+            },
+        ),
+    ]
     schedule_fields = [
         "duration_minutes",
         "turnover_minutes",
@@ -484,6 +539,7 @@ class OutboundEmailAdmin(admin.ModelAdmin):
         "attempts",
         "last_error",
         "next_attempt_at",
+        "consultation_date",
         "created_at",
         "sent_at",
     ]

@@ -151,7 +151,7 @@ def queue_emails(booking, kinds, *, rules=None, concerns=None):
         else:
             to = booking.email
         if kind in STATE_KINDS:
-            _supersede_waiting(booking)
+            _supersede_waiting(booking, STATE_KINDS)
         method = CALENDAR_METHODS.get(kind)
         messages.append(
             OutboundEmail(
@@ -161,15 +161,26 @@ def queue_emails(booking, kinds, *, rules=None, concerns=None):
                 subject=render_to_string(f"emails/{kind}_subject.txt", context).strip(),
                 body=render_to_string(f"emails/{kind}.txt", context),
                 calendar=booking_calendar(booking, method) if method else "",
+                consultation_date=booking.clinic_date,
             )
         )
     OutboundEmail.objects.bulk_create(messages)
-    for message in messages:
-        enqueue_delivery_on_commit(message.pk)
+    enqueue_delivery_on_commit([message.pk for message in messages])
     return messages
 
 
-def _supersede_waiting(booking):
+def withdraw_before_care(booking):
+    """
+    Take back before-care still waiting to go: the booking was cancelled,
+    moved or otherwise stopped being the confirmed consultation it prepared
+    for. The job writes it again for a confirmed booking's new time when that
+    is due (see services.send_due_before_care). One being sent at this moment
+    is skipped, as in _supersede_waiting; if it fails, `deliver` finds it stale.
+    """
+    _supersede_waiting(booking, [OutboundEmail.Kind.BEFORE_CARE])
+
+
+def _supersede_waiting(booking, kinds):
     """
     A newer word on the booking's state replaces any older one still
     waiting (after an outage, a stale confirmation must not follow a
@@ -181,7 +192,7 @@ def _supersede_waiting(booking):
     """
     waiting = (
         OutboundEmail.objects.filter(
-            booking=booking, kind__in=STATE_KINDS, status=OutboundEmail.Delivery.PENDING
+            booking=booking, kind__in=kinds, status=OutboundEmail.Delivery.PENDING
         )
         .select_for_update(skip_locked=True)
         .values_list("pk", flat=True)
@@ -191,20 +202,32 @@ def _supersede_waiting(booking):
     )
 
 
-def enqueue_delivery_on_commit(pk):
+def enqueue_delivery_on_commit(pks):
     """
-    Hand the message to the task worker once the current transaction
-    commits (at once outside one). The database backend writes the task with
-    the request's own connection, so no request opens another; robust: a
-    failure to enqueue is logged, never shown to a visitor whose booking is
-    saved, and `send_outbox` sends the message on its next run.
+    Hand the messages to the task worker, in one task, once the current
+    transaction commits (at once outside one). The database backend writes
+    the task with the request's own connection, so no request opens
+    another; robust: a failure to enqueue is logged, never shown to a
+    visitor whose booking is saved, and `send_outbox` sends the messages on
+    its next run.
     """
-    transaction.on_commit(partial(send_email.enqueue, pk), robust=True)
+    if pks:
+        transaction.on_commit(partial(send_emails.enqueue, list(pks)), robust=True)
+
+
+@task
+def send_emails(pks):
+    """
+    The task: deliver the outbox messages one change wrote (a booking's
+    receipt and the clinic's alert), one after the other: one task row for
+    the change rather than one a message. Returns what became of each.
+    """
+    return [deliver(pk).value for pk in pks]
 
 
 @task
 def send_email(pk):
-    """The task: deliver one outbox message. Returns what became of it."""
+    """Deliver one outbox message: the task as queued before send_emails (kept for those)."""
     return deliver(pk).value
 
 
@@ -253,7 +276,7 @@ def deliver(pk):
             return Outcome.NOT_DUE
         if not usable_address(message.to):
             return _give_up(message, f"Undeliverable address: {message.to!r}")
-        if _is_stale(message):
+        if _is_stale(message, now):
             # Superseded at queue time only if it was not locked then; a
             # message that failed while its successor was written is caught here.
             OutboundEmail.objects.filter(pk=pk).update(status=OutboundEmail.Delivery.SUPERSEDED)
@@ -289,8 +312,15 @@ def deliver(pk):
     return Outcome.SENT
 
 
-def _is_stale(message):
-    """Whether a newer word on the booking's state was written after this one."""
+def _is_stale(message, now):
+    """
+    Whether a newer word on the booking's state was written after this one,
+    or, for before-care, whether the consultation it prepares for is no
+    longer ahead as confirmed on that day (it was cancelled or moved while the
+    message waited, or its time passed while the mail server was down).
+    """
+    if message.kind == OutboundEmail.Kind.BEFORE_CARE:
+        return not message.booking.is_preparing_for(message.consultation_date, now)
     return (
         message.kind in STATE_KINDS
         and message.booking_id is not None
@@ -400,6 +430,5 @@ def send_now(pks):
             status=OutboundEmail.Delivery.PENDING,
             next_attempt_at=timezone.now() - timedelta(seconds=1),
         )
-        for pk in queued:
-            enqueue_delivery_on_commit(pk)
+        enqueue_delivery_on_commit(queued)
     return len(queued)

@@ -10,24 +10,30 @@ are serialized and triggers refuse an overlapping row (see `sqlite.py`).
 """
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models import Q
-from django.db.models.functions import Cast, Upper
+from django.db.models.functions import Cast, TruncDate, Upper
 from django.urls import reverse
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
+from .caching import AVAILABILITY, rules_remembered
 from .validators import validate_client_email
 
 # No 0/O, 1/I/L: references are read out over the phone.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 REFERENCE_LENGTH = 8
+
+# How far ahead before-care may be set: the job that sends it looks this far
+# (and a day more, for a clock change) ahead for confirmed consultations.
+MAX_BEFORE_CARE_DAYS = 14
 
 
 def new_reference():
@@ -74,12 +80,25 @@ class BookingRules(models.Model):
 
     @classmethod
     def current(cls):
+        """
+        The rules in force. Between changes to anything the free times depend
+        on (booking/caching.py), a process keeps the rules it read: every
+        booking and every view of the booking page needs them, and they
+        change a few times a year.
+        """
+        return _remembered_rules()
+
+    @classmethod
+    def read(cls):
         rules, _ = cls.objects.get_or_create(pk=1)
         return rules
 
     @property
     def clinic_alert_address(self):
         return self.alert_email or settings.CLINIC["email"]
+
+
+_remembered_rules = AVAILABILITY.remember(BookingRules.read, enabled=rules_remembered)
 
 
 class Weekday(models.IntegerChoices):
@@ -218,6 +237,9 @@ class ConsultationTypeQuerySet(models.QuerySet):
     def bookable_online(self):
         return self.filter(bookable_online=True)
 
+    def sending_before_care(self):
+        return self.exclude(before_care_text="").filter(care_texts_need_review=False)
+
     def with_named_practitioners(self):
         """
         Each type with the ids of the practitioners named on it, for
@@ -293,6 +315,43 @@ class ConsultationType(models.Model):
     )
     bookable_online = models.BooleanField(default=True)
     display_order = models.PositiveSmallIntegerField(default=0)
+    # Care texts are the clinic's own general advice for everyone booking the
+    # type, never about one client: emails carry no client's health details.
+    before_care_text = models.TextField(
+        "before-care text",
+        blank=True,
+        help_text=(
+            "Emailed to the client before a confirmed consultation: how to prepare, e.g. "
+            "“Please pause retinoid products for 3 days before.” Plain text, the same for "
+            "every client. Leave empty to send no before-care."
+        ),
+    )
+    before_care_days = models.PositiveSmallIntegerField(
+        "send before-care (days before)",
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_BEFORE_CARE_DAYS)],
+        help_text=(
+            f"How many days before the consultation it goes, at the consultation's time "
+            f"of day (1 to {MAX_BEFORE_CARE_DAYS}). A consultation confirmed later than "
+            f"that gets it straight away."
+        ),
+    )
+    aftercare_text = models.TextField(
+        "aftercare text",
+        blank=True,
+        help_text=(
+            "Emailed to the client once, when the consultation is marked completed. Plain "
+            "text, the same for every client. Leave empty to send no aftercare."
+        ),
+    )
+    care_texts_need_review = models.BooleanField(
+        "care texts are examples awaiting review",
+        default=False,
+        help_text=(
+            "While ticked, neither care text is sent. The site came with example texts: "
+            "have them checked by the clinic's practitioners, then untick."
+        ),
+    )
 
     objects = ConsultationTypeQuerySet.as_manager()
 
@@ -307,10 +366,23 @@ class ConsultationType(models.Model):
                 condition=Q(grid_minutes__gte=5) & Q(grid_minutes__lte=240),
                 name="grid_between_5_and_240_minutes",
             ),
+            models.CheckConstraint(
+                condition=Q(before_care_days__gte=1)
+                & Q(before_care_days__lte=MAX_BEFORE_CARE_DAYS),
+                name="before_care_between_1_and_14_days",
+            ),
         ]
 
     def __str__(self):
         return self.name
+
+    @property
+    def sends_before_care(self):
+        return bool(self.before_care_text.strip()) and not self.care_texts_need_review
+
+    @property
+    def sends_aftercare(self):
+        return bool(self.aftercare_text.strip()) and not self.care_texts_need_review
 
     @property
     def length(self):
@@ -441,6 +513,32 @@ class BookingQuerySet(models.QuerySet):
             reminder_sent_at__isnull=True,
             starts_at__gt=now,
             starts_at__lte=now + timedelta(hours=settings.BOOKING_REMINDER_HOURS),
+        )
+
+    def awaiting_before_care(self, now=None):
+        """
+        Confirmed consultations ahead whose type sends before-care and whose
+        client has not been sent it (nor has it waiting) for the consultation's
+        day: the candidates, whose due time (ConsultationBooking.before_care_due_at)
+        the caller compares with the clock. Before-care withdrawn (superseded) by
+        a move or a cancellation does not count.
+        """
+        now = now or timezone.now()
+        already = OutboundEmail.objects.filter(
+            booking=models.OuterRef("pk"),
+            kind=OutboundEmail.Kind.BEFORE_CARE,
+            consultation_date=models.OuterRef("clinic_day"),
+        ).exclude(status=OutboundEmail.Delivery.SUPERSEDED)
+        return (
+            self.filter(
+                status=ConsultationBooking.Status.CONFIRMED,
+                starts_at__gt=now,
+                starts_at__lte=now + timedelta(days=MAX_BEFORE_CARE_DAYS + 1),
+                consultation_type__in=ConsultationType.objects.sending_before_care(),
+            )
+            .annotate(clinic_day=TruncDate("starts_at", tzinfo=timezone.get_current_timezone()))
+            .exclude(models.Exists(already))
+            .select_related("consultation_type")
         )
 
     def past_retention(self, cutoff):
@@ -621,6 +719,30 @@ class ConsultationBooking(models.Model):
         return timezone.localtime(self.starts_at)
 
     @property
+    def clinic_date(self):
+        """The consultation's day at the clinic."""
+        return self.clinic_start.date()
+
+    def before_care_due_at(self):
+        """
+        When before-care is due: the consultation's time of day at the clinic,
+        its type's before-care days earlier on the clinic's calendar. Across a
+        change of the clocks that is an hour more or less than whole days
+        (a 10:00 consultation gets it at 10:00, not at 9:00 or 11:00).
+        """
+        local = self.clinic_start
+        day = local.date() - timedelta(days=self.consultation_type.before_care_days)
+        return datetime.combine(day, local.time(), tzinfo=local.tzinfo)
+
+    def is_preparing_for(self, day, now=None):
+        """Whether before-care written for `day` is still worth sending."""
+        return (
+            self.status == self.Status.CONFIRMED
+            and self.starts_at > (now or timezone.now())
+            and self.clinic_date == day
+        )
+
+    @property
     def treatment_label(self):
         return self.treatment.name if self.treatment else "Not sure yet — help me decide"
 
@@ -678,6 +800,8 @@ class OutboundEmail(models.Model):
         DECLINE = "decline", "Decline to client"
         REMINDER = "reminder", "Reminder to client"
         CLIENT_CHANGE = "client_change", "Client's cancel or move, to clinic"
+        BEFORE_CARE = "before_care", "Before-care to client"
+        AFTERCARE = "aftercare", "Aftercare to client"
 
     class Delivery(models.TextChoices):
         PENDING = "pending", "Waiting to send"
@@ -701,6 +825,13 @@ class OutboundEmail(models.Model):
     next_attempt_at = models.DateTimeField(default=timezone.now, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    consultation_date = models.DateField(
+        "consultation day",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The day (clinic time) of the consultation the message was written about.",
+    )
 
     objects = OutboundEmailQuerySet.as_manager()
 
@@ -708,9 +839,49 @@ class OutboundEmail(models.Model):
         ordering = ["-created_at", "-pk"]
         verbose_name = "email"
         verbose_name_plural = "emails"
+        constraints = [
+            # Before-care goes once per consultation day, whichever job runs,
+            # on however many machines: a second one cannot even be written.
+            # A withdrawn (superseded) one does not count, so a booking moved
+            # to another day, or moved back, gets it for the day it now has.
+            models.UniqueConstraint(
+                fields=["booking", "consultation_date"],
+                condition=Q(kind="before_care") & ~Q(status="superseded"),
+                name="one_before_care_per_consultation_day",
+            ),
+            models.UniqueConstraint(
+                fields=["booking"],
+                condition=Q(kind="aftercare"),
+                name="one_aftercare_per_booking",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} ({self.get_status_display()})"
+
+
+class AvailabilityVersion(models.Model):
+    """
+    A number raised by every change to what the booking page's free times
+    depend on (bookings, practitioners, their hours and time off, closures,
+    consultation types, the booking rules): the booking page's cache keys
+    carry it (booking/caching.py). There is exactly one row (pk=1), used
+    when the cache is each process's own memory; with Redis the number lives
+    in Redis instead (clinic_site/versions.py).
+    """
+
+    number = models.PositiveBigIntegerField(default=1)
+
+    class Meta:
+        verbose_name = "availability version"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(pk=1), name="availability_version_single_row"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Availability version {self.number}"
 
 
 # Suitability screening: the health questions asked before some consultations.

@@ -6,16 +6,19 @@ or not at all.
 
 import logging
 
+from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from treatments.caching import CONTENT
 from treatments.models import SitePage
 
 from . import screening as health
 from .availability import ClinicCalendar
-from .emails import queue_email, queue_emails
+from .caching import availability_changed
+from .emails import queue_email, queue_emails, withdraw_before_care
 from .models import (
     BookingRules,
     BookingStatusChange,
@@ -97,13 +100,20 @@ def _open_calendar(
     )
 
 
-def privacy_policy_version():
+def read_privacy_policy_version():
     updated_at = (
         SitePage.objects.filter(key=SitePage.Key.PRIVACY)
         .values_list("updated_at", flat=True)
         .first()
     )
     return updated_at.strftime("%Y-%m-%d %H:%M") if updated_at else "unpublished"
+
+
+# The privacy policy's version, which every booking records with its consent:
+# kept by each process until the next content edit (treatments/caching.py).
+privacy_policy_version = CONTENT.remember(
+    read_privacy_policy_version, enabled=lambda: bool(settings.CONTENT_CACHE_SECONDS)
+)
 
 
 def book_consultation(
@@ -270,9 +280,20 @@ def change_status(
         )
         if not updated:
             raise StaleBooking(booking)
+        # A status can free the time (update() sends no signal to say so).
+        availability_changed()
         _record_status_change(booking, from_status, by=by, by_client=by_client, note=note)
+        if from_status == Status.CONFIRMED:
+            # Only a confirmed booking gets before-care; whatever it becomes
+            # now, one still waiting has nothing left to prepare for.
+            withdraw_before_care(booking)
         if to_status in STATUS_EMAILS:
             queue_email(booking, STATUS_EMAILS[to_status])
+        # Once: a completed booking never changes status again, and the
+        # conditional update above lets only one of two concurrent completions
+        # through (the database's one_aftercare_per_booking backs it up).
+        if to_status == Status.COMPLETED and booking.consultation_type.sends_aftercare:
+            queue_email(booking, OutboundEmail.Kind.AFTERCARE)
         if by_client:
             queue_email(booking, OutboundEmail.Kind.CLIENT_CHANGE)
     logger.info("Booking %s: %s -> %s", booking.reference, from_status, to_status)
@@ -356,6 +377,10 @@ def move_booking(
         # Date rules on health answers count from the appointment date: a
         # changed outcome is recorded for staff, never a reason to refuse the move.
         health.recheck_after_move(booking, by=by, by_client=by_client)
+        # Before-care waiting for the old time is withdrawn; the job writes it
+        # again for the new time, once that is due and the booking confirmed
+        # (unless the client already had it for the same day).
+        withdraw_before_care(booking)
         queue_email(booking, OutboundEmail.Kind.RESCHEDULED)
         if by_client:
             queue_email(booking, OutboundEmail.Kind.CLIENT_CHANGE)
@@ -382,6 +407,49 @@ def send_due_reminders(now=None):
             if claimed:
                 queue_email(booking, OutboundEmail.Kind.REMINDER)
                 queued += 1
+    return queued
+
+
+def send_due_before_care(now=None):
+    """
+    Queue before-care for every confirmed consultation whose type sends it
+    and whose time for it has come (ConsultationBooking.before_care_due_at),
+    once per booking and consultation day. Each is written under the
+    booking's row lock, after checking that it is still confirmed for the
+    time listed and has no before-care for that day: overlapping runs of
+    the job, on one machine or several, wait for one another on the booking
+    and the second finds the first's message. The partial unique constraint
+    one_before_care_per_consultation_day is the database's last word.
+    Returns how many were queued.
+    """
+    now = now or timezone.now()
+    queued = 0
+    for listed in ConsultationBooking.objects.awaiting_before_care(now):
+        if listed.before_care_due_at() > now:
+            continue
+        with transaction.atomic():
+            booking = (
+                ConsultationBooking.objects.select_for_update(of=("self",))
+                .select_related("consultation_type", "practitioner")
+                .filter(pk=listed.pk, status=Status.CONFIRMED, starts_at=listed.starts_at)
+                .first()
+            )
+            if booking is None or not booking.consultation_type.sends_before_care:
+                continue  # Moved, cancelled or its text removed since it was listed.
+            if (
+                booking.emails.filter(
+                    kind=OutboundEmail.Kind.BEFORE_CARE, consultation_date=booking.clinic_date
+                )
+                .exclude(status=OutboundEmail.Delivery.SUPERSEDED)
+                .exists()
+            ):
+                continue
+            try:
+                with transaction.atomic():
+                    queue_email(booking, OutboundEmail.Kind.BEFORE_CARE)
+            except IntegrityError:
+                continue
+            queued += 1
     return queued
 
 

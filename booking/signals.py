@@ -7,11 +7,43 @@ from (the admin explains it first: treatments/admin.py).
 """
 
 from django.db.models import ProtectedError
-from django.db.models.signals import pre_delete
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 
+from treatments.caching import content_changed
 from treatments.models import SkinConcern
 
-from .models import ConsultationBooking
+from .caching import availability_changed
+from .models import (
+    BookingRules,
+    Closure,
+    ConsultationBooking,
+    ConsultationType,
+    Practitioner,
+    Questionnaire,
+    QuestionnaireUse,
+    QuestionnaireVersion,
+    TimeOff,
+    WorkingHours,
+)
+
+# What the booking page's free times depend on (booking/caching.py). Bulk
+# updates through QuerySet.update() send no signals: the services that use
+# one raise the version themselves (change_status).
+AVAILABILITY_MODELS = [
+    BookingRules,
+    Closure,
+    ConsultationBooking,
+    ConsultationType,
+    Practitioner,
+    TimeOff,
+    WorkingHours,
+    # The booking page asks the health questions of a type's published
+    # version (booking/screening.py): publishing, or a questionnaire's
+    # types or “asked online” changing, changes the page too.
+    Questionnaire,
+    QuestionnaireUse,
+    QuestionnaireVersion,
+]
 
 
 def keep_booked_concern(sender, instance, **kwargs):
@@ -23,7 +55,25 @@ def keep_booked_concern(sender, instance, **kwargs):
         )
 
 
+def practitioner_changed(**kwargs):
+    # Practitioners are on a content page too (the team page), cached with the others.
+    content_changed()
+
+
 def connect():
+    post_save.connect(practitioner_changed, sender=Practitioner, dispatch_uid="team-page-save")
+    post_delete.connect(practitioner_changed, sender=Practitioner, dispatch_uid="team-page-delete")
+    for model in AVAILABILITY_MODELS:
+        uid = model.__name__
+        post_save.connect(availability_changed, sender=model, dispatch_uid=f"availability-{uid}")
+        post_delete.connect(
+            availability_changed, sender=model, dispatch_uid=f"availability-delete-{uid}"
+        )
+    m2m_changed.connect(
+        availability_changed,
+        sender=ConsultationType.practitioners.through,
+        dispatch_uid="availability-type-practitioners",
+    )
     pre_delete.connect(
         keep_booked_concern, sender=SkinConcern, dispatch_uid="booking-keep-booked-concern"
     )

@@ -13,6 +13,7 @@ from treatments.models import SitePage
 from treatments.views import SitePageMixin
 
 from . import services
+from .caching import BookingPageCache
 from .forms import (
     SLOT_TAKEN,
     ConsultationRequestForm,
@@ -99,6 +100,17 @@ class BookConsultationView(SitePageMixin, FormView):
             # Staff booking for callers are exempt, as from the rate limit.
             "limit_requests_per_contact": not self.request.user.is_staff,
         }
+
+    def get(self, request, *args, **kwargs):
+        # The page is the same for everyone asking for the same choices but
+        # for the visitor's tokens: served from the cache between changes to
+        # its free times (booking/caching.py).
+        page_cache = BookingPageCache(request)
+        if (cached := page_cache.hit()) is not None:
+            return cached
+        form = self.get_form()
+        response = self.render_to_response(self.get_context_data(form=form))
+        return page_cache.store(response, form.fields["slot"].window)
 
     def post(self, request, *args, **kwargs):
         if "show_times" in request.POST or "check_answers" in request.POST:
@@ -324,8 +336,12 @@ class ManageBookingView(TemplateView):
         return redirect(request.path)
 
 
-class TeamView(SitePageMixin, TemplateView):
-    """Who consults: the published practitioners, each with a link to book them."""
+class TeamView(CachedPageMixin, SitePageMixin, TemplateView):
+    """
+    Who consults: the published practitioners, each with a link to book them.
+    A content page, cached as the others (a practitioner's save raises the
+    content version too: signals.py).
+    """
 
     page_key = SitePage.Key.TEAM
     template_name = "booking/team.html"

@@ -268,6 +268,27 @@ def request_machinery():
     "clinic".encode("unicode_escape")  # and one the admin's JSON uses
 
 
+def regular_expressions():
+    """
+    The regular expressions Django compiles on first use (`_lazy_re_compile`:
+    the CSRF token's check, Cache-Control's and ETags' parsing, GZip's
+    Accept-Encoding, the validators), in every module loaded by now.
+    """
+    import sys
+
+    from django.utils.functional import SimpleLazyObject, empty
+
+    for module in list(sys.modules.values()):
+        for value in list(getattr(module, "__dict__", {}).values()):
+            if (
+                type(value) is SimpleLazyObject
+                and value._wrapped is empty
+                and getattr(value._setupfunc, "__qualname__", "")
+                == "_lazy_re_compile.<locals>._compile"
+            ):
+                value._setup()
+
+
 STEPS = [
     url_configuration,
     templates,
@@ -277,4 +298,5 @@ STEPS = [
     phone_numbers,
     cache_client,
     request_machinery,
+    regular_expressions,  # last: after the steps above have imported what they import
 ]

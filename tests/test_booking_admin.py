@@ -20,6 +20,7 @@ from booking.admin import PractitionerAdmin
 from booking.admin_screening import QuestionAdmin, QuestionnaireAdmin
 from booking.models import (
     AnswerRule,
+    AvailabilityVersion,
     BookingRules,
     BookingStatusChange,
     Closure,
@@ -598,6 +599,7 @@ def test_every_booking_model_has_an_admin():
         BookingStatusChange,  # shown on the booking's page
         WorkingHours,  # and these two on the practitioner's
         TimeOff,
+        AvailabilityVersion,  # the booking page cache's, nothing for staff
         # Suitability screening: the answers on the booking's page (to staff
         # who may see them); the rest on the questionnaire's and question's.
         ScreeningAnswers,

@@ -33,6 +33,7 @@ CACHED_PAGES = [
     "/guide/",
     "/guide/?concerns=acne-scars&sensitivity=very-sensitive&goal=long-term-change",
     "/privacy/",
+    "/team/",
 ]
 RESULT = "/guide/?concerns=acne-scars&concerns=congestion&sensitivity=very-sensitive&goal=long-term-change"
 
@@ -131,6 +132,19 @@ def test_unpublishing_a_treatment_takes_its_cached_page_down(
     with django_capture_on_commit_callbacks(execute=True):
         treatment.save()
     assert client.get("/treatments/medical-grade-facial/").status_code == 404
+
+
+def test_an_edit_to_a_practitioner_reaches_the_cached_team_page(
+    client, django_capture_on_commit_callbacks
+):
+    from booking.models import Practitioner
+
+    assert "Maya Chen" in client.get("/team/").content.decode()
+    maya = Practitioner.objects.get(slug="maya-chen")
+    maya.is_published = False
+    with django_capture_on_commit_callbacks(execute=True):
+        maya.save()
+    assert "Maya Chen" not in client.get("/team/").content.decode()
 
 
 def test_the_booking_form_is_never_served_from_the_cache(client):

@@ -53,6 +53,20 @@ def test_the_warm_up_compiles_the_templates_and_loads_the_urls_without_the_datab
     assert get_resolver()._populated
 
 
+def test_the_warm_up_compiles_the_regular_expressions_django_leaves_to_first_use():
+    from django.middleware import csrf, gzip
+    from django.utils import http
+    from django.utils.functional import empty
+
+    lazy = [csrf.invalid_token_chars_re, http.ETAG_MATCH, gzip.re_accepts_gzip]
+    for pattern in lazy:
+        pattern._wrapped = empty  # As a fresh process has them.
+
+    warmup.regular_expressions()
+
+    assert all(pattern._wrapped is not empty for pattern in lazy)
+
+
 def test_a_step_that_fails_is_logged_and_left_to_happen_lazily(monkeypatch, caplog):
     ran = []
 

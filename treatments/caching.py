@@ -7,19 +7,10 @@ save or delete of a treatments model raises the version (see signals.py), and
 a page stored under an older version is never served again: the next request
 renders it afresh and stores it in its place.
 
-The version has to live where every process that serves or edits content
-sees it (workers, instances, a management command, a shell):
-
-- With Redis as the cache (production), it lives in Redis with the pages.
-  The version and the page are read together, in one MGET: a cache hit costs
-  one round trip to Redis and no database query.
-- With a per-process memory cache (no REDIS_URL: `make run`, the tests),
-  each process has its own copy of anything cached, so it lives in the
-  database (ContentVersion, one row), raised in the same transaction as the
-  edit. A cache hit then costs one primary-key read of a one-row table,
-  small beside rendering the page; a file or database cache would share
-  the version too, but would make every page hit read a file or a row as
-  well, and file caches count without locking.
+The version is a SharedVersion (clinic_site/versions.py): in Redis with the
+pages in production, read with the page in one MGET, so a hit costs one
+round trip to Redis and no database query; in the database when the cache
+is each process's own memory (`make run`, the tests).
 
 PageCacheMiddleware serves the hits, before the session, CSRF,
 authentication and message middleware and the view, none of which a page
@@ -49,76 +40,30 @@ import gzip
 import hashlib
 import json
 import logging
-import time
 from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
-from django.db.models import F
 from django.http import HttpResponse
 from django.middleware.gzip import re_accepts_gzip
 from django.urls import Resolver404, get_resolver
 
-from .models import ContentVersion
+from clinic_site import versions
+from clinic_site.versions import SharedVersion
 
 logger = logging.getLogger(__name__)
 
-VERSION_KEY = "content-version"
-PER_PROCESS_CACHES = {
-    "django.core.cache.backends.locmem.LocMemCache",
-    "django.core.cache.backends.dummy.DummyCache",
-}
+CONTENT = SharedVersion("content-version", "treatments.ContentVersion")
 # Longer addresses are hashed into the key (a treatment's slug is unbounded).
 LONGEST_KEY_PATH = 200
 # Headers a stored page keeps; the rest are added on the way out by the
 # middleware, or by CachedPage.response.
 STORED_HEADERS = {"content-type", "content-language", "x-robots-tag", "link"}
 
-
-def version_in_database():
-    return settings.CACHES["default"]["BACKEND"] in PER_PROCESS_CACHES
-
-
-def content_version():
-    if version_in_database():
-        # No row yet (a fresh or flushed database) reads as 0 until the first edit.
-        return ContentVersion.objects.filter(pk=1).values_list("number", flat=True).first() or 0
-    version = cache.get(VERSION_KEY)
-    return version if version is not None else start_cached_version()
-
-
-def start_cached_version():
-    """
-    The first version in an empty (or flushed) Redis. It is taken from the
-    clock, never 1: a version lost from Redis and started again must not
-    match pages still stored under an old number.
-    """
-    cache.add(VERSION_KEY, time.time_ns() // 1000, timeout=None)
-    return cache.get(VERSION_KEY)
-
-
-def content_changed():
-    """Raise the version for an edit being saved: see the module's docstring."""
-    if version_in_database():
-        # In the edit's own transaction: the new version and the new content
-        # commit together, so no process can cache old content under it.
-        if not ContentVersion.objects.filter(pk=1).update(number=F("number") + 1):
-            ContentVersion.objects.get_or_create(pk=1)
-    else:
-        # After commit: raised any earlier, a request in between could cache
-        # the old content under the new version.
-        transaction.on_commit(bump_cached_version)
-
-
-def bump_cached_version():
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:
-        start_cached_version()
-    except Exception:
-        # Without the cache nothing is served from it either; nothing to invalidate.
-        logger.warning("Content version not raised: the cache is unavailable")
+version_in_database = versions.in_database
+content_version = CONTENT.current
+# Raise the version for an edit being saved (treatments/signals.py).
+content_changed = CONTENT.changed
 
 
 class CachedPage(NamedTuple):
@@ -166,13 +111,7 @@ def page_key(text):
 
 def read(key):
     """(current content version, the page stored under `key` or None): one cache read."""
-    if version_in_database():
-        return content_version(), cache.get(key)
-    found = cache.get_many([VERSION_KEY, key])
-    version = found.get(VERSION_KEY)
-    if version is None:
-        return start_cached_version(), None
-    return version, found.get(key)
+    return CONTENT.read_with(key)
 
 
 def store(key, page, seconds):

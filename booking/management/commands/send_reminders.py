@@ -1,18 +1,22 @@
 from django.core.management.base import BaseCommand
 
 from booking.emails import deliver_due
-from booking.services import send_due_reminders
+from booking.services import send_due_before_care, send_due_reminders
 
 
 class Command(BaseCommand):
     help = (
         "Queue and send the reminder for confirmed consultations starting within "
-        "BOOKING_REMINDER_HOURS. Safe to run every few minutes: a reminder is never sent twice."
+        "BOOKING_REMINDER_HOURS, and the before-care of those whose type's "
+        "before-care days have come. Safe to run every few minutes, on several "
+        "machines at once: neither is ever sent twice."
     )
 
     def handle(self, *args, **options):
         queued = send_due_reminders()
+        before_care = send_due_before_care()
         sent, failed = deliver_due()
         self.stdout.write(
-            f"{queued} reminder(s) queued; {sent} email(s) sent, {failed} still waiting."
+            f"{queued} reminder(s) queued; {before_care} before-care message(s) queued; "
+            f"{sent} email(s) sent, {failed} still waiting."
         )

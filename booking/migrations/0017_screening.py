@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("booking", "0013_booking_search_indexes"),
+        ("booking", "0016_example_care_texts"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -172,7 +172,7 @@ def backwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("booking", "0014_screening"),
+        ("booking", "0017_screening"),
         ("treatments", "0004_content_version"),
     ]
 

@@ -1,0 +1,138 @@
+"""
+Numbers that every process sees, raised by every change to what they
+version: the site's content (treatments/caching.py) and what the booking
+page's free times depend on (booking/page_cache.py). A cache entry stored
+under an older number is never served again.
+
+The number has to live where every process that serves or edits sees it
+(workers, instances, a management command, a shell):
+
+- With Redis as the cache (production), it lives in Redis with what it
+  versions, and is read together with it in one MGET: a hit costs one round
+  trip to Redis and no database query. It is raised after the change
+  commits: raised any earlier, a request in between could cache the old
+  state under the new number.
+- With a per-process memory cache (no REDIS_URL: `make run`, the tests),
+  each process has its own copy of anything cached, so it lives in the
+  database (a one-row table), raised in the same transaction as the change,
+  so no process can cache the old state under it. A hit then costs one
+  primary-key read of that row.
+"""
+
+import logging
+import time
+
+from django.apps import apps
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import F
+
+logger = logging.getLogger(__name__)
+
+PER_PROCESS_CACHES = {
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+}
+
+
+def in_database():
+    """Whether the numbers live in the database (the cache is each process's own)."""
+    return settings.CACHES["default"]["BACKEND"] in PER_PROCESS_CACHES
+
+
+def read_with(shared_versions, key):
+    """
+    (the current numbers of `shared_versions`, what the cache holds under
+    `key` or None): one cache read, plus a query for each number that lives
+    in the database.
+    """
+    if in_database():
+        return tuple(version.current() for version in shared_versions), cache.get(key)
+    found = cache.get_many([*(version.cache_key for version in shared_versions), key])
+    numbers = tuple(found.get(version.cache_key) for version in shared_versions)
+    if None in numbers:
+        # Redis lost them (restarted or flushed): whatever it still holds is stale.
+        return tuple(version.current() for version in shared_versions), None
+    return numbers, found.get(key)
+
+
+class SharedVersion:
+    """One such number: its key in the cache, and its one-row model in the database."""
+
+    def __init__(self, cache_key, model):
+        self.cache_key = cache_key
+        self.model_label = model
+
+    @property
+    def model(self):
+        return apps.get_model(self.model_label)
+
+    def current(self):
+        if in_database():
+            # No row yet (a fresh or flushed database) reads as 0 until the first change.
+            return self.model.objects.filter(pk=1).values_list("number", flat=True).first() or 0
+        version = cache.get(self.cache_key)
+        return version if version is not None else self.start_cached()
+
+    def read_with(self, key):
+        """(the current number, what the cache holds under `key` or None): one cache read."""
+        (number,), value = read_with([self], key)
+        return number, value
+
+    def start_cached(self):
+        """
+        The first number in an empty (or flushed) Redis. It is taken from the
+        clock, never 1: a number lost from Redis and started again must not
+        match entries still stored under an old one.
+        """
+        cache.add(self.cache_key, time.time_ns() // 1000, timeout=None)
+        return cache.get(self.cache_key)
+
+    def changed(self):
+        """Raise the number for a change being saved: see the module's docstring."""
+        if in_database():
+            if not self.model.objects.filter(pk=1).update(number=F("number") + 1):
+                self.model.objects.get_or_create(pk=1)
+        else:
+            transaction.on_commit(self.bump_cached)
+
+    def bump_cached(self):
+        try:
+            cache.incr(self.cache_key)
+        except ValueError:
+            self.start_cached()
+        except Exception:
+            # Without the cache nothing is served from it either; nothing to invalidate.
+            logger.warning("%s not raised: the cache is unavailable", self.cache_key)
+
+    def remember(self, read, *, enabled):
+        """
+        `read()`'s value, kept by this process until the number changes: for
+        what is read often and changes seldom (the booking rules). Only with
+        the number in the cache: in the database, reading the number costs
+        as much as reading the value. `enabled()` turns it off (the tests,
+        whose changes never commit and so never raise the number).
+        """
+        return Remembered(self, read, enabled)
+
+
+class Remembered:
+    def __init__(self, version, read, enabled):
+        self.version = version
+        self.read = read
+        self.enabled = enabled
+        self.held = None  # (number, value): replaced whole, so threads never see half of it
+
+    def __call__(self):
+        if in_database() or not self.enabled():
+            return self.read()
+        # The number first: a change committed after it is read is caught
+        # by the next call, which finds the number raised.
+        number = self.version.current()
+        held = self.held
+        if held is not None and held[0] == number:
+            return held[1]
+        value = self.read()
+        self.held = (number, value)
+        return value
