@@ -11,6 +11,7 @@ from django.utils import timezone
 from phonenumber_field.phonenumber import to_python
 
 from . import admin_views, day_sheet, emails, reports, services
+from .admin_screening import HealthAnswersMixin, HealthFormFilter
 from .models import (
     BookingRules,
     BookingStatusChange,
@@ -154,7 +155,7 @@ def _transition_action(to_status, description):
 
 
 @admin.register(ConsultationBooking)
-class ConsultationBookingAdmin(admin.ModelAdmin):
+class ConsultationBookingAdmin(HealthAnswersMixin, admin.ModelAdmin):
     list_display = [
         "reference",
         "full_name",
@@ -163,6 +164,7 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
         "clinic_time",
         "status",
         "confirmed_coming",
+        "health_form",
         "created_at",
     ]
     list_filter = [
@@ -172,6 +174,7 @@ class ConsultationBookingAdmin(admin.ModelAdmin):
         "practitioner",
         "consultation_type",
         "treatment",
+        HealthFormFilter,
     ]
     list_select_related = ["consultation_type", "practitioner"]
     search_fields = ["=reference", "full_name", "email", "phone"]

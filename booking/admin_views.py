@@ -155,6 +155,12 @@ def move_view(model_admin, request, object_id):
                 form = None
             else:
                 _report_moved(request, booking, moved)
+                if changed := getattr(moved, "health_outcome_changed", None):
+                    messages.warning(
+                        request,
+                        f"The health form was checked again for the new date: it is now "
+                        f"“{changed[1].label}” (was “{changed[0].label}”).",
+                    )
                 return _change_page(moved)
     else:
         form = StaffMoveForm(booking=booking)

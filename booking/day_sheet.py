@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -102,6 +102,8 @@ def build_day_sheet(day, *, now=None):
         ConsultationBooking.objects.filter(starts_at__gte=day_start, starts_at__lt=day_end)
         .select_related("consultation_type", "practitioner")
         .annotate(
+            # The health form's outcome only (a flag staff can see), never the answers.
+            health_outcome=F("screening__outcome"),
             # Seen before: an earlier consultation under the same email that
             # was not called off.
             returning_client=Exists(
@@ -110,7 +112,7 @@ def build_day_sheet(day, *, now=None):
                 )
                 .exclude(email="")
                 .exclude(status__in=[Status.CANCELLED, Status.DECLINED])
-            )
+            ),
         )
         .order_by("starts_at")
     )

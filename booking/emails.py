@@ -133,6 +133,9 @@ def queue_emails(booking, kinds, *, rules=None, concerns=None):
         "site_url": settings.SITE_URL,
         "manage_url": settings.SITE_URL + booking.get_manage_url(),
         "admin_url": settings.ADMIN_URL,
+        # Set by booking/screening.py when the health answers need a word
+        # with the client: the email says so, and never what they were.
+        "health_form_question": getattr(booking, "health_form_question", False),
         # A callable: templates that do not show it never read it.
         "concerns_display": (
             (lambda: booking.concerns_display)

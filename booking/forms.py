@@ -19,8 +19,9 @@ from phonenumber_field.formfields import PhoneNumberField
 
 from treatments.models import SkinConcern
 
+from . import screening
 from .availability import ClinicCalendar, _clinic_datetime, parse_slot_value
-from .models import ConsultationBooking, ConsultationType, Practitioner
+from .models import ConsultationBooking, ConsultationType, Practitioner, QuestionnaireVersion
 from .validators import validate_client_email
 
 FORM_TOKEN_SALT = "booking.form-token"
@@ -229,6 +230,7 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
             ConsultationType.objects.bookable_online()
             .select_related("treatment")
             .with_named_practitioners()
+            .with_health_questions()
         )
         self.practitioners = list(Practitioner.objects.bookable_online())
         self.fields["consultation_type"].choices = [
@@ -261,6 +263,101 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
                 "type": self.chosen_type.slug if self.chosen_type else "",
                 "practitioner": self.chosen_practitioner.slug if self.chosen_practitioner else "",
             }
+        )
+        self.health_form = self._health_form()
+        self.health_assessment = None  # What the answers decide, once worked out.
+        self.health_message = ""
+        self.health_checked = False  # Shown after "Check my answers"
+
+    def _health_form(self):
+        """The chosen type's health questions (booking/screening.py), or None when it asks none."""
+        version_id = getattr(self.chosen_type, "health_questions_version", None)
+        if version_id is None:
+            return None
+        return screening.HealthQuestionsForm(
+            self.data if self.is_bound else None,
+            version=QuestionnaireVersion.objects.get(pk=version_id),
+            initial=self.initial,
+            consent_label=format_html(
+                "I agree that the clinic may use my answers to these health questions to check "
+                'this consultation suits me and to prepare it, as the <a href="{}">privacy '
+                "policy</a> explains",
+                reverse("booking:privacy"),
+            ),
+        )
+
+    def check_health_answers(self, data):
+        """
+        The “Check my answers” step: the questions checked against what was
+        posted, and what the answers decide for the chosen time, shown before
+        the client sends the request. Nothing is stored.
+        """
+        if self.health_form is None:
+            return
+        self.health_form = screening.HealthQuestionsForm(
+            data,
+            version=self.health_form.version,
+            consent_label=self.health_form.fields["health_consent"].label,
+        )
+        self.health_checked = True
+        if self.health_form.is_valid():
+            try:
+                starts_at = parse_slot_value(data.get("slot", ""))
+            except (TypeError, ValueError):
+                starts_at = None
+            self._assess_health_answers(starts_at)
+
+    def _assess_health_answers(self, starts_at):
+        if starts_at is None:
+            self.health_message = (
+                "Choose a time above, then press “Check my answers”: some answers count from "
+                "the date of your consultation."
+            )
+            return None
+        self.health_assessment = screening.assess(
+            self.health_form.content,
+            self.health_form.answers(),
+            timezone.localdate(starts_at),
+            consultation_type=self.chosen_type,
+        )
+        self.health_message = screening.client_message(
+            self.health_assessment,
+            phone=settings.CLINIC["phone"],
+            # The first bookable type with a medical provider, as listed on the page.
+            medical_consultation=next(
+                (kind for kind in self.types if kind.needs_medical_provider), None
+            ),
+        )
+        return self.health_assessment
+
+    def clean_health_answers(self, starts_at):
+        """
+        The answers as book_consultation takes them, or None with the reason
+        added: they must be valid for the version on the page, allow booking
+        online, and have had their outcome shown to the client for this
+        time (a changed time or answer shows it again first).
+        """
+        if not self.health_form.is_valid():
+            self.add_error(None, "Please check your answers to the health questions.")
+            return None
+        assessment = self._assess_health_answers(starts_at)
+        if assessment is None:
+            return None
+        if screening.blocks_booking(assessment):
+            self.add_error(None, self.health_message)
+            return None
+        if self.data.get(screening.SEEN_OUTCOME_FIELD) != assessment.outcome:
+            self.add_error(
+                None,
+                "Please read what your answers to the health questions mean, below them, then "
+                "press “Request this consultation” again.",
+            )
+            return None
+        return screening.Screening(
+            version=self.health_form.version,
+            answers=self.health_form.answers(),
+            assessment=assessment,
+            checked_for=timezone.localdate(starts_at),
         )
 
     @cached_property
@@ -314,6 +411,10 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
                 cleaned_data["slot"] = self.clean_slot_for(consultation_type)
             except forms.ValidationError as error:
                 self.add_error("slot", error)
+        if self.health_form is not None and consultation_type == self.chosen_type:
+            answers = self.clean_health_answers(self.cleaned_data.get("slot"))
+            if answers is not None:
+                self.cleaned_data["screening"] = answers
         self._check_form_token()
         return self.cleaned_data
 
@@ -410,6 +511,12 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
         """What a visitor sent, as initial values: the form shown again, not checked yet."""
         initial = {name: data.get(name) for name in cls.base_fields if name in data}
         initial["concerns"] = data.getlist("concerns")
+        # The health questions' answers and consent, kept like the rest.
+        initial |= {
+            name: data.get(name)
+            for name in data
+            if name.startswith(screening.FIELD_PREFIX) or name == "health_consent"
+        }
         return initial
 
     @property

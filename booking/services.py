@@ -15,10 +15,17 @@ from django.utils import timezone
 from treatments.caching import CONTENT
 from treatments.models import SitePage
 
+from . import screening as health
 from .availability import ClinicCalendar
 from .caching import availability_changed
 from .emails import queue_email, queue_emails, withdraw_before_care
-from .models import BookingRules, BookingStatusChange, ConsultationBooking, OutboundEmail
+from .models import (
+    BookingRules,
+    BookingStatusChange,
+    ConsultationBooking,
+    OutboundEmail,
+    ScreeningAnswers,
+)
 from .sqlite import REFUSAL as OVERLAP_CONSTRAINT
 
 logger = logging.getLogger(__name__)
@@ -119,6 +126,7 @@ def book_consultation(
     taken_by=None,
     send_receipt=True,
     candidates=None,
+    screening=None,
     **details,
 ):
     """
@@ -128,7 +136,8 @@ def book_consultation(
     made. `taken_by`, the staff member booking a caller by phone (who took
     their consent), books past minimum notice and horizon (never into an
     overlap) and may leave out the client's receipt. `candidates`: see
-    ClinicCalendar.
+    ClinicCalendar. `screening`: the client's valid answers to the health
+    questions (booking/screening.py), stored with the booking.
 
     A re-post is not looked for first: it is rare, and it fails by itself
     (its time is its own booking's, or its submission key is taken), which
@@ -164,6 +173,8 @@ def book_consultation(
                     getattr(concern, "pk", concern) for concern in concerns
                 )
             )
+            if screening is not None:
+                health.record_answers(booking, screening)
             if for_staff:
                 _record_status_change(booking, "", by=taken_by, note="Booked by phone")
             else:
@@ -363,6 +374,9 @@ def move_booking(
             by_client=by_client,
             note=f"Moved from {timezone.localtime(old_starts_at):%Y-%m-%d %H:%M %Z}",
         )
+        # Date rules on health answers count from the appointment date: a
+        # changed outcome is recorded for staff, never a reason to refuse the move.
+        health.recheck_after_move(booking, by=by, by_client=by_client)
         # Before-care waiting for the old time is withdrawn; the job writes it
         # again for the new time, once that is due and the booking confirmed
         # (unless the client already had it for the same day).
@@ -462,6 +476,8 @@ def anonymise_old_bookings(*, cutoff):
                 anonymised_at=timezone.now(),
             )
             booking.concerns.clear()
+            # Health answers are deleted outright, not blanked.
+            ScreeningAnswers.objects.filter(booking=booking).delete()
             OutboundEmail.objects.filter(booking=booking).update(
                 to="", subject="", body="", calendar="", last_error=""
             )

@@ -19,6 +19,9 @@ from .models import (
     ConsultationBooking,
     ConsultationType,
     Practitioner,
+    Questionnaire,
+    QuestionnaireUse,
+    QuestionnaireVersion,
     TimeOff,
     WorkingHours,
 )
@@ -34,6 +37,12 @@ AVAILABILITY_MODELS = [
     Practitioner,
     TimeOff,
     WorkingHours,
+    # The booking page asks the health questions of a type's published
+    # version (booking/screening.py): publishing, or a questionnaire's
+    # types or “asked online” changing, changes the page too.
+    Questionnaire,
+    QuestionnaireUse,
+    QuestionnaireVersion,
 ]
 
 

@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, TemplateView
 
 from treatments.caching import CachedPageMixin
@@ -69,6 +70,9 @@ class PrivacyPolicyView(CachedPageMixin, SitePageMixin, TemplateView):
 # Every booking page is one visitor's own (a form token, their details, their
 # booking): never_cache sends Cache-Control: private, no-store, among others.
 @method_decorator(never_cache, name="dispatch")
+# What a visitor sends (their details and health answers) never goes into an
+# error report: Django's reporter shows every POST field of this view starred.
+@method_decorator(sensitive_post_parameters(), name="dispatch")
 class BookConsultationView(SitePageMixin, FormView):
     page_key = SitePage.Key.BOOKING
     template_name = "booking/book.html"
@@ -109,13 +113,16 @@ class BookConsultationView(SitePageMixin, FormView):
         return page_cache.store(response, form.fields["slot"].window)
 
     def post(self, request, *args, **kwargs):
-        if "show_times" in request.POST:
+        if "show_times" in request.POST or "check_answers" in request.POST:
             # Another type or practitioner: the same page with their times,
             # everything typed kept, and no error for what is not typed yet.
+            # "Check my answers" also shows what the health answers mean.
             form = self.form_class(
                 initial=ConsultationRequestForm.initial_from(request.POST),
                 visitor=visitor_secret(request),
             )
+            if "check_answers" in request.POST:
+                form.check_health_answers(request.POST)
             return self.render_to_response(self.get_context_data(form=form))
         return super().post(request, *args, **kwargs)
 
@@ -298,7 +305,7 @@ class ManageBookingView(TemplateView):
             )
             return redirect(request.path)
         try:
-            services.move_booking(
+            moved = services.move_booking(
                 self.booking,
                 form.cleaned_data["slot"],
                 practitioner=form.practitioner,
@@ -318,6 +325,14 @@ class ManageBookingView(TemplateView):
             messages.success(
                 request, "Your consultation has moved. We have sent you an email with the new time."
             )
+            # The health answers' date rules, measured again for the new date.
+            changed = getattr(moved, "health_outcome_changed", None)
+            if changed and getattr(moved, "health_form_question", False):
+                messages.info(
+                    request,
+                    "We have a question about your health form. "
+                    f"Please call us on {settings.CLINIC['phone']}.",
+                )
         return redirect(request.path)
 
 

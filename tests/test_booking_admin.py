@@ -17,7 +17,9 @@ from django.utils import timezone
 
 from booking import services
 from booking.admin import PractitionerAdmin
+from booking.admin_screening import QuestionAdmin, QuestionnaireAdmin
 from booking.models import (
+    AnswerRule,
     AvailabilityVersion,
     BookingRules,
     BookingStatusChange,
@@ -26,6 +28,9 @@ from booking.models import (
     ConsultationType,
     OutboundEmail,
     Practitioner,
+    QuestionnaireUse,
+    QuestionnaireVersion,
+    ScreeningAnswers,
     TimeOff,
     WorkingHours,
 )
@@ -595,8 +600,19 @@ def test_every_booking_model_has_an_admin():
         WorkingHours,  # and these two on the practitioner's
         TimeOff,
         AvailabilityVersion,  # the booking page cache's, nothing for staff
+        # Suitability screening: the answers on the booking's page (to staff
+        # who may see them); the rest on the questionnaire's and question's.
+        ScreeningAnswers,
+        QuestionnaireUse,
+        QuestionnaireVersion,
+        AnswerRule,
     }
     assert {inline.model for inline in PractitionerAdmin.inlines} == {WorkingHours, TimeOff}
+    assert {inline.model for inline in QuestionnaireAdmin.inlines} >= {
+        QuestionnaireUse,
+        QuestionnaireVersion,
+    }
+    assert {inline.model for inline in QuestionAdmin.inlines} == {AnswerRule}
 
 
 def practitioner_url(person):

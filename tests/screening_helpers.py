@@ -1,0 +1,68 @@
+"""Helpers for the suitability screening tests: questionnaires made and published in a line."""
+
+from booking import screening
+from booking.models import (
+    AnswerRule,
+    ConsultationType,
+    Question,
+    Questionnaire,
+    QuestionnaireUse,
+)
+from tests.booking_helpers import MEDICAL_CONSULTATION
+
+Outcome = screening.Outcome
+Kind = Question.Kind
+
+
+def example_questionnaire():
+    """The questionnaire the data migration seeds for the medical-grade consultation."""
+    return Questionnaire.objects.get(uses__consultation_type__slug=MEDICAL_CONSULTATION)
+
+
+def publish_example():
+    """Publish the seeded example as it is (the tests stand in for the medical director)."""
+    version, _ = screening.publish_questionnaire(example_questionnaire())
+    return version
+
+
+def question(questionnaire, text):
+    return questionnaire.questions.get(text=text)
+
+
+def make_questionnaire(*types, questions=()):
+    """
+    A questionnaire asked by `types`, with `questions`: (kind, text,
+    [(answer, within_months, outcome)]) each, then published. Returns the version.
+    """
+    questionnaire = Questionnaire.objects.create(name="Test questionnaire")
+    for kind in types:
+        QuestionnaireUse.objects.update_or_create(
+            consultation_type=kind, defaults={"questionnaire": questionnaire}
+        )
+    for position, (kind, text, rules, *choices) in enumerate(questions):
+        item = Question.objects.create(
+            questionnaire=questionnaire,
+            position=position,
+            kind=kind,
+            text=text,
+            choices="\n".join(choices),
+            required=kind in {Kind.YES_NO, Kind.CHOICE},
+        )
+        for answer, within_months, outcome in rules:
+            AnswerRule.objects.create(
+                question=item,
+                answer=answer,
+                within_months=within_months,
+                outcome=outcome,
+                note_for_staff=f"Rule on {text}",
+            )
+    version, _ = screening.publish_questionnaire(questionnaire)
+    return version
+
+
+def key(version, text):
+    return next(q["key"] for q in version.content["questions"] if q["text"] == text)
+
+
+def medical_type():
+    return ConsultationType.objects.get(slug=MEDICAL_CONSULTATION)

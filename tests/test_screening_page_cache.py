@@ -1,0 +1,52 @@
+"""
+The cached booking page (booking/caching.py) follows the health questions:
+publishing a questionnaire, or taking it off line, shows on the next visit.
+"""
+
+import pytest
+from django.test import Client
+
+from booking import screening
+from tests.booking_helpers import BOOK_URL, MEDICAL_CONSULTATION, page
+from tests.screening_helpers import example_questionnaire
+
+pytestmark = pytest.mark.django_db
+
+MEDICAL_PAGE = f"{BOOK_URL}?type={MEDICAL_CONSULTATION}"
+
+
+@pytest.fixture(
+    params=["django.core.cache.backends.locmem.LocMemCache", "tests.caches.SharedMemoryCache"],
+    ids=["version-in-database", "version-in-cache"],
+)
+def cached(request, settings):
+    settings.CACHES = {"default": {"BACKEND": request.param}}
+    settings.AVAILABILITY_CACHE_SECONDS = 300
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def asks_health_questions():
+    response = Client().get(MEDICAL_PAGE)
+    assert response.status_code == 200
+    return page(response).find("fieldset", class_="health-questions") is not None
+
+
+def test_publishing_and_withdrawing_questions_show_on_the_cached_page(
+    cached, django_capture_on_commit_callbacks
+):
+    assert not asks_health_questions()
+    assert not asks_health_questions()  # now from the cache
+
+    questionnaire = example_questionnaire()
+    with django_capture_on_commit_callbacks(execute=True):
+        screening.publish_questionnaire(questionnaire)
+    assert asks_health_questions()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        questionnaire.is_active = False
+        questionnaire.save()
+    assert not asks_health_questions()
