@@ -129,7 +129,12 @@ class Remembered:
             return self.read()
         # The number first: a change committed after it is read is caught
         # by the next call, which finds the number raised.
-        number = self.version.current()
+        try:
+            number = self.version.current()
+        except Exception:
+            # The cache is down: nothing says whether what is kept is current.
+            logger.warning("%s unavailable; reading afresh", self.version.cache_key)
+            return self.read()
         held = self.held
         if held is not None and held[0] == number:
             return held[1]
