@@ -154,7 +154,9 @@ def offer_freed_time(pk, *, now=None):
     now = now or timezone.now()
     with transaction.atomic():
         freed = (
-            FreedTime.objects.select_for_update(skip_locked=True)
+            # Only the row: locking its practitioner too would make a worker
+            # skip every other freed time of theirs while this one is handled.
+            FreedTime.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk=pk, handled_at__isnull=True)
             .select_related("practitioner")
             .first()
@@ -228,7 +230,10 @@ def _offers_for(freed, now):
             for slot in slots:
                 if (entry.pk, slot.starts_at) in already or not entry.suits(slot.local_start):
                     continue
-                offer = _make_offer(entry, slot.starts_at, rules=rules, now=now)
+                try:
+                    offer = _make_offer(entry, slot.starts_at, rules=rules, now=now)
+                except AlreadyOffered:
+                    break  # A concurrent run offered them this time: one is enough.
                 if offer is not None:
                     made.append(offer)
                     break
@@ -244,7 +249,10 @@ def offer_expiry(starts_at, *, rules, now):
 
 
 def _make_offer(entry, starts_at, *, rules, now, by=None):
-    """The offer and its email, or None if it could not be claimed or was made before."""
+    """
+    The offer and its email, or None if it would expire before it could be
+    claimed. AlreadyOffered if the time was offered to them before.
+    """
     expires_at = offer_expiry(starts_at, rules=rules, now=now)
     if expires_at <= now:
         return None
@@ -257,8 +265,10 @@ def _make_offer(entry, starts_at, *, rules, now, by=None):
                 offered_by=by,
                 created_at=now,
             )
-    except IntegrityError:
-        return None  # Offered before (or by a concurrent run): never twice.
+    except IntegrityError as error:
+        # Offered before, or by a concurrent run (the unique constraint
+        # waited for it to commit): never twice.
+        raise AlreadyOffered("That time was offered to them before.") from error
     _queue_message(entry, OutboundEmail.Kind.WAITLIST_OFFER, offer=offer)
     return offer
 
@@ -281,8 +291,6 @@ def offer_time(entry, starts_at, *, by, now=None):
             raise OfferUnavailable(
                 "That time is not free for online booking (taken, closed, or inside minimum notice)."
             )
-        if WaitlistOffer.objects.filter(entry=entry, starts_at=starts_at).exists():
-            raise AlreadyOffered("That time was offered to them before.")
         offer = _make_offer(entry, starts_at, rules=calendar.rules, now=now, by=by)
         if offer is None:
             raise OfferUnavailable("That time is too close to offer: it could not be claimed.")
