@@ -361,8 +361,8 @@ def test_a_time_inside_minimum_notice_is_never_offered(committed):
     entry = make_entry()
     set_notice = BookingRules.objects.filter(pk=1)
     booking = book()
-    # The rules change: the booking's time is now inside minimum notice.
-    hours_ahead = (booking.starts_at - timezone.now()).total_seconds() / 3600
+    # The rules change: the booking's time, turnover included, is now inside minimum notice.
+    hours_ahead = (booking.blocks_until - timezone.now()).total_seconds() / 3600
     set_notice.update(minimum_notice_hours=int(hours_ahead) + 1)
 
     with committed():
