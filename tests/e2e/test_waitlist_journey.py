@@ -1,0 +1,148 @@
+"""
+The waitlist in a real browser: two people join from the booking page, a
+client cancels the time they wanted, both are emailed an offer, the first
+to claim it books it and the second is told it was just taken; one leaves
+the list by the link in their email. Every page on the way is audited with
+axe-core (WCAG A/AA), under the site's real Content-Security-Policy.
+"""
+
+import re
+import time
+
+import pytest
+from django.core import mail
+from playwright.sync_api import expect
+
+from booking.availability import parse_slot_value
+from booking.models import ConsultationBooking, OutboundEmail, WaitlistEntry, WaitlistOffer
+from tests.e2e.helpers import (
+    VISITOR,
+    axe_violations,
+    fill_booking_form,
+    manage_path_from_receipt,
+    reference_on,
+)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.usefixtures("axe_script"),
+]
+
+ESTHETICIAN = "maya-chen"
+WITH_HER = f"/book/?type=skin-assessment&practitioner={ESTHETICIAN}"
+WAITING = [
+    {"full_name": "Bea Waiting", "email": "bea.waiting@example.com", "phone": "(212) 555-0148"},
+    {"full_name": "Cy Waiting", "email": "cy.waiting@example.com", "phone": "(212) 555-0149"},
+]
+
+
+def link_in_email(email_address, path_pattern, *, timeout=5.0):
+    """A link's path from the first email to `email_address` that has one (sent by the live server)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for message in mail.outbox:
+            if email_address in message.to:
+                found = re.search(rf"https?://[^/\s]+({path_pattern}[^\s]+/)", message.body)
+                if found:
+                    return found[1]
+        if time.monotonic() > deadline:
+            subjects = [(message.to, message.subject) for message in mail.outbox]
+            raise AssertionError(f"no {path_pattern} link for {email_address}: {subjects}")
+        time.sleep(0.05)
+
+
+def join_from_the_booking_page(page, person, found):
+    page.goto(WITH_HER)
+    page.get_by_role("link", name="Join the waitlist").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Join the waitlist")
+    if not found:  # The form, once, before it is filled in.
+        found.update(audit(page, "join form"))
+    for day in ["Saturday", "Sunday"]:
+        page.get_by_label(day).check()
+    page.get_by_label("Full name").fill(person["full_name"])
+    page.get_by_label("Email address").fill(person["email"])
+    page.get_by_label("Phone number").fill(person["phone"])
+    page.get_by_label("I agree to the privacy policy").check()
+    page.get_by_role("button", name="Join the waitlist").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("You are on the waitlist")
+
+
+def audit(page, label):
+    violations = axe_violations(page)
+    return {label: violations} if violations else {}
+
+
+def report(found):
+    return "\n".join(f"{label}:\n  - " + "\n  - ".join(lines) for label, lines in found.items())
+
+
+def test_a_cancelled_time_goes_to_the_first_on_the_waitlist_to_claim_it(open_page):
+    found = {}
+    # A client books the last time shown with her, far enough ahead to cancel online.
+    booker = open_page(WITH_HER)
+    slot = fill_booking_form(booker, slot_index=-1)
+    reference = reference_on(booker)
+
+    # Two people find no time that suits them and join the waitlist.
+    waiting = [open_page(None), open_page(None)]
+    join_from_the_booking_page(waiting[0], WAITING[0], found)
+    found |= audit(waiting[0], "joined")
+    join_from_the_booking_page(waiting[1], WAITING[1], found)
+    assert WaitlistEntry.objects.waiting().count() == 2
+
+    # The client cancels from their email: the time frees up.
+    manage = open_page(manage_path_from_receipt(VISITOR["email"]))
+    manage.get_by_role("button", name="Cancel my consultation").click()
+    expect(manage.get_by_role("status")).to_contain_text("Your consultation is cancelled")
+
+    # Both are emailed an offer of that time, through the outbox.
+    offers = [link_in_email(person["email"], "/waitlist/offer/") for person in WAITING]
+    assert OutboundEmail.objects.filter(kind=OutboundEmail.Kind.WAITLIST_OFFER).count() == 2
+    assert {offer.starts_at for offer in WaitlistOffer.objects.all()} == {parse_slot_value(slot)}
+
+    # The first to claim it books it.
+    first = waiting[0]
+    first.goto(offers[0])
+    expect(first.get_by_role("heading", level=1)).to_have_text("A time has freed up")
+    found |= audit(first, "offer")
+    first.get_by_role("button", name="Book this time").click()
+    new_reference = reference_on(first)
+    assert new_reference != reference
+    booking = ConsultationBooking.objects.get(reference=new_reference)
+    assert booking.email == WAITING[0]["email"]
+    assert booking.starts_at == parse_slot_value(slot)
+    assert booking.practitioner.slug == ESTHETICIAN
+    found |= audit(first, "booking received from the waitlist")
+
+    # The second is told it was just taken, and stays on the list.
+    second = waiting[1]
+    second.goto(offers[1])
+    second.get_by_role("button", name="Book this time").click()
+    expect(second.get_by_role("heading", level=1)).to_have_text("This time was just taken")
+    expect(second.get_by_role("status")).to_contain_text("You are still on the waitlist")
+    found |= audit(second, "offer just taken")
+    assert WaitlistEntry.objects.get(email=WAITING[1]["email"]).status == "waiting"
+    assert ConsultationBooking.objects.active().filter(starts_at=booking.starts_at).count() == 1
+
+    # They leave the list by the link in their first email.
+    second.goto(link_in_email(WAITING[1]["email"], "/waitlist/leave/"))
+    found |= audit(second, "leave")
+    second.get_by_role("button", name="Leave the waitlist").click()
+    expect(second.get_by_role("heading", level=1)).to_have_text("You are not on the waitlist")
+    found |= audit(second, "left")
+    assert WaitlistEntry.objects.get(email=WAITING[1]["email"]).status == "left"
+    assert not found, report(found)
+
+
+def test_the_join_form_with_errors_and_a_bad_link_have_no_wcag_violations(open_page):
+    page = open_page("/waitlist/")
+    page.get_by_label("Monday").uncheck()
+    for day in ["Tuesday", "Wednesday", "Thursday", "Friday"]:
+        page.get_by_label(day).uncheck()
+    page.get_by_role("button", name="Join the waitlist").click()
+    assert page.locator("#error-summary li").count() >= 4
+    found = audit(page, "join form with errors")
+    assert page.goto("/waitlist/offer/not-a-real-link/").status == 404
+    found |= audit(page, "bad offer link")
+    assert not found, report(found)
