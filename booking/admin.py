@@ -470,6 +470,24 @@ class ClosureAdmin(admin.ModelAdmin):
     date_hierarchy = "starts_on"
     search_fields = ["reason"]
 
+    # A closure removed or shortened gives its days back: the waitlist is
+    # offered them (after the change commits).
+    def save_model(self, request, obj, form, change):
+        before = Closure.objects.filter(pk=obj.pk).first() if change else None
+        super().save_model(request, obj, form, change)
+        if before is not None and {"starts_on", "ends_on"} & set(form.changed_data):
+            waitlist.note_closure_lifted(before)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        waitlist.note_closure_lifted(obj)
+
+    def delete_queryset(self, request, queryset):
+        closures = list(queryset)
+        super().delete_queryset(request, queryset)
+        for closure in closures:
+            waitlist.note_closure_lifted(closure)
+
 
 @admin.register(BookingRules)
 class BookingRulesAdmin(admin.ModelAdmin):

@@ -29,7 +29,7 @@ consultation type (`leave_on_booking`, called by the booking service).
 """
 
 import logging
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from functools import partial
 from itertools import groupby
 
@@ -48,6 +48,7 @@ from .models import (
     ConsultationBooking,
     FreedTime,
     OutboundEmail,
+    Practitioner,
     WaitlistEntry,
     WaitlistOffer,
 )
@@ -134,6 +135,15 @@ def note_freed_time(practitioner, starts_at, ends_at, *, reason="", now=None):
     # Robust: a failure to enqueue is logged; sweep_waitlist handles the row later.
     transaction.on_commit(partial(offer_freed_time_task.enqueue, freed.pk), robust=True)
     return freed
+
+
+def note_closure_lifted(closure):
+    """A closure removed or shortened: its days may be free for everyone who works them."""
+    zone = timezone.get_current_timezone()
+    starts_at = datetime.combine(closure.starts_on, time(0), tzinfo=zone)
+    ends_at = datetime.combine(closure.ends_on + timedelta(days=1), time(0), tzinfo=zone)
+    for practitioner in Practitioner.objects.bookable_online():
+        note_freed_time(practitioner, starts_at, ends_at, reason=f"{closure} lifted")
 
 
 @task
@@ -358,12 +368,20 @@ def next_free_times(entry, *, limit=5, now=None):
     return [slot for slot in calendar.slots(days) if entry.suits(slot.local_start)][:limit]
 
 
+# How long the waitlist keeps someone's details after they left it (booked,
+# left or expired), for the admin's record of the offers made to them. Then
+# the entry goes, with its offers and the words of its emails.
+FINISHED_ENTRIES_KEPT_DAYS = 30
+WAITLIST_KINDS = [OutboundEmail.Kind.WAITLIST_JOINED, OutboundEmail.Kind.WAITLIST_OFFER]
+
+
 def sweep_waitlist(*, now=None):
     """
     The catch-up behind the tasks, safe to run at any time and concurrently:
     handle freed times whose task was lost, expire entries past their dates
-    and offers past their expiry. Returns (offers made, entries expired,
-    offers expired).
+    and offers past their expiry, and forget finished entries after
+    FINISHED_ENTRIES_KEPT_DAYS. Returns (offers made, entries expired,
+    offers expired, entries forgotten).
     """
     now = now or timezone.now()
     made = 0
@@ -373,7 +391,19 @@ def sweep_waitlist(*, now=None):
         status=Waiting.EXPIRED, left_at=now
     )
     offers = WaitlistOffer.objects.lapsed(now).update(status=Offered.EXPIRED)
-    return made, entries, offers
+    return made, entries, offers, forget_finished_entries(now=now)
+
+
+def forget_finished_entries(*, now):
+    """Delete entries finished long enough ago, and blank the waitlist's old emails."""
+    cutoff = now - timedelta(days=FINISHED_ENTRIES_KEPT_DAYS)
+    OutboundEmail.objects.filter(kind__in=WAITLIST_KINDS, created_at__lt=cutoff).exclude(
+        status=OutboundEmail.Delivery.PENDING
+    ).exclude(to="").update(to="", subject="", body="", last_error="")
+    _, deleted = (
+        WaitlistEntry.objects.exclude(status=Waiting.WAITING).filter(left_at__lt=cutoff).delete()
+    )
+    return deleted.get(WaitlistEntry._meta.label, 0)
 
 
 def _queue_message(entry, kind, *, offer=None):

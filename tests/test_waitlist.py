@@ -558,9 +558,9 @@ def test_the_sweep_expires_entries_past_their_dates_and_lapsed_offers():
         created_at=timezone.now() - timedelta(hours=2),
     )
 
-    made, entries, offers = waitlist.sweep_waitlist()
+    made, entries, offers, forgotten = waitlist.sweep_waitlist()
 
-    assert (made, entries, offers) == (0, 1, 1)
+    assert (made, entries, offers, forgotten) == (0, 1, 1, 0)
     past.refresh_from_db()
     current.refresh_from_db()
     lapsed.refresh_from_db()
@@ -578,8 +578,36 @@ def test_the_sweep_makes_the_offers_of_a_freed_time_whose_task_was_lost():
         practitioner=booking.practitioner, starts_at=booking.starts_at, ends_at=booking.blocks_until
     )
 
-    made, _, _ = waitlist.sweep_waitlist()
+    made, *_ = waitlist.sweep_waitlist()
 
     assert made == 1
     assert [offer.starts_at for offer in offers_to(entry)] == [booking.starts_at]
     assert waitlist.sweep_waitlist()[0] == 0
+
+
+def test_the_sweep_forgets_entries_a_month_after_they_finished(committed):
+    now = timezone.now()
+    with committed():
+        entry, _ = waitlist.join_waitlist(
+            submission_key="k",
+            consultation_type=consultation_type(),
+            practitioner=None,
+            weekdays="01234",
+            parts_of_day=ALL_PARTS,
+            earliest_day=timezone.localdate(),
+            latest_day=timezone.localdate() + timedelta(days=5),
+            full_name="Soon Forgotten",
+            email="forgotten@example.com",
+            phone="+12125550100",
+        )
+    waiting = make_entry(2)
+    waitlist.leave_waitlist(entry)
+    [joined] = emails(Kind.WAITLIST_JOINED)
+    assert joined.status == OutboundEmail.Delivery.SENT
+
+    assert waitlist.sweep_waitlist(now=now + timedelta(days=29))[3] == 0
+    assert waitlist.sweep_waitlist(now=now + timedelta(days=31))[3] == 1
+
+    assert list(WaitlistEntry.objects.all()) == [waiting]
+    joined.refresh_from_db()
+    assert (joined.to, joined.subject, joined.body) == ("", "", "")

@@ -198,7 +198,7 @@ def test_the_sweep_command_reports_what_it_did():
     make_entry(earliest_day=today - timedelta(days=3), latest_day=today - timedelta(days=1))
     out = StringIO()
     call_command("sweep_waitlist", stdout=out)
-    assert "0 offer(s) made, 1 entr(y/ies) and 0 offer(s) expired" in out.getvalue()
+    assert "0 offer(s) made, 1 entr(y/ies) and 0 offer(s) expired, 0 finished" in out.getvalue()
     assert WaitlistEntry.objects.get().status == WaitlistEntry.Status.EXPIRED
 
 
@@ -219,3 +219,19 @@ def test_the_front_desk_sees_the_waitlist_and_offers_by_hand(client, django_user
     assert client.get(offer_page(entry)).status_code == 200
     assert client.get(reverse("admin:booking_waitlistentry_add")).status_code == 403
     assert client.get(reverse("admin:booking_waitlistoffer_add")).status_code == 403
+
+
+def test_a_closure_lifted_offers_its_days(admin_client, django_capture_on_commit_callbacks):
+    from booking.models import Closure
+
+    day = first_free_day()
+    closure = Closure.objects.create(starts_on=day, ends_on=day + timedelta(days=1))
+    entry = make_entry(earliest_day=day, latest_day=day)
+    assert bookable_slots(consultation_type(), days=[day]) == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        url = reverse("admin:booking_closure_delete", args=[closure.pk])
+        assert admin_client.post(url, {"post": "yes"}).status_code == 302
+
+    [offer] = WaitlistOffer.objects.filter(entry=entry)
+    assert offer.clinic_start.date() == day
