@@ -6,6 +6,7 @@ never the same time twice, never inside minimum notice, never to someone
 who has booked or whose dates have passed.
 """
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -611,3 +612,29 @@ def test_the_sweep_forgets_entries_a_month_after_they_finished(committed):
     assert list(WaitlistEntry.objects.all()) == [waiting]
     joined.refresh_from_db()
     assert (joined.to, joined.subject, joined.body) == ("", "", "")
+
+
+def test_the_join_form_is_never_served_from_the_page_cache(client, settings, stored_pages):
+    settings.CONTENT_CACHE_SECONDS = 60
+    token = re.compile(r'name="form_token" value="([^"]+)"')
+    first = token.search(client.get(JOIN_URL).content.decode()).group(1)
+    second = token.search(client.get(JOIN_URL).content.decode()).group(1)
+    assert first != second
+    client.get("/waitlist/joined/")
+    assert stored_pages == []
+
+
+@pytest.fixture
+def stored_pages(monkeypatch):
+    """The keys of the pages the page cache stores during the test."""
+    from treatments import caching
+
+    keys = []
+    real_store = caching.store
+
+    def spy(key, page, seconds):
+        keys.append(key)
+        real_store(key, page, seconds)
+
+    monkeypatch.setattr(caching, "store", spy)
+    return keys
