@@ -37,6 +37,7 @@ from tests.booking_helpers import (
     only_practitioners,
     page,
     practitioner,
+    utc,
 )
 from tests.markup import form_data
 
@@ -638,3 +639,23 @@ def stored_pages(monkeypatch):
 
     monkeypatch.setattr(caching, "store", spy)
     return keys
+
+
+@pytest.mark.parametrize(
+    ("starts_at", "zone"),
+    [
+        pytest.param(utc(2030, 11, 3, 5, 30), "EDT", id="first 1:30 (EDT)"),
+        pytest.param(utc(2030, 11, 3, 6, 30), "EST", id="second 1:30 (EST)"),
+    ],
+)
+def test_the_offer_email_shows_the_zone_of_a_time_in_the_repeated_hour(starts_at, zone):
+    entry = make_entry()
+    offer = WaitlistOffer.objects.create(
+        entry=entry, starts_at=starts_at, expires_at=starts_at - timedelta(hours=12)
+    )
+
+    message = waitlist._queue_message(entry, Kind.WAITLIST_OFFER, offer=offer)
+
+    assert f"Sunday 3 November 2030, 1:30 AM ({zone}, clinic time)" in message.body
+    assert f"1:30 AM {zone}" in message.subject
+    assert "(, clinic time)" not in message.body
