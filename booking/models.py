@@ -723,19 +723,6 @@ class WaitlistEntryQuerySet(models.QuerySet):
     def waiting(self):
         return self.filter(status=WaitlistEntry.Status.WAITING)
 
-    def hoping_for(self, consultation_type, practitioner, day):
-        """
-        Who waits for this type on this clinic day and would take it with
-        `practitioner` (they named them, or anyone); their days and parts of
-        the day are checked by WaitlistEntry.suits().
-        """
-        return self.waiting().filter(
-            Q(practitioner__isnull=True) | Q(practitioner=practitioner),
-            consultation_type=consultation_type,
-            earliest_day__lte=day,
-            latest_day__gte=day,
-        )
-
     def waiting_on(self, day):
         """Everyone waiting whose dates include this clinic day and whose weekdays do."""
         return self.waiting().filter(
