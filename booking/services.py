@@ -275,7 +275,7 @@ def change_status(
                 booking.practitioner,
                 booking.starts_at,
                 booking.blocks_until,
-                reason=f"{booking.reference} {to_status.label.lower()}",
+                reason=f"{booking.reference} {Status(to_status).label.lower()}",
                 now=now,
             )
     logger.info("Booking %s: %s -> %s", booking.reference, from_status, to_status)
