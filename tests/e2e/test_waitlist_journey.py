@@ -3,18 +3,30 @@ The waitlist in a real browser: two people join from the booking page, a
 client cancels the time they wanted, both are emailed an offer, the first
 to claim it books it and the second is told it was just taken; one leaves
 the list by the link in their email. Every page on the way is audited with
-axe-core (WCAG A/AA), under the site's real Content-Security-Policy.
+axe-core (WCAG A/AA), under the site's real Content-Security-Policy, and
+every waitlist page in each of its states is checked with the Nu HTML
+Checker.
 """
 
+import json
 import re
+import subprocess
 import time
+from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from booking.availability import parse_slot_value
-from booking.models import ConsultationBooking, OutboundEmail, WaitlistEntry, WaitlistOffer
+from booking.models import (
+    ConsultationBooking,
+    ConsultationType,
+    OutboundEmail,
+    WaitlistEntry,
+    WaitlistOffer,
+)
 from tests.e2e.helpers import (
     VISITOR,
     axe_violations,
@@ -22,6 +34,7 @@ from tests.e2e.helpers import (
     manage_path_from_receipt,
     reference_on,
 )
+from tests.e2e.test_html_validity import CANARY
 
 pytestmark = [
     pytest.mark.browser,
@@ -146,3 +159,69 @@ def test_the_join_form_with_errors_and_a_bad_link_have_no_wcag_violations(open_p
     assert page.goto("/waitlist/offer/not-a-real-link/").status == 404
     found |= audit(page, "bad offer link")
     assert not found, report(found)
+
+
+def test_the_waitlist_pages_are_valid_html(client, vnu_command, tmp_path):
+    """The Nu HTML Checker finds no error on any waitlist page, in any of its states."""
+    entry = WaitlistEntry.objects.create(
+        consultation_type=ConsultationType.objects.get(slug="skin-assessment"),
+        weekdays="01234",
+        parts_of_day="morning,afternoon",
+        earliest_day=timezone.localdate(),
+        latest_day=timezone.localdate() + timedelta(days=20),
+        full_name="Bea Waiting",
+        email="bea.waiting@example.com",
+        phone="+12125550148",
+        consent_given_at=timezone.now(),
+        privacy_policy_version="test",
+    )
+    starts_at = timezone.now() + timedelta(days=3)
+    offers = {
+        status: WaitlistOffer.objects.create(
+            entry=entry,
+            starts_at=starts_at + timedelta(hours=n),
+            expires_at=timezone.now() + timedelta(hours=2),
+            status=status,
+        )
+        for n, status in enumerate(["offered", "taken", "expired"])
+    }
+    pages = {
+        "join": client.get("/waitlist/?type=skin-assessment"),
+        "join with errors": client.post("/waitlist/", {"weekdays": "9"}),
+        "joined": client.get("/waitlist/joined/"),
+        "leave": client.get(entry.get_leave_url()),
+        **{
+            f"offer {status}": client.get(offer.get_claim_url()) for status, offer in offers.items()
+        },
+        "bad link": client.get("/waitlist/offer/not-a-real-link/"),
+    }
+    client.post(entry.get_leave_url())
+    pages["left"] = client.get(entry.get_leave_url())
+    pages["offer after leaving"] = client.get(offers["offered"].get_claim_url())
+
+    files = {}
+    for number, (name, response) in enumerate(pages.items()):
+        assert response.status_code in {200, 404}, f"{name} answered {response.status_code}"
+        target = tmp_path / f"{number:02d}.html"
+        target.write_bytes(response.content)
+        files[str(target)] = name
+    # A page with a known error proves the checker read the files it was given.
+    canary = tmp_path / "canary.html"
+    canary.write_text(CANARY)
+    files[str(canary)] = "canary"
+    result = subprocess.run(
+        [*vnu_command, "--format", "json", "--stdout", "--exit-zero-always", *files],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    messages = json.loads(result.stdout)["messages"]
+    errors = [
+        f"{files.get(message.get('url', '').removeprefix('file:'))}: {message['message']}"
+        for message in messages
+        if message["type"] in {"error", "non-document-error"}
+    ]
+    assert any(error.startswith("canary:") for error in errors), "the checker missed the canary"
+    errors = [error for error in errors if not error.startswith("canary:")]
+    assert not errors, "\n".join(errors)
