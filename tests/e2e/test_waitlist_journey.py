@@ -27,11 +27,13 @@ from booking.models import (
     WaitlistEntry,
     WaitlistOffer,
 )
+from tests.e2e.conftest import PHONE
 from tests.e2e.helpers import (
     VISITOR,
     axe_violations,
     fill_booking_form,
     manage_path_from_receipt,
+    phone_layout,
     reference_on,
 )
 from tests.e2e.test_html_validity import CANARY
@@ -225,3 +227,35 @@ def test_the_waitlist_pages_are_valid_html(client, vnu_command, tmp_path):
     assert any(error.startswith("canary:") for error in errors), "the checker missed the canary"
     errors = [error for error in errors if not error.startswith("canary:")]
     assert not errors, "\n".join(errors)
+
+
+def test_the_join_and_offer_pages_fit_a_phone_with_big_enough_tap_targets(open_page):
+    entry = WaitlistEntry.objects.create(
+        consultation_type=ConsultationType.objects.get(slug="skin-assessment"),
+        weekdays="01234",
+        parts_of_day="morning",
+        earliest_day=timezone.localdate(),
+        latest_day=timezone.localdate() + timedelta(days=20),
+        full_name="Bea Waiting",
+        email="bea.waiting@example.com",
+        phone="+12125550148",
+        consent_given_at=timezone.now(),
+        privacy_policy_version="test",
+    )
+    offer = WaitlistOffer.objects.create(
+        entry=entry,
+        starts_at=timezone.now() + timedelta(days=3),
+        expires_at=timezone.now() + timedelta(hours=2),
+    )
+    page = open_page(None, viewport=PHONE)
+    problems = {}
+    for path in ["/waitlist/", offer.get_claim_url(), entry.get_leave_url()]:
+        assert page.goto(path).ok, path
+        layout = phone_layout(page)
+        assert layout["targets"] > 5, f"{path}: no links or controls found"
+        found = [f"tap target too small: {target}" for target in layout["smallTargets"]]
+        if layout["scrollWidth"] > layout["viewportWidth"]:
+            found.append(f"scrolls sideways: {layout['scrollWidth']} px wide")
+        if found:
+            problems[path] = found
+    assert not problems, problems
