@@ -24,6 +24,7 @@ from booking.models import (
     WaitlistEntry,
     WaitlistOffer,
 )
+from booking.waitlist_forms import ENTRIES_PER_EMAIL
 from tests.booking_helpers import (
     ESTHETICIAN,
     MEDICAL_CONSULTATION,
@@ -34,6 +35,7 @@ from tests.booking_helpers import (
     book,
     consultation_type,
     main_text,
+    make_consultation_type,
     only_practitioners,
     page,
     practitioner,
@@ -659,3 +661,11 @@ def test_the_offer_email_shows_the_zone_of_a_time_in_the_repeated_hour(starts_at
     assert f"Sunday 3 November 2030, 1:30 AM ({zone}, clinic time)" in message.body
     assert f"1:30 AM {zone}" in message.subject
     assert "(, clinic time)" not in message.body
+
+
+def test_one_email_address_may_wait_for_only_a_few_consultations(client):
+    for n in range(ENTRIES_PER_EMAIL):
+        make_entry(n, email=VISITOR["email"], consultation_type=make_consultation_type())
+    response = client.post(JOIN_URL, join_form(client))
+    assert f"already on the waitlist {ENTRIES_PER_EMAIL} times" in error_texts(response)
+    assert WaitlistEntry.objects.count() == ENTRIES_PER_EMAIL

@@ -235,3 +235,15 @@ def test_a_closure_lifted_offers_its_days(admin_client, django_capture_on_commit
 
     [offer] = WaitlistOffer.objects.filter(entry=entry)
     assert offer.clinic_start.date() == day
+
+
+def test_staff_take_people_off_the_list(admin_client):
+    leaving, staying = make_entry(1), make_entry(2)
+    response = admin_client.post(
+        CHANGELIST, {"action": "take_off_the_list", "_selected_action": [leaving.pk]}
+    )
+    assert response.status_code == 302
+    leaving.refresh_from_db()
+    staying.refresh_from_db()
+    assert leaving.status == WaitlistEntry.Status.LEFT
+    assert staying.status == WaitlistEntry.Status.WAITING
