@@ -26,7 +26,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from . import services
-from .models import Closure, ConsultationBooking, Practitioner, TimeOff, WorkingHours
+from .models import (
+    Closure,
+    ConsultationBooking,
+    Practitioner,
+    TimeOff,
+    WaitlistEntry,
+    WorkingHours,
+)
 
 Status = ConsultationBooking.Status
 ROW_MINUTES = 15
@@ -66,6 +73,7 @@ class DaySheet:
     columns: list
     closure: Closure | None
     off_grid: list  # cancelled and declined bookings of the day, listed below
+    waiting: int = 0  # people on the waitlist whose days include this one
 
     @property
     def rows(self):
@@ -159,6 +167,7 @@ def build_day_sheet(day, *, now=None):
         columns=columns,
         closure=closure,
         off_grid=[booking for booking in bookings if booking.status not in SHOWN_ON_THE_GRID],
+        waiting=WaitlistEntry.objects.waiting_on(day).count(),
     )
 
 

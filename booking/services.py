@@ -16,6 +16,7 @@ from treatments.caching import CONTENT
 from treatments.models import SitePage
 
 from . import screening as health
+from . import waitlist
 from .availability import ClinicCalendar
 from .caching import availability_changed
 from .emails import queue_email, queue_emails, withdraw_before_care
@@ -183,6 +184,7 @@ def book_consultation(
             if not for_staff:
                 kinds.append(OutboundEmail.Kind.CLINIC_ALERT)
             queue_emails(booking, kinds, rules=calendar.rules, concerns=concerns)
+            waitlist.leave_on_booking(booking)
     except (IntegrityError, SlotUnavailable):
         # The same form posted twice at once: the other request won the
         # submission key (and so the seat), and its booking is the one to show.
@@ -207,6 +209,10 @@ STATUS_EMAILS = {
     Status.CANCELLED: OutboundEmail.Kind.CANCELLATION,
     Status.DECLINED: OutboundEmail.Kind.DECLINE,
 }
+
+
+# Changes that give the booking's time back: the waitlist is offered it.
+FREES_THE_TIME = {Status.CANCELLED, Status.DECLINED}
 
 
 class StaleBooking(Exception):
@@ -296,6 +302,14 @@ def change_status(
             queue_email(booking, OutboundEmail.Kind.AFTERCARE)
         if by_client:
             queue_email(booking, OutboundEmail.Kind.CLIENT_CHANGE)
+        if to_status in FREES_THE_TIME:
+            waitlist.note_freed_time(
+                booking.practitioner,
+                booking.starts_at,
+                booking.blocks_until,
+                reason=f"{booking.reference} {Status(to_status).label.lower()}",
+                now=now,
+            )
     logger.info("Booking %s: %s -> %s", booking.reference, from_status, to_status)
     return booking
 
@@ -352,6 +366,7 @@ def move_booking(
         if slot is None:
             raise SlotUnavailable
         old_starts_at, old_status = booking.starts_at, booking.status
+        old_practitioner, old_blocks_until = booking.practitioner, booking.blocks_until
         booking.starts_at, booking.ends_at = slot.starts_at, slot.ends_at
         booking.blocks_until = slot.ends_at + consultation_type.turnover
         booking.calendar_sequence += 1
@@ -384,6 +399,13 @@ def move_booking(
         queue_email(booking, OutboundEmail.Kind.RESCHEDULED)
         if by_client:
             queue_email(booking, OutboundEmail.Kind.CLIENT_CHANGE)
+        # The old time is free now (where the new one does not cover it again).
+        waitlist.note_freed_time(
+            old_practitioner,
+            old_starts_at,
+            old_blocks_until,
+            reason=f"{booking.reference} moved",
+        )
     logger.info("Booking %s moved to %s", booking.reference, booking.starts_at.isoformat())
     return booking
 

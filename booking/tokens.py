@@ -34,3 +34,42 @@ def reference_from_token(token):
         raise ManageLinkExpired from error
     except signing.BadSignature as error:
         raise ManageLinkInvalid from error
+
+
+# The waitlist's links carry a row's id, signed the same way. An offer's link
+# expires with the offer (its expires_at, checked when it is claimed); the
+# leave link lives as long as a manage link.
+WAITLIST_LEAVE_SALT = "booking.waitlist-leave"
+WAITLIST_OFFER_SALT = "booking.waitlist-offer"
+
+
+def waitlist_leave_token(entry):
+    return signing.dumps(entry.pk, salt=WAITLIST_LEAVE_SALT, compress=False)
+
+
+def waitlist_offer_token(offer):
+    return signing.dumps(offer.pk, salt=WAITLIST_OFFER_SALT, compress=False)
+
+
+def _waitlist_pk(token, salt, max_age):
+    try:
+        value = signing.loads(token, salt=salt, max_age=max_age)
+    except signing.SignatureExpired as error:
+        raise ManageLinkExpired from error
+    except signing.BadSignature as error:
+        raise ManageLinkInvalid from error
+    if not isinstance(value, int):
+        raise ManageLinkInvalid
+    return value
+
+
+def entry_pk_from_token(token):
+    return _waitlist_pk(
+        token, WAITLIST_LEAVE_SALT, timedelta(days=settings.MANAGE_LINK_MAX_AGE_DAYS)
+    )
+
+
+def offer_pk_from_token(token):
+    return _waitlist_pk(
+        token, WAITLIST_OFFER_SALT, timedelta(days=settings.MANAGE_LINK_MAX_AGE_DAYS)
+    )

@@ -3,7 +3,7 @@
 clinic's server. nginx (deploy/nginx/clinic-app.conf, plain HTTP on
 127.0.0.1:$PORT) in front of gunicorn (gunicorn.conf.py, on a free loopback
 port), the task worker (`manage.py db_worker`) beside them, and the timers'
-jobs (`send_outbox`, `send_reminders`) every minute. Production settings on
+jobs (`send_outbox`, `send_reminders`, `sweep_waitlist`) every minute. Production settings on
 PostgreSQL and Redis, from the environment the Makefile sets.
 
 Everything runs from .serve/ (nginx's configuration, pid, logs and temporary
@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from scripts.live_server import ROOT, Gunicorn, Nginx, TaskWorker, manage  # noqa: E402
 
 FOLDER = ROOT / ".serve"
-JOBS = ["send_outbox", "send_reminders"]
+JOBS = ["send_outbox", "send_reminders", "sweep_waitlist"]
 JOB_INTERVAL_SECONDS = 60
 
 

@@ -33,6 +33,7 @@ def test_every_timer_runs_a_management_command_that_exists():
     assert set(jobs.values()) == {
         "send_outbox",
         "send_reminders",
+        "sweep_waitlist",
         "anonymise_bookings",
         "prune_db_task_results",
         "clearsessions",

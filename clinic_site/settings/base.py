@@ -294,6 +294,11 @@ BOOKING_REMINDER_HOURS = int(env("BOOKING_REMINDER_HOURS", "24"))
 BOOKING_RETENTION_MONTHS = int(env("BOOKING_RETENTION_MONTHS", "24"))
 # Longer than the booking horizon, so a link works until the consultation.
 MANAGE_LINK_MAX_AGE_DAYS = int(env("MANAGE_LINK_MAX_AGE_DAYS", "120"))
+# How long a waitlist offer's claim link works (it always ends before the
+# offered time's minimum notice).
+WAITLIST_OFFER_HOURS = float(env("WAITLIST_OFFER_HOURS", "2"))
+# Waitlist joins per address in the booking rate limit's window.
+WAITLIST_RATE_LIMIT = int(env("WAITLIST_RATE_LIMIT", "5"))
 
 # A friendly page, rendered with the site's frame, when a form's CSRF check fails.
 CSRF_FAILURE_VIEW = "clinic_site.views.csrf_failure"

@@ -1,0 +1,236 @@
+"""
+The waitlist's public pages: join, leave (signed link), and claim an
+offered time (signed link; GET shows, POST claims). Each is one visitor's
+own: never_cache sends Cache-Control: private, no-store, and none is in the
+content page cache.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+from django.views.generic import FormView, TemplateView
+
+from . import waitlist
+from .availability import ClinicCalendar, parse_slot_value
+from .forms import read_form_token, visitor_secret, window_start_from
+from .models import WaitlistEntry, WaitlistOffer
+from .ratelimit import limit_exceeded
+from .tokens import (
+    ManageLinkExpired,
+    ManageLinkInvalid,
+    entry_pk_from_token,
+    offer_pk_from_token,
+)
+from .views import booked_references, remember_receipts
+from .waitlist_forms import WaitlistJoinForm
+
+
+@method_decorator(never_cache, name="dispatch")
+class JoinWaitlistView(FormView):
+    template_name = "booking/waitlist/join.html"
+    form_class = WaitlistJoinForm
+
+    def get_initial(self):
+        # `?type=` and `?practitioner=` from the booking page's link.
+        return {
+            name: self.request.GET[parameter]
+            for name, parameter in [("consultation_type", "type"), ("practitioner", "practitioner")]
+            if self.request.GET.get(parameter)
+        }
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "visitor": visitor_secret(self.request)}
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("meta_title", "Join the waitlist")
+        return super().get_context_data(**kwargs)
+
+    def form_invalid(self, form):
+        # A double click or a re-post: show that the first one joined.
+        token = read_form_token(self.request.POST.get("form_token"), visitor_secret(self.request))
+        if token and WaitlistEntry.objects.filter(submission_key=token[0]).exists():
+            return redirect("booking:waitlist_joined")
+        return super().form_invalid(form)
+
+    def form_valid(self, form):
+        if limit_exceeded(
+            self.request,
+            scope="waitlist",
+            limit=settings.WAITLIST_RATE_LIMIT,
+            window_seconds=settings.BOOKING_RATE_WINDOW_SECONDS,
+        ):
+            response = render(self.request, "429.html", status=429)
+            response["Retry-After"] = str(settings.BOOKING_RATE_WINDOW_SECONDS)
+            return response
+        waitlist.join_waitlist(**form.entry_details())
+        return redirect("booking:waitlist_joined")
+
+
+@method_decorator(never_cache, name="dispatch")
+class WaitlistJoinedView(TemplateView):
+    template_name = "booking/waitlist/joined.html"
+    extra_context = {"meta_title": "You are on the waitlist"}
+
+
+def _link_invalid(request, expired):
+    return render(
+        request,
+        "booking/waitlist/link_invalid.html",
+        {"expired": expired, "meta_title": "This link does not work"},
+        status=410 if expired else 404,
+    )
+
+
+@method_decorator(never_cache, name="dispatch")
+class LeaveWaitlistView(TemplateView):
+    """GET shows a button (mail scanners follow links); POST leaves the list."""
+
+    template_name = "booking/waitlist/leave.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            pk = entry_pk_from_token(kwargs["token"])
+        except ManageLinkExpired:
+            return _link_invalid(request, expired=True)
+        except ManageLinkInvalid:
+            return _link_invalid(request, expired=False)
+        self.entry = (
+            WaitlistEntry.objects.select_related("consultation_type", "practitioner")
+            .filter(pk=pk)
+            .first()
+        )
+        if self.entry is None:
+            return _link_invalid(request, expired=False)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        kwargs.update(entry=self.entry, meta_title="Leave the waitlist")
+        return super().get_context_data(**kwargs)
+
+    def post(self, request, *args, **kwargs):
+        waitlist.leave_waitlist(self.entry)
+        return redirect(request.path)
+
+
+@method_decorator(never_cache, name="dispatch")
+class ClaimOfferView(TemplateView):
+    """
+    An offered time: GET shows it and a button (mail scanners follow links);
+    POST books it through the booking service. The first claim wins; the
+    others see that it was just taken, stay on the list, and see the next
+    free times that suit them.
+    """
+
+    template_name = "booking/waitlist/offer.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            pk = offer_pk_from_token(kwargs["token"])
+        except ManageLinkExpired:
+            return _link_invalid(request, expired=True)
+        except ManageLinkInvalid:
+            return _link_invalid(request, expired=False)
+        self.offer = (
+            WaitlistOffer.objects.select_related(
+                "entry__consultation_type", "entry__practitioner", "booking"
+            )
+            .filter(pk=pk)
+            .first()
+        )
+        if self.offer is None:
+            return _link_invalid(request, expired=False)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        offer, now = self.offer, timezone.now()
+        kwargs.setdefault("problem", "")
+        if not kwargs["problem"]:
+            if offer.status == WaitlistOffer.Status.CLAIMED:
+                kwargs["problem"] = "claimed"
+            elif offer.entry.status != WaitlistEntry.Status.WAITING:
+                kwargs["problem"] = "not_waiting"
+            elif offer.status == WaitlistOffer.Status.TAKEN:
+                kwargs["problem"] = "taken"
+            elif offer.status == WaitlistOffer.Status.EXPIRED or offer.expires_at <= now:
+                kwargs["problem"] = "expired"
+        if kwargs["problem"] in {"taken", "expired"}:
+            kwargs["next_times"] = waitlist.next_free_times(offer.entry, now=now)
+        kwargs.update(offer=offer, entry=offer.entry, meta_title="A time has freed up")
+        return super().get_context_data(**kwargs)
+
+    def post(self, request, *args, **kwargs):
+        try:
+            booking = waitlist.claim_offer(self.offer)
+        except waitlist.TimeTaken:
+            return self._shown_again("taken")
+        except waitlist.OfferExpired:
+            return self._shown_again("expired")
+        except waitlist.OfferUnavailable:
+            return self._shown_again("not_waiting")
+        response = redirect("booking:received", reference=booking.reference)
+        references = booked_references(request)
+        if booking.reference not in references:
+            references = [*references[-9:], booking.reference]
+        remember_receipts(response, references)
+        return response
+
+    def _shown_again(self, problem):
+        self.offer.refresh_from_db()
+        self.offer.entry.refresh_from_db()
+        return self.render_to_response(self.get_context_data(problem=problem))
+
+
+# The staff's page in the admin: offer a specific free time to a specific
+# entry by hand (WaitlistEntryAdmin links to it).
+
+
+def offer_by_hand_view(model_admin, request, object_id):
+    if not model_admin.has_change_permission(request):
+        raise PermissionDenied
+    entry = get_object_or_404(
+        WaitlistEntry.objects.select_related("consultation_type", "practitioner"),
+        pk=unquote(object_id) if str(object_id).isdigit() else None,
+    )
+    change_page = reverse("admin:booking_waitlistentry_change", args=[entry.pk])
+    if request.method == "POST":
+        try:
+            starts_at = parse_slot_value(request.POST.get("slot", ""))
+            waitlist.offer_time(entry, starts_at, by=request.user)
+        except ValueError:
+            messages.error(request, "That time could not be read. Choose one of the free times.")
+        except (waitlist.OfferUnavailable, waitlist.AlreadyOffered) as refusal:
+            messages.error(request, str(refusal))
+        else:
+            messages.success(
+                request,
+                f"Offered {timezone.localtime(starts_at):%A %-d %B, %-I:%M %p %Z} to "
+                f"{entry.full_name}: they have been emailed a link to claim it.",
+            )
+            return redirect(change_page)
+        return redirect(request.get_full_path())
+    day = window_start_from(request) or max(entry.earliest_day, timezone.localdate())
+    calendar = ClinicCalendar(entry.consultation_type, practitioner=entry.practitioner)
+    offered = set(entry.offers.values_list("starts_at", flat=True))
+    slots = [slot for slot in calendar.slots([day]) if slot.starts_at not in offered]
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": f"Offer a time to {entry.full_name}",
+        "entry": entry,
+        "day": day,
+        "slots": slots,
+        "suits": {slot.starts_at for slot in slots if entry.suits(slot.local_start)},
+        "previous_day": day - timedelta(days=1),
+        "next_day": day + timedelta(days=1),
+        "change_page": change_page,
+    }
+    return TemplateResponse(request, "admin/booking/waitlist_offer_by_hand.html", context)

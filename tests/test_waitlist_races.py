@@ -1,0 +1,306 @@
+"""
+Races for a freed time, on PostgreSQL (`postgres` marker: real concurrent
+transactions from threads): twenty people claiming one offered time, a
+claim against the front desk booking the caller on the phone, and several
+workers handling one freed time. The database decides: the booking's
+exclusion constraint, the offer's unique (entry, time), the freed time's
+row lock. On SQLite, separate processes claim on one database file (the
+last test); the sequential versions are in test_waitlist.py.
+"""
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from booking import services, waitlist
+from booking.availability import bookable_slots
+from booking.models import (
+    BookingRules,
+    ConsultationBooking,
+    FreedTime,
+    OutboundEmail,
+    PartOfDay,
+    WaitlistEntry,
+    WaitlistOffer,
+)
+from tests.booking_helpers import (
+    all_at_once,
+    main_text,
+    make_consultation_type,
+    make_practitioner,
+    only_practitioners,
+    page,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+PEOPLE = 20
+Status = ConsultationBooking.Status
+
+
+@pytest.fixture
+def freed(transactional_db):
+    """
+    One practitioner's booking cancelled, with PEOPLE waiting for that
+    time: (the time, the consultation type, the practitioner, the offers).
+    A transactional test may find the database emptied by an earlier one,
+    so everything is made here.
+    """
+    BookingRules.objects.get_or_create(pk=1)
+    person = make_practitioner()
+    only_practitioners(person)
+    kind = make_consultation_type()
+    # Past the client's cut-off, so they may cancel online.
+    starts_at = next(
+        slot.starts_at
+        for slot in bookable_slots(kind)
+        if slot.starts_at > timezone.now() + timedelta(days=2)
+    )
+    booking = book(kind, starts_at, "first", practitioner=person)
+    today = timezone.localdate()
+    entries = [
+        WaitlistEntry.objects.create(
+            consultation_type=kind,
+            weekdays="0123456",
+            parts_of_day=",".join(PartOfDay),
+            earliest_day=today,
+            latest_day=today + timedelta(days=30),
+            full_name=f"Waiting Person{n}",
+            email=f"waiting{n}@example.com",
+            phone="+12125550100",
+            consent_given_at=timezone.now(),
+            privacy_policy_version="test",
+        )
+        for n in range(PEOPLE)
+    ]
+    # A real commit: the offers' task runs when the cancellation commits.
+    services.change_status(booking, Status.CANCELLED, by_client=True)
+    offers = [WaitlistOffer.objects.get(entry=entry) for entry in entries]
+    assert {offer.starts_at for offer in offers} == {starts_at}
+    return starts_at, kind, person, offers
+
+
+def book(kind, starts_at, n, practitioner=None, **options):
+    booking, _ = services.book_consultation(
+        consultation_type=kind,
+        practitioner=practitioner,
+        starts_at=starts_at,
+        concerns=[],
+        submission_key=f"race-{n}",
+        full_name=f"Person {n}",
+        email=f"person{n}@example.com",
+        phone="+12125550147",
+        preferred_contact="email",
+        **options,
+    )
+    return booking
+
+
+@pytest.mark.postgres
+def test_twenty_claims_of_one_freed_time_book_it_once(freed):
+    starts_at, _, _, offers = freed
+
+    results = all_at_once(lambda n: waitlist.claim_offer(offers[n]), PEOPLE)
+
+    booked = [result for result in results if isinstance(result, ConsultationBooking)]
+    taken = [result for result in results if isinstance(result, waitlist.TimeTaken)]
+    assert len(booked) == 1, results
+    assert len(taken) == PEOPLE - 1, results
+    assert ConsultationBooking.objects.active().filter(starts_at=starts_at).count() == 1
+    statuses = sorted(WaitlistOffer.objects.values_list("status", flat=True))
+    assert statuses == ["claimed"] + ["taken"] * (PEOPLE - 1)
+    assert WaitlistEntry.objects.waiting().count() == PEOPLE - 1
+
+
+@pytest.mark.postgres
+def test_twenty_browsers_claiming_one_time_see_one_booking_and_nineteen_clear_answers(freed):
+    starts_at, _, _, offers = freed
+    browsers = [Client(REMOTE_ADDR=f"198.51.100.{n + 1}") for n in range(PEOPLE)]
+    urls = [offer.get_claim_url() for offer in offers]
+
+    results = all_at_once(lambda n: browsers[n].post(urls[n]), PEOPLE)
+
+    assert [result for result in results if isinstance(result, Exception)] == []
+    statuses = sorted(response.status_code for response in results)
+    assert statuses == [200] * (PEOPLE - 1) + [302]
+    for response in results:
+        if response.status_code == 200:
+            text = main_text(page(response))
+            assert "This time was just taken" in text
+            assert "You are still on the waitlist" in text
+    assert ConsultationBooking.objects.active().filter(starts_at=starts_at).count() == 1
+
+
+@pytest.mark.postgres
+def test_a_claim_racing_a_staff_phone_booking_gets_one_booking(freed, django_user_model):
+    starts_at, kind, person, offers = freed
+    staff = django_user_model.objects.create_user("desk", "desk@clinic.test", "pw", is_staff=True)
+    for attempt in range(3):  # Several rounds, so either side can win.
+
+        def race(n, attempt=attempt):
+            if n == 0:
+                return waitlist.claim_offer(offers[attempt])
+            return book(kind, starts_at, f"phone-{attempt}", practitioner=person, taken_by=staff)
+
+        results = all_at_once(race, 2)
+
+        assert ConsultationBooking.objects.active().filter(starts_at=starts_at).count() == 1
+        assert sum(isinstance(result, ConsultationBooking) for result in results) == 1, results
+        assert (
+            sum(
+                isinstance(result, waitlist.TimeTaken | services.SlotUnavailable)
+                for result in results
+            )
+            == 1
+        ), results
+        ConsultationBooking.objects.update(status=Status.CANCELLED)
+        WaitlistEntry.objects.update(status=WaitlistEntry.Status.WAITING)
+
+
+@pytest.mark.postgres
+def test_one_freed_time_handled_by_several_workers_at_once_is_offered_once(freed):
+    starts_at, kind, person, _ = freed
+    WaitlistOffer.objects.all().delete()
+    OutboundEmail.objects.filter(kind=OutboundEmail.Kind.WAITLIST_OFFER).delete()
+    FreedTime.objects.update(handled_at=None)
+    # Two rows for the same time too, as two processes freeing it would write.
+    rows = list(FreedTime.objects.values_list("pk", flat=True))
+    rows.append(
+        FreedTime.objects.create(
+            practitioner=person, starts_at=starts_at, ends_at=starts_at + kind.length
+        ).pk
+    )
+
+    results = all_at_once(lambda n: len(waitlist.offer_freed_time(rows[n % 2])), 6)
+
+    assert [result for result in results if isinstance(result, Exception)] == []
+    assert sum(results) == PEOPLE
+    assert WaitlistOffer.objects.filter(starts_at=starts_at).count() == PEOPLE
+    assert OutboundEmail.objects.filter(kind=OutboundEmail.Kind.WAITLIST_OFFER).count() == PEOPLE
+    assert not FreedTime.objects.filter(handled_at__isnull=True).exists()
+
+
+# SQLite (local mode): separate processes on one database file, as `make
+# run` has. Its IMMEDIATE transactions serialize the claims, and the overlap
+# triggers refuse a second booking of the time.
+
+SQLITE_SETUP = textwrap.dedent(
+    """
+    import json, sys
+    import django
+    django.setup()
+    from datetime import timedelta
+    from django.utils import timezone
+    from booking import services, waitlist
+    from booking.availability import bookable_slots
+    from booking.models import ConsultationType, Practitioner, WaitlistEntry, WaitlistOffer
+    kind = ConsultationType.objects.get(slug="skin-assessment")
+    maya = Practitioner.objects.get(slug="maya-chen")
+    starts_at = next(
+        slot.starts_at for slot in bookable_slots(kind, practitioner=maya)
+        if slot.starts_at > timezone.now() + timedelta(days=2)
+    )
+    booking, _ = services.book_consultation(
+        consultation_type=kind, practitioner=maya, starts_at=starts_at, concerns=[],
+        submission_key="setup", full_name="Setup", email="setup@example.com",
+        phone="+12125550147", preferred_contact="email",
+    )
+    today = timezone.localdate()
+    for n in range(int(sys.argv[1])):
+        WaitlistEntry.objects.create(
+            consultation_type=kind, practitioner=maya, weekdays="0123456",
+            parts_of_day="morning,afternoon,evening", earliest_day=today,
+            latest_day=today + timedelta(days=30), full_name=f"Waiting {n}",
+            email=f"waiting{n}@example.com", phone="+12125550100",
+            consent_given_at=timezone.now(), privacy_policy_version="test",
+        )
+    services.change_status(booking, "cancelled", by_client=True)
+    # Local mode queues the offers' task for a worker: the sweep runs it here.
+    waitlist.sweep_waitlist()
+    print(json.dumps([offer.pk for offer in WaitlistOffer.objects.order_by("pk")]))
+    """
+)
+
+SQLITE_CLAIM = textwrap.dedent(
+    """
+    import json, sys, time
+    import django
+    django.setup()
+    from booking import waitlist
+    from booking.models import WaitlistOffer
+    offer = WaitlistOffer.objects.get(pk=int(sys.argv[1]))
+    time.sleep(max(0, float(sys.argv[2]) - time.time()))
+    try:
+        print(json.dumps({"booked": waitlist.claim_offer(offer).reference}))
+    except waitlist.TimeTaken:
+        print(json.dumps({"taken": True}))
+    """
+)
+
+CLAIMANTS_ON_SQLITE = 8
+
+
+@pytest.fixture
+def sqlite_file(tmp_path):
+    """A migrated SQLite file with the seed data, as `make run` makes it."""
+    database = tmp_path / "waitlist.sqlite3"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{database}",
+        "DJANGO_SETTINGS_MODULE": "clinic_site.settings.local",
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+    }
+    env.pop("REDIS_URL", None)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=REPO,
+        env=env,
+        check=True,
+        timeout=300,
+    )
+    return env
+
+
+def run_script(env, script, *args):
+    return subprocess.Popen(
+        [sys.executable, "-c", script, *map(str, args)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def last_json_line(process):
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_on_sqlite_claims_from_separate_processes_book_the_freed_time_once(sqlite_file):
+    offers = last_json_line(run_script(sqlite_file, SQLITE_SETUP, CLAIMANTS_ON_SQLITE))
+    assert len(offers) == CLAIMANTS_ON_SQLITE
+
+    go = time.time() + 8  # Every process has imported Django by then.
+    claims = [run_script(sqlite_file, SQLITE_CLAIM, pk, go) for pk in offers]
+    results = [last_json_line(process) for process in claims]
+
+    assert sum("booked" in result for result in results) == 1, results
+    assert sum("taken" in result for result in results) == CLAIMANTS_ON_SQLITE - 1, results
+    database = sqlite_file["DATABASE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(database) as db:
+        active = db.execute(
+            "SELECT count(*) FROM booking_consultationbooking "
+            "WHERE status IN ('requested', 'confirmed') AND email LIKE 'waiting%'"
+        ).fetchone()
+    assert active == (1,)
