@@ -62,7 +62,8 @@ def availability_changed(**kwargs):
         AVAILABILITY.changed()
 
 
-def rules_remembered():
+def kept_between_changes():
+    """Whether processes keep what they read between changes (the rules, the form's choices)."""
     return bool(settings.AVAILABILITY_CACHE_SECONDS)
 
 

@@ -17,10 +17,13 @@ from django.utils.functional import SimpleLazyObject, cached_property
 from django.utils.html import format_html
 from phonenumber_field.formfields import PhoneNumberField
 
+from clinic_site.versions import Remembered
+from treatments.caching import CONTENT
 from treatments.models import SkinConcern
 
 from . import screening
 from .availability import ClinicCalendar, _clinic_datetime, parse_slot_value
+from .caching import AVAILABILITY, kept_between_changes
 from .models import ConsultationBooking, ConsultationType, Practitioner, QuestionnaireVersion
 from .validators import validate_client_email
 
@@ -126,6 +129,25 @@ class BootstrapBoundField(BoundField):
         return attrs
 
 
+def read_booking_choices():
+    """The consultation types and practitioners the public booking form offers."""
+    types = (
+        ConsultationType.objects.bookable_online()
+        .select_related("treatment")
+        .with_named_practitioners()
+        .with_health_questions()
+    )
+    return list(types), list(Practitioner.objects.bookable_online())
+
+
+# Kept by each process between changes to them (a type, a practitioner, a
+# questionnaire: the availability version; a treatment: the content version),
+# as the booking rules are: every view of the form and every booking reads them.
+booking_choices = Remembered(
+    [AVAILABILITY, CONTENT], read_booking_choices, enabled=kept_between_changes
+)
+
+
 class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
     """
     The public booking form. Its choices (consultation types, practitioners,
@@ -226,13 +248,7 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.visitor = visitor  # see visitor_secret()
         self.limit_requests_per_contact = limit_requests_per_contact
-        self.types = list(
-            ConsultationType.objects.bookable_online()
-            .select_related("treatment")
-            .with_named_practitioners()
-            .with_health_questions()
-        )
-        self.practitioners = list(Practitioner.objects.bookable_online())
+        self.types, self.practitioners = booking_choices()
         self.fields["consultation_type"].choices = [
             (kind.slug, consultation_type_label(kind)) for kind in self.types
         ]

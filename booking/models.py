@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
-from .caching import AVAILABILITY, rules_remembered
+from .caching import AVAILABILITY, kept_between_changes
 from .validators import validate_client_email
 
 # No 0/O, 1/I/L: references are read out over the phone.
@@ -98,7 +98,7 @@ class BookingRules(models.Model):
         return self.alert_email or settings.CLINIC["email"]
 
 
-_remembered_rules = AVAILABILITY.remember(BookingRules.read, enabled=rules_remembered)
+_remembered_rules = AVAILABILITY.remember(BookingRules.read, enabled=kept_between_changes)
 
 
 class Weekday(models.IntegerChoices):

@@ -44,12 +44,14 @@ def in_database():
 def read_with(shared_versions, key):
     """
     (the current numbers of `shared_versions`, what the cache holds under
-    `key` or None): one cache read, plus a query for each number that lives
-    in the database.
+    `key` or None; no key, none read): one cache read, plus a query for each
+    number that lives in the database.
     """
     if in_database():
-        return tuple(version.current() for version in shared_versions), cache.get(key)
-    found = cache.get_many([*(version.cache_key for version in shared_versions), key])
+        value = None if key is None else cache.get(key)
+        return tuple(version.current() for version in shared_versions), value
+    keys = [version.cache_key for version in shared_versions]
+    found = cache.get_many(keys if key is None else [*keys, key])
     numbers = tuple(found.get(version.cache_key) for version in shared_versions)
     if None in numbers:
         # Redis lost them (restarted or flushed): whatever it still holds is stale.
@@ -107,37 +109,41 @@ class SharedVersion:
             logger.warning("%s not raised: the cache is unavailable", self.cache_key)
 
     def remember(self, read, *, enabled):
-        """
-        `read()`'s value, kept by this process until the number changes: for
-        what is read often and changes seldom (the booking rules). Only with
-        the number in the cache: in the database, reading the number costs
-        as much as reading the value. `enabled()` turns it off (the tests,
-        whose changes never commit and so never raise the number).
-        """
-        return Remembered(self, read, enabled)
+        """`read()`'s value, kept by this process until this number changes: see Remembered."""
+        return Remembered([self], read, enabled)
 
 
 class Remembered:
-    def __init__(self, version, read, enabled):
-        self.version = version
+    """
+    `read()`'s value, kept by a process until one of `shared_versions`
+    changes: for what is read often and changes seldom (the booking rules,
+    the booking form's choices). Only with the numbers in the cache: in the
+    database, reading them costs as much as reading the value. `enabled()`
+    turns it off (the tests, whose changes never commit and so never raise
+    the numbers). What is kept is shared by the process's requests: callers
+    must not change it.
+    """
+
+    def __init__(self, shared_versions, read, enabled):
+        self.versions = list(shared_versions)
         self.read = read
         self.enabled = enabled
-        self.held = None  # (number, value): replaced whole, so threads never see half of it
+        self.held = None  # (numbers, value): replaced whole, so threads never see half of it
 
     def __call__(self):
         if in_database() or not self.enabled():
             return self.read()
-        # The number first: a change committed after it is read is caught
-        # by the next call, which finds the number raised.
+        # The numbers first: a change committed after they are read is
+        # caught by the next call, which finds a number raised.
         try:
-            number = self.version.current()
+            numbers, _ = read_with(self.versions, None)
         except Exception:
             # The cache is down: nothing says whether what is kept is current.
-            logger.warning("%s unavailable; reading afresh", self.version.cache_key)
+            logger.warning("Shared versions unavailable; reading afresh")
             return self.read()
         held = self.held
-        if held is not None and held[0] == number:
+        if held is not None and held[0] == numbers:
             return held[1]
         value = self.read()
-        self.held = (number, value)
+        self.held = (numbers, value)
         return value
