@@ -129,6 +129,65 @@ class BootstrapBoundField(BoundField):
         return attrs
 
 
+# The client's details, asked the same way by the booking form and the
+# waitlist's: one definition each, so their labels and messages never drift.
+
+
+def full_name_field():
+    return forms.CharField(
+        label="Full name",
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "name", "class": "form-control"}),
+        error_messages={"required": "Enter your full name."},
+    )
+
+
+def email_field():
+    return forms.EmailField(
+        label="Email address",
+        max_length=254,
+        validators=[validate_client_email],
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "class": "form-control"}),
+        error_messages={
+            "required": "Enter your email address.",
+            "invalid": "Enter an email address like name@example.com.",
+        },
+    )
+
+
+def phone_field():
+    return PhoneNumberField(
+        label="Phone number",
+        region=settings.PHONENUMBER_DEFAULT_REGION,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "tel", "type": "tel", "class": "form-control"}
+        ),
+        error_messages={
+            "required": "Enter your phone number.",
+            "invalid": "Enter a valid phone number, like (212) 555-0147, or one starting with + and the country code.",
+        },
+    )
+
+
+def consent_field():
+    return forms.BooleanField(
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+        error_messages={
+            "required": "Please agree to the privacy policy so we can hold your details."
+        },
+    )
+
+
+def spam_trap_field():
+    return forms.CharField(
+        label="Leave this field empty",
+        required=False,
+        widget=forms.TextInput(
+            attrs={"tabindex": "-1", "autocomplete": "off", "class": "form-control"}
+        ),
+    )
+
+
 def read_booking_choices():
     """The consultation types and practitioners the public booking form offers."""
     types = (
@@ -181,33 +240,9 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
             "invalid_list": "Please choose your concerns from the list.",
         },
     )
-    full_name = forms.CharField(
-        label="Full name",
-        max_length=150,
-        widget=forms.TextInput(attrs={"autocomplete": "name", "class": "form-control"}),
-        error_messages={"required": "Enter your full name."},
-    )
-    email = forms.EmailField(
-        label="Email address",
-        max_length=254,
-        validators=[validate_client_email],
-        widget=forms.EmailInput(attrs={"autocomplete": "email", "class": "form-control"}),
-        error_messages={
-            "required": "Enter your email address.",
-            "invalid": "Enter an email address like name@example.com.",
-        },
-    )
-    phone = PhoneNumberField(
-        label="Phone number",
-        region=settings.PHONENUMBER_DEFAULT_REGION,
-        widget=forms.TextInput(
-            attrs={"autocomplete": "tel", "type": "tel", "class": "form-control"}
-        ),
-        error_messages={
-            "required": "Enter your phone number.",
-            "invalid": "Enter a valid phone number, like (212) 555-0147, or one starting with + and the country code.",
-        },
-    )
+    full_name = full_name_field()
+    email = email_field()
+    phone = phone_field()
     preferred_contact = forms.ChoiceField(
         label="How should we contact you?",
         choices=ConsultationBooking.ContactMethod,
@@ -222,25 +257,14 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4, "class": "form-control"}),
     )
-    consent = forms.BooleanField(
-        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
-        error_messages={
-            "required": "Please agree to the privacy policy so we can hold your details."
-        },
-    )
+    consent = consent_field()
     marketing_opt_in = forms.BooleanField(
         label="Send me occasional news and offers by email (optional)",
         required=False,
         widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )
     # Spam trap: people never see it; form-filling bots do.
-    website = forms.CharField(
-        label="Leave this field empty",
-        required=False,
-        widget=forms.TextInput(
-            attrs={"tabindex": "-1", "autocomplete": "off", "class": "form-control"}
-        ),
-    )
+    website = spam_trap_field()
 
     def __init__(
         self, *args, window_start=None, visitor="", limit_requests_per_contact=True, **kwargs

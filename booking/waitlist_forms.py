@@ -12,15 +12,19 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from phonenumber_field.formfields import PhoneNumberField
 
 from .forms import (
     ANY_PRACTITIONER,
     BootstrapBoundField,
+    consent_field,
     consultation_type_label,
+    email_field,
+    full_name_field,
     new_form_token,
+    phone_field,
     read_form_token,
     refuse_control_characters,
+    spam_trap_field,
 )
 from .models import (
     BookingRules,
@@ -30,7 +34,6 @@ from .models import (
     WaitlistEntry,
     Weekday,
 )
-from .validators import validate_client_email
 
 # Waiting entries one email address may hold: enough for a few types, not a flood.
 ENTRIES_PER_EMAIL = 3
@@ -83,47 +86,12 @@ class WaitlistJoinForm(forms.Form):
     )
     earliest_day = _date_field("From", "Enter the first day that suits you.")
     latest_day = _date_field("Until", "Enter the last day that suits you.")
-    full_name = forms.CharField(
-        label="Full name",
-        max_length=150,
-        widget=forms.TextInput(attrs={"autocomplete": "name", "class": "form-control"}),
-        error_messages={"required": "Enter your full name."},
-    )
-    email = forms.EmailField(
-        label="Email address",
-        max_length=254,
-        validators=[validate_client_email],
-        widget=forms.EmailInput(attrs={"autocomplete": "email", "class": "form-control"}),
-        error_messages={
-            "required": "Enter your email address.",
-            "invalid": "Enter an email address like name@example.com.",
-        },
-    )
-    phone = PhoneNumberField(
-        label="Phone number",
-        region=settings.PHONENUMBER_DEFAULT_REGION,
-        widget=forms.TextInput(
-            attrs={"autocomplete": "tel", "type": "tel", "class": "form-control"}
-        ),
-        error_messages={
-            "required": "Enter your phone number.",
-            "invalid": "Enter a valid phone number, like (212) 555-0147, or one starting with + and the country code.",
-        },
-    )
-    consent = forms.BooleanField(
-        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
-        error_messages={
-            "required": "Please agree to the privacy policy so we can hold your details."
-        },
-    )
+    full_name = full_name_field()
+    email = email_field()
+    phone = phone_field()
+    consent = consent_field()
     # Spam trap: people never see it; form-filling bots do.
-    website = forms.CharField(
-        label="Leave this field empty",
-        required=False,
-        widget=forms.TextInput(
-            attrs={"tabindex": "-1", "autocomplete": "off", "class": "form-control"}
-        ),
-    )
+    website = spam_trap_field()
 
     def __init__(self, *args, visitor="", today=None, **kwargs):
         super().__init__(*args, **kwargs)
