@@ -624,6 +624,9 @@ class WaitlistOfferInline(admin.TabularInline):
     readonly_fields = fields
     ordering = ["-created_at"]
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("booking", "offered_by")
+
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -718,7 +721,7 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
 class WaitlistOfferAdmin(admin.ModelAdmin):
     list_display = ["entry", "offered_time", "status", "expires_at", "booking", "created_at"]
     list_filter = ["status", "entry__consultation_type", "entry__practitioner"]
-    list_select_related = ["entry", "booking"]
+    list_select_related = ["entry__consultation_type", "booking"]
     search_fields = ["entry__full_name", "entry__email", "booking__reference"]
     date_hierarchy = "starts_at"
     show_facets = admin.ShowFacets.NEVER

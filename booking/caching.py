@@ -29,6 +29,7 @@ chosen time inside its transaction, whatever page the visitor saw.
 
 import logging
 import re
+from datetime import timedelta
 from typing import NamedTuple
 
 from django.conf import settings
@@ -68,9 +69,34 @@ def kept_between_changes():
 
 
 def page_key(request):
-    """The booking page's key for this request, or None to render it without the cache."""
+    """
+    The booking page's key for this request, or None to render it without
+    the cache: only the choices the form offers are stored (a type,
+    treatment or practitioner it lists, a week within the booking horizon),
+    so made-up values, which the form ignores, cannot fill the cache with
+    copies of one page.
+    """
     if not settings.AVAILABILITY_CACHE_SECONDS:
         return None
+    from .forms import booking_choices, window_start_from
+    from .models import BookingRules
+
+    types, practitioners = booking_choices()
+    offered = {
+        "type": {kind.slug for kind in types},
+        "treatment": {kind.treatment.slug for kind in types if kind.treatment_id},
+        "practitioner": {person.slug for person in practitioners},
+    }
+    for name, slugs in offered.items():
+        value = request.GET.get(name)
+        if value and value not in slugs:
+            return None
+    if "from" in request.GET:
+        week = window_start_from(request)
+        today = timezone.localdate()
+        horizon = today + timedelta(days=BookingRules.current().horizon_days)
+        if week is None or not today <= week <= horizon:
+            return None
     return page_caching.answers_key(request, FORM_PARAMETERS)
 
 

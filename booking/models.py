@@ -1021,6 +1021,8 @@ class AnswerRule(models.Model):
     within_months = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
+        # A century at most: the date it counts back to must be a date.
+        validators=[MaxValueValidator(1200)],
         help_text="Date questions: the rule applies when the date given is less than this many "
         "months before the appointment date (or after it).",
     )

@@ -46,6 +46,7 @@ from .emails import enqueue_delivery_on_commit
 from .models import (
     BookingRules,
     ConsultationBooking,
+    ConsultationType,
     FreedTime,
     OutboundEmail,
     Practitioner,
@@ -68,6 +69,22 @@ class OfferExpired(OfferUnavailable):
 
 class TimeTaken(OfferUnavailable):
     """Someone else claimed or booked the time first; the client stays on the list."""
+
+
+class AsksHealthQuestions(OfferUnavailable):
+    """
+    The consultation now asks health questions before it is booked
+    (booking/screening.py), which a claim cannot: it is booked on the
+    booking page, where they are asked, or by phone.
+    """
+
+
+def asks_health_questions(consultation_type):
+    return (
+        ConsultationType.objects.with_health_questions()
+        .filter(pk=consultation_type.pk, health_questions_version__isnull=False)
+        .exists()
+    )
 
 
 class AlreadyOffered(Exception):
@@ -331,6 +348,9 @@ def claim_offer(offer, *, now=None):
             raise TimeTaken
         if offer.status == Offered.EXPIRED or offer.expires_at <= now:
             raise OfferExpired
+        if asks_health_questions(entry.consultation_type):
+            # Published after they joined: the questions come first.
+            raise AsksHealthQuestions
         try:
             booking, _ = services.book_consultation(
                 consultation_type=entry.consultation_type,

@@ -99,7 +99,15 @@ class WaitlistJoinForm(forms.Form):
         self.today = today or timezone.localdate()
         self.rules = BookingRules.current()
         self.last_day = self.today + timedelta(days=self.rules.horizon_days)
-        self.types = list(ConsultationType.objects.bookable_online().with_named_practitioners())
+        # A type that asks health questions first is booked on the booking
+        # page, where they are asked (booking/screening.py), never by a claim.
+        self.types = [
+            kind
+            for kind in ConsultationType.objects.bookable_online()
+            .with_named_practitioners()
+            .with_health_questions()
+            if kind.health_questions_version is None
+        ]
         self.practitioners = list(Practitioner.objects.bookable_online())
         self.fields["consultation_type"].choices = [
             (kind.slug, consultation_type_label(kind)) for kind in self.types

@@ -174,6 +174,8 @@ class ClaimOfferView(TemplateView):
             return self._shown_again("taken")
         except waitlist.OfferExpired:
             return self._shown_again("expired")
+        except waitlist.AsksHealthQuestions:
+            return self._shown_again("health_questions")
         except waitlist.OfferUnavailable:
             return self._shown_again("not_waiting")
         response = redirect("booking:received", reference=booking.reference)
@@ -217,8 +219,11 @@ def offer_by_hand_view(model_admin, request, object_id):
             )
             return redirect(change_page)
         return redirect(request.get_full_path())
-    day = window_start_from(request) or max(entry.earliest_day, timezone.localdate())
     calendar = ClinicCalendar(entry.consultation_type, practitioner=entry.practitioner)
+    first_day = max(entry.earliest_day, timezone.localdate())
+    asked = window_start_from(request)
+    # A day outside the entry's reach (or the calendar's) shows its first day instead.
+    day = asked if asked and first_day <= asked <= calendar.last_day else first_day
     offered = set(entry.offers.values_list("starts_at", flat=True))
     slots = [slot for slot in calendar.slots([day]) if slot.starts_at not in offered]
     context = {

@@ -129,8 +129,10 @@ def test_a_cached_page_costs_no_query_but_the_versions(cached, rendered):
     with CaptureQueriesContext(connection) as queries:
         shown(Client())
     assert rendered.call_count == 1
-    # The content and availability versions, where they live in the database.
-    assert len(queries) == (2 if cached == PER_PROCESS else 0)
+    # Where the versions live in the database: they, and the form's choices
+    # (which the key is checked against), which a process keeps only while
+    # Redis tells it when they change.
+    assert len(queries) == (4 if cached == PER_PROCESS else 0)
 
 
 def test_a_booking_takes_its_time_off_the_page_at_once(cached, committed):
@@ -246,3 +248,36 @@ def test_the_rules_are_read_once_per_process_between_changes(settings, committed
         set_rules(minimum_notice_hours=first.minimum_notice_hours + 5)
     assert BookingRules.current().minimum_notice_hours == first.minimum_notice_hours + 5
     cache.clear()
+
+
+def test_made_up_choices_are_rendered_without_the_cache(cached, rendered):
+    from django.core.cache import cache
+
+    stored_before = set(cache._cache)
+    for n in range(5):
+        for query in (
+            f"type=no-such-type-{n}",
+            f"practitioner=nobody-{n}",
+            f"from=1999-01-0{n + 1}",
+        ):
+            assert client_get(f"{BOOK_URL}?{query}").status_code == 200
+
+    # Fifteen pages rendered, none stored: the form ignores those values,
+    # and a copy of its page under each would let anyone fill the cache.
+    assert rendered.call_count == 15
+    assert not [key for key in set(cache._cache) - stored_before if ":page:" in key]
+
+
+def client_get(path):
+    return Client().get(path)
+
+
+def test_a_migration_retires_every_cached_page(cached, committed, rendered):
+    from booking.apps import retire_cached_pages
+
+    shown(Client())
+    with committed():
+        retire_cached_pages()  # What `migrate` runs last (post_migrate).
+    shown(Client())
+
+    assert rendered.call_count == 2

@@ -669,3 +669,45 @@ def test_one_email_address_may_wait_for_only_a_few_consultations(client):
     response = client.post(JOIN_URL, join_form(client))
     assert f"already on the waitlist {ENTRIES_PER_EMAIL} times" in error_texts(response)
     assert WaitlistEntry.objects.count() == ENTRIES_PER_EMAIL
+
+
+# Consultation types that ask health questions first (booking/screening.py)
+# are booked on the booking page, where they are asked: never from the waitlist.
+
+
+def test_a_type_asking_health_questions_is_not_offered_on_the_join_form(client):
+    from tests.screening_helpers import Kind, Outcome, make_questionnaire
+
+    kind = consultation_type()
+    make_questionnaire(
+        kind, questions=[(Kind.YES_NO, "Are you pregnant?", [("yes", None, Outcome.CALL)])]
+    )
+
+    response = client.get("/waitlist/")
+
+    assert response.status_code == 200
+    assert f'value="{kind.slug}"' not in response.content.decode()
+
+
+def test_a_claim_of_a_type_that_now_asks_health_questions_is_refused_and_the_entry_waits(
+    client, cancel
+):
+    from tests.screening_helpers import Kind, Outcome, make_questionnaire
+
+    kind = consultation_type()
+    booking = book()
+    entry = make_entry(1)
+    cancel(booking)
+    (offer,) = offers_to(entry)
+    # Published after they joined.
+    make_questionnaire(
+        kind, questions=[(Kind.YES_NO, "Are you pregnant?", [("yes", None, Outcome.CALL)])]
+    )
+
+    response = client.post(offer.get_claim_url())
+
+    assert response.status_code == 200
+    assert "asks a few health questions" in response.content.decode()
+    assert not ConsultationBooking.objects.active().filter(starts_at=offer.starts_at).exists()
+    entry.refresh_from_db()
+    assert entry.status == WaitlistEntry.Status.WAITING

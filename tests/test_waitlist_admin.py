@@ -137,6 +137,37 @@ def test_a_bad_or_unfree_time_offered_by_hand_is_refused_clearly(admin_client, v
     assert not WaitlistOffer.objects.exists()
 
 
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "2020-02-30"])
+def test_a_day_out_of_reach_shows_the_entrys_first_day(admin_client, day):
+    entry = make_entry()
+    response = admin_client.get(f"{offer_page(entry)}?from={day}")
+    assert response.status_code == 200
+    first_day = max(entry.earliest_day, timezone.localdate())
+    assert response.context["day"] == first_day
+
+
+def make_offer_for(entry):
+    return WaitlistOffer.objects.create(
+        entry=entry,
+        starts_at=timezone.now() + timedelta(days=3),
+        expires_at=timezone.now() + timedelta(hours=2),
+    )
+
+
+def test_the_offers_list_costs_the_same_queries_with_more_offers(admin_client):
+    def listed():
+        with CaptureQueriesContext(connection) as queries:
+            assert admin_client.get(OFFERS).status_code == 200
+        return len(queries)
+
+    for n in range(2):
+        make_offer_for(make_entry(n + 1))
+    few = listed()
+    for n in range(2, 8):
+        make_offer_for(make_entry(n + 1))
+    assert listed() == few
+
+
 def test_an_unknown_entry_is_not_found(admin_client):
     assert admin_client.get("/admin/booking/waitlistentry/999999/offer/").status_code == 404
     assert admin_client.get("/admin/booking/waitlistentry/x/offer/").status_code == 404
