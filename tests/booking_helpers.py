@@ -296,6 +296,10 @@ def filled_booking_form(client, path=BOOK_URL, **answers):
     GET the booking page and fill it in as a visitor would: the first time
     offered, their details and consent. An answer of None leaves the field out.
     Returns (the page as shown, the data to post).
+
+    The time is one the page offers for the consultation and practitioner
+    it has chosen (`?type=…&practitioner=…` in `path` chooses them): answers
+    that choose others keep that time, which those need not be free at.
     """
     response = client.get(path)
     assert response.status_code == 200

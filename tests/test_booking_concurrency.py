@@ -11,6 +11,7 @@ rather than count on the data migrations' content being there.
 """
 
 import uuid
+from itertools import pairwise
 
 import pytest
 from django.test import Client
@@ -116,10 +117,18 @@ def test_twenty_people_booking_overlapping_times_of_the_last_practitioner_get_on
     practitioners,
 ):
     practitioners(1)
-    nine, quarter_past = (slot.starts_at for slot in bookable_slots(assessment())[:2])
+    slots = bookable_slots(assessment())
+    # Two times that overlap, such as 9:00–9:30 and 9:15–9:45: different
+    # times, one practitioner, one booking. Not simply the first two times:
+    # late in the clinic's day the first is the day's last, 4:30–5 PM, and
+    # the second is the next morning's first.
+    earlier, later = next(
+        (slot.starts_at, following.starts_at)
+        for slot, following in pairwise(slots)
+        if following.starts_at < slot.ends_at
+    )
 
-    # 9:00–9:30 and 9:15–9:45: different times, one practitioner, one booking.
-    results = all_at_once(lambda n: book_at(quarter_past if n % 2 else nine, n))
+    results = all_at_once(lambda n: book_at(later if n % 2 else earlier, n))
 
     booked = [result for result in results if isinstance(result, ConsultationBooking)]
     refused = [result for result in results if isinstance(result, services.SlotUnavailable)]

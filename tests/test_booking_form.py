@@ -50,9 +50,19 @@ def concerns():
     return list(SkinConcern.objects.for_guide().values_list("slug", flat=True)[:2])
 
 
+# The form as it shows once full_answers' consultation and practitioner are
+# chosen: its first time is one the 45-minute medical consultation can take
+# with the nurse. (The untouched form's first time is the skin assessment's,
+# which need not be: late in the day 30 minutes fit where 45 do not.)
+FULL_ANSWERS_PAGE = f"{BOOK_URL}?type={MEDICAL_CONSULTATION}&practitioner={NURSE_PRACTITIONER}"
+
+
 @pytest.fixture
 def full_answers(concerns):
-    """Every question answered, so a test can tell which answers a refusal kept."""
+    """
+    Every question answered, so a test can tell which answers a refusal kept.
+    Fill them in on FULL_ANSWERS_PAGE, which offers this consultation's times.
+    """
     return {
         "consultation_type": MEDICAL_CONSULTATION,
         "practitioner": NURSE_PRACTITIONER,
@@ -275,7 +285,7 @@ def test_show_times_shows_the_times_of_the_new_choice_with_everything_typed_kept
 
 
 def test_practitioner_who_does_not_hold_the_type_is_explained_not_booked(client, full_answers):
-    _, data = filled_booking_form(client, **full_answers)
+    _, data = filled_booking_form(client, FULL_ANSWERS_PAGE, **full_answers)
 
     response = client.post(BOOK_URL, data | {"practitioner": ESTHETICIAN})
 
@@ -317,7 +327,7 @@ def test_booking_redirects_to_a_page_with_the_reference_the_time_in_clinic_time_
 
 
 def test_booking_stores_what_the_visitor_entered(client, full_answers, concerns):
-    _, data = filled_booking_form(client, **full_answers)
+    _, data = filled_booking_form(client, FULL_ANSWERS_PAGE, **full_answers)
     before = timezone.now()
 
     booking = received_booking(client.post(BOOK_URL, data))
@@ -362,7 +372,7 @@ def test_untouched_form_books_a_skin_assessment_with_any_practitioner(client):
 
 
 def test_received_page_names_the_consultation_and_the_practitioner(client, full_answers):
-    _, data = filled_booking_form(client, **full_answers)
+    _, data = filled_booking_form(client, FULL_ANSWERS_PAGE, **full_answers)
 
     response = client.post(BOOK_URL, data)
 
@@ -426,7 +436,7 @@ INVALID_ANSWERS = [
 def test_invalid_answer_shows_the_form_again_with_a_message_and_the_other_answers_kept(
     client, full_answers, field, value, message
 ):
-    document, data = filled_booking_form(client, **full_answers)
+    document, data = filled_booking_form(client, FULL_ANSWERS_PAGE, **full_answers)
     if value is OUTSIDE_HOURS:
         # 3 AM on the first day offered: a real time, on a day the clinic opens.
         first = timezone.localtime(parse_slot_value(data["slot"]), CLINIC_ZONE)
@@ -551,7 +561,7 @@ def test_form_token_older_than_a_day_is_refused(client):
 
 
 def test_time_taken_while_the_form_was_open_is_refused_with_the_answers_kept(client, full_answers):
-    document, data = filled_booking_form(client, **full_answers)
+    document, data = filled_booking_form(client, FULL_ANSWERS_PAGE, **full_answers)
     chosen = parse_slot_value(data["slot"])
     take_time(chosen)  # Someone else books it first.
 
