@@ -71,6 +71,7 @@ before = {
                       status=b.status, seat=b.seat,
                       treatment=b.treatment.slug if b.treatment else None,
                       changes=b.status_changes.count(), emails=b.emails.count(),
+                      email_states=sorted(b.emails.values_list("kind", "status")),
                       concerns=b.concerns.count(), name=b.full_name)
     for b in Booking.objects.all()
 }
@@ -79,14 +80,17 @@ executor.loader.build_graph()
 executor = MigrationExecutor(connection)
 executor.migrate(executor.loader.graph.leaf_nodes())
 
-from booking.models import ConsultationBooking, Practitioner
+from booking.models import ConsultationBooking, Practitioner, ScreeningAnswers, WaitlistEntry
 after = {
     b.reference: dict(starts_at=b.starts_at.isoformat(), ends_at=b.ends_at.isoformat(),
                       blocks_until=b.blocks_until.isoformat(), status=b.status,
                       treatment=b.treatment.slug if b.treatment else None,
                       type=b.consultation_type.slug, practitioner=b.practitioner.name,
                       changes=b.status_changes.count(), emails=b.emails.count(),
-                      concerns=b.concerns.count(), name=b.full_name)
+                      email_states=[list(state) for state in sorted(b.emails.values_list("kind", "status"))],
+                      concerns=b.concerns.count(), name=b.full_name,
+                      health_answers=ScreeningAnswers.objects.filter(booking=b).count(),
+                      waiting_entries=WaitlistEntry.objects.filter(email__iexact=b.email).count())
     for b in ConsultationBooking.objects.select_related("consultation_type", "practitioner", "treatment")
 }
 team = [
@@ -148,6 +152,11 @@ def test_every_booking_keeps_its_time_status_history_emails_and_details(migrated
         new = after[reference]
         for key in ("starts_at", "ends_at", "status", "treatment", "changes", "emails"):
             assert new[key] == old[key], (reference, key)
+        # Every email keeps its kind and delivery status through the outbox's
+        # later migrations (care messages, waitlist kinds).
+        assert new["email_states"] == [list(state) for state in old["email_states"]]
+        # Screening and the waitlist start empty: nothing is made up for old bookings.
+        assert new["health_answers"] == new["waiting_entries"] == 0
         assert new["concerns"] == old["concerns"] == 1
         assert new["name"] == old["name"]
         # Booked without turnover, they keep none.
