@@ -12,7 +12,7 @@ def retire_cached_pages(**kwargs):
     """
     from treatments.caching import CONTENT
 
-    from .caching import AVAILABILITY
+    from .cache_versions import AVAILABILITY
 
     for version in (CONTENT, AVAILABILITY):
         # Neither the cache nor the table there: nothing cached to retire.

@@ -38,12 +38,12 @@ from django.middleware.csrf import get_token
 from django.utils import timezone
 
 from clinic_site import versions
-from clinic_site.versions import SharedVersion
 from treatments import caching as page_caching
+
+from .cache_versions import AVAILABILITY
 
 logger = logging.getLogger(__name__)
 
-AVAILABILITY = SharedVersion("availability-version", "booking.AvailabilityVersion")
 
 # What the booking page's GET reads of its query string (BookConsultationView).
 FORM_PARAMETERS = ["type", "treatment", "practitioner", "from"]
@@ -51,21 +51,6 @@ FORM_PARAMETERS = ["type", "treatment", "practitioner", "from"]
 # The two per-visitor values in the rendered page, in the order they appear.
 CSRF_VALUE = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]*)"')
 FORM_TOKEN_VALUE = re.compile(rb'name="form_token" value="([^"]*)"')
-
-
-def availability_changed(**kwargs):
-    """
-    Raise the availability version for a change being saved (a signal
-    receiver: see signals.py). Without the cache (the tests, unless they
-    turn it on) nothing reads the version, and nothing is raised.
-    """
-    if settings.AVAILABILITY_CACHE_SECONDS:
-        AVAILABILITY.changed()
-
-
-def kept_between_changes():
-    """Whether processes keep what they read between changes (the rules, the form's choices)."""
-    return bool(settings.AVAILABILITY_CACHE_SECONDS)
 
 
 def page_key(request):

@@ -23,7 +23,7 @@ from treatments.models import SkinConcern
 
 from . import screening
 from .availability import ClinicCalendar, _clinic_datetime, parse_slot_value
-from .caching import AVAILABILITY, kept_between_changes
+from .cache_versions import AVAILABILITY, kept_between_changes
 from .models import ConsultationBooking, ConsultationType, Practitioner, QuestionnaireVersion
 from .validators import validate_client_email
 

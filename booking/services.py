@@ -18,7 +18,7 @@ from treatments.models import SitePage
 from . import screening as health
 from . import waitlist
 from .availability import ClinicCalendar
-from .caching import availability_changed
+from .cache_versions import availability_changed
 from .emails import queue_email, queue_emails, withdraw_before_care
 from .models import (
     BookingRules,

@@ -12,7 +12,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_de
 from treatments.caching import content_changed
 from treatments.models import SkinConcern
 
-from .caching import availability_changed
+from .cache_versions import availability_changed
 from .models import (
     BookingRules,
     Closure,

@@ -24,7 +24,7 @@ from .forms import (
 )
 from .models import BookingRules, ConsultationBooking, Practitioner
 from .ratelimit import limit_exceeded
-from .tokens import ManageLinkExpired, ManageLinkInvalid, reference_from_token
+from .signed_links import ManageLinkExpired, ManageLinkInvalid, reference_from_token
 
 Status = ConsultationBooking.Status
 

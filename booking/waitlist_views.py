@@ -24,7 +24,7 @@ from .availability import ClinicCalendar, parse_slot_value
 from .forms import read_form_token, visitor_secret, window_start_from
 from .models import WaitlistEntry, WaitlistOffer
 from .ratelimit import limit_exceeded
-from .tokens import (
+from .signed_links import (
     ManageLinkExpired,
     ManageLinkInvalid,
     entry_pk_from_token,

@@ -28,7 +28,7 @@ from booking import emails, services
 from booking.availability import bookable_slots
 from booking.emails import MAX_ATTEMPTS, Outcome, calendar_uid, deliver, queue_email
 from booking.models import ConsultationBooking, OutboundEmail
-from booking.tokens import reference_from_token
+from booking.signed_links import reference_from_token
 from tests.booking_helpers import (
     BOOK_URL,
     CLINIC_ZONE,

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from booking import availability
 from booking.models import ConsultationBooking, OutboundEmail
-from booking.tokens import SALT
+from booking.signed_links import SALT
 from tests.booking_helpers import (
     ESTHETICIAN,
     NURSE_PRACTITIONER,

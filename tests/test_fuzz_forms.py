@@ -49,7 +49,7 @@ from booking.models import (
     OutboundEmail,
     Practitioner,
 )
-from booking.tokens import SALT as MANAGE_LINK_SALT
+from booking.signed_links import SALT as MANAGE_LINK_SALT
 from tests.booking_helpers import (
     ASSESSMENT,
     BOOK_URL,

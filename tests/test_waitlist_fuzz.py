@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from booking.forms import new_form_token
 from booking.models import ConsultationBooking, WaitlistEntry, WaitlistOffer
-from booking.tokens import WAITLIST_LEAVE_SALT, WAITLIST_OFFER_SALT
+from booking.signed_links import WAITLIST_LEAVE_SALT, WAITLIST_OFFER_SALT
 from tests.test_fuzz_forms import (
     INJECTIONS,
     PLAUSIBLE,

@@ -1,5 +1,7 @@
 """
-Signed links that let a client manage their own booking without an account.
+Signed links, a leaf that imports nothing of booking's: the link that lets a
+client manage their own booking without an account, and the waitlist's
+links to leave the list and to claim an offer.
 
 The token carries only the booking's reference, signed with SECRET_KEY and
 timestamped, so a link cannot be forged or guessed and stops working after

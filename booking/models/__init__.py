@@ -1,0 +1,86 @@
+"""
+booking's models, one module per domain: the schedule (rules,
+practitioners, hours, time off, closures, consultation types), the bookings
+and their history, the outbox, the health screening and the waitlist.
+Everything is re-exported here: the migrations and callers import
+`booking.models`.
+"""
+
+from .bookings import (
+    REFERENCE_ALPHABET,
+    REFERENCE_LENGTH,
+    BookingQuerySet,
+    BookingStatusChange,
+    ConsultationBooking,
+    PostgresOnlyExclusionConstraint,
+    TsTzRange,
+    new_reference,
+)
+from .outbox import OutboundEmail, OutboundEmailQuerySet
+from .schedule import (
+    MAX_BEFORE_CARE_DAYS,
+    AvailabilityVersion,
+    BookingRules,
+    Closure,
+    ConsultationType,
+    ConsultationTypeQuerySet,
+    Practitioner,
+    PractitionerQuerySet,
+    TimeOff,
+    Weekday,
+    WorkingHours,
+)
+from .screening import (
+    AnswerRule,
+    Question,
+    Questionnaire,
+    QuestionnaireUse,
+    QuestionnaireVersion,
+    ScreeningAnswers,
+    ScreeningOutcome,
+)
+from .waitlist import (
+    FreedTime,
+    PartOfDay,
+    WaitlistEntry,
+    WaitlistEntryQuerySet,
+    WaitlistOffer,
+    WaitlistOfferQuerySet,
+)
+
+__all__ = [
+    "MAX_BEFORE_CARE_DAYS",
+    "REFERENCE_ALPHABET",
+    "REFERENCE_LENGTH",
+    "AnswerRule",
+    "AvailabilityVersion",
+    "BookingQuerySet",
+    "BookingRules",
+    "BookingStatusChange",
+    "Closure",
+    "ConsultationBooking",
+    "ConsultationType",
+    "ConsultationTypeQuerySet",
+    "FreedTime",
+    "OutboundEmail",
+    "OutboundEmailQuerySet",
+    "PartOfDay",
+    "PostgresOnlyExclusionConstraint",
+    "Practitioner",
+    "PractitionerQuerySet",
+    "Question",
+    "Questionnaire",
+    "QuestionnaireUse",
+    "QuestionnaireVersion",
+    "ScreeningAnswers",
+    "ScreeningOutcome",
+    "TimeOff",
+    "TsTzRange",
+    "Weekday",
+    "WaitlistEntry",
+    "WaitlistEntryQuerySet",
+    "WaitlistOffer",
+    "WaitlistOfferQuerySet",
+    "WorkingHours",
+    "new_reference",
+]

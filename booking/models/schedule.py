@@ -1,0 +1,457 @@
+"""
+The clinic's schedule: the booking rules, who consults (practitioners),
+when (working hours, time off, closures) and what is booked (consultation
+types), and the availability version the booking page's cache carries.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Cast
+from django.urls import reverse
+from django.utils import timezone
+
+from booking.cache_versions import AVAILABILITY, kept_between_changes
+
+from .screening import QuestionnaireVersion
+
+# How far ahead before-care may be set: the job that sends it looks this far
+# (and a day more, for a clock change) ahead for confirmed consultations.
+MAX_BEFORE_CARE_DAYS = 14
+
+
+class BookingRules(models.Model):
+    """The clinic's booking rules. There is exactly one row (pk=1)."""
+
+    minimum_notice_hours = models.PositiveSmallIntegerField(
+        default=12, help_text="How far ahead a consultation must be booked online."
+    )
+    horizon_days = models.PositiveSmallIntegerField(
+        "booking horizon (days)", default=60, help_text="How far into the future people can book."
+    )
+    client_change_cutoff_hours = models.PositiveSmallIntegerField(
+        "online changes close (hours before)",
+        default=24,
+        help_text="Clients can cancel or move online until this many hours before the start; after that they call. Staff are not bound by it.",
+    )
+    reconfirm_after_client_move = models.BooleanField(
+        "a client's move needs confirming again",
+        default=True,
+        help_text="When a client moves a confirmed booking, it goes back to “requested” for staff to confirm.",
+    )
+    alert_email = models.EmailField(
+        "clinic alert address",
+        blank=True,
+        help_text="Where new-booking alerts go. Leave empty to use the clinic's public email.",
+    )
+
+    class Meta:
+        verbose_name = "booking rules"
+        verbose_name_plural = "booking rules"
+        constraints = [
+            models.CheckConstraint(condition=Q(pk=1), name="booking_rules_single_row"),
+            models.CheckConstraint(
+                condition=Q(horizon_days__gte=1), name="horizon_at_least_one_day"
+            ),
+        ]
+
+    def __str__(self):
+        return "Booking rules"
+
+    @classmethod
+    def current(cls):
+        """
+        The rules in force. Between changes to anything the free times depend
+        on (booking/caching.py), a process keeps the rules it read: every
+        booking and every view of the booking page needs them, and they
+        change a few times a year.
+        """
+        return _remembered_rules()
+
+    @classmethod
+    def read(cls):
+        rules, _ = cls.objects.get_or_create(pk=1)
+        return rules
+
+    @property
+    def clinic_alert_address(self):
+        return self.alert_email or settings.CLINIC["email"]
+
+
+_remembered_rules = AVAILABILITY.remember(BookingRules.read, enabled=kept_between_changes)
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class PractitionerQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+    def on_team_page(self):
+        return self.active().filter(is_published=True)
+
+    def bookable_online(self):
+        return self.active().filter(takes_online_bookings=True)
+
+
+class Practitioner(models.Model):
+    """A member of the clinic's team who holds consultations."""
+
+    name = models.CharField(max_length=100, help_text="As clients should see it, e.g. “Maya Chen”.")
+    slug = models.SlugField(max_length=100, unique=True, help_text="Used in links.")
+    role = models.CharField(
+        "role and credentials",
+        max_length=150,
+        help_text="As the clinic writes it, e.g. “Licensed esthetician” or “Nurse practitioner, NP-C”.",
+    )
+    bio = models.TextField(blank=True, help_text="A few sentences for the team page.")
+    is_medical_provider = models.BooleanField(
+        "medical provider",
+        default=False,
+        help_text="A nurse, nurse practitioner or physician: may take consultations that need medical oversight.",
+    )
+    is_published = models.BooleanField(
+        "shown on the team page", default=True, help_text="Untick to leave them off the team page."
+    )
+    takes_online_bookings = models.BooleanField(
+        default=True,
+        help_text="Untick to take them out of online booking (staff can still book them).",
+    )
+    display_order = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(
+        "active",
+        default=True,
+        help_text="Untick when they leave: they keep their past bookings but take no new ones.",
+    )
+
+    objects = PractitionerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["display_order", "name"]
+        verbose_name = "practitioner"
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("booking:team") + f"#{self.slug}"
+
+    def get_booking_url(self):
+        return reverse("booking:book") + f"?practitioner={self.slug}"
+
+
+class WorkingHours(models.Model):
+    """A window of a practitioner's consultation hours on a weekday; a day may have several."""
+
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.CASCADE, related_name="working_hours"
+    )
+    weekday = models.PositiveSmallIntegerField(choices=Weekday)
+    starts_at = models.TimeField(help_text="Clinic time.")
+    ends_at = models.TimeField(help_text="Clinic time. The last consultation ends by then.")
+
+    class Meta:
+        ordering = ["practitioner", "weekday", "starts_at"]
+        verbose_name = "working hours"
+        verbose_name_plural = "working hours"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="working_hours_end_after_start"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.starts_at:%H:%M}–{self.ends_at:%H:%M}"
+
+    def clean(self):
+        # Overlapping windows would offer the same time twice.
+        if self.starts_at and self.ends_at and self.weekday is not None and self.practitioner_id:
+            overlapping = WorkingHours.objects.filter(
+                practitioner_id=self.practitioner_id,
+                weekday=self.weekday,
+                starts_at__lt=self.ends_at,
+                ends_at__gt=self.starts_at,
+            ).exclude(pk=self.pk)
+            if overlapping.exists():
+                raise ValidationError(
+                    f"These hours overlap {overlapping.first()}. Change or remove that window first."
+                )
+
+
+class TimeOff(models.Model):
+    """A practitioner's leave, training or appointment: no consultations with them then."""
+
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.CASCADE, related_name="time_off"
+    )
+    starts_at = models.DateTimeField("from", help_text="Clinic time.")
+    ends_at = models.DateTimeField("until", help_text="Clinic time.")
+    reason = models.CharField(
+        max_length=150, blank=True, help_text="For staff; never shown to clients."
+    )
+
+    class Meta:
+        ordering = ["-starts_at"]
+        verbose_name = "time off"
+        verbose_name_plural = "time off"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="time_off_ends_after_start"
+            ),
+        ]
+
+    def __str__(self):
+        start, end = timezone.localtime(self.starts_at), timezone.localtime(self.ends_at)
+        return f"{self.practitioner}: {start:%d %b %Y %H:%M} – {end:%d %b %Y %H:%M}"
+
+
+class ConsultationTypeQuerySet(models.QuerySet):
+    def bookable_online(self):
+        return self.filter(bookable_online=True)
+
+    def sending_before_care(self):
+        return self.exclude(before_care_text="").filter(care_texts_need_review=False)
+
+    def with_named_practitioners(self):
+        """
+        Each type with the ids of the practitioners named on it, for
+        is_held_by(), in the same query: what prefetching `practitioners`
+        gives, without the second query.
+        """
+        return self.annotate(
+            named_practitioners=models.StringAgg(
+                Cast("practitioners", models.CharField()), models.Value(","), default=""
+            )
+        )
+
+    def with_health_questions(self):
+        """
+        Each type with `health_questions_version`: the id of the published
+        version of the questionnaire it asks, or None, in the same query.
+        """
+        return self.annotate(
+            health_questions_version=models.Subquery(
+                QuestionnaireVersion.objects.filter(
+                    questionnaire__uses__consultation_type=models.OuterRef("pk"),
+                    questionnaire__is_active=True,
+                )
+                .order_by("-number")
+                .values("pk")[:1]
+            )
+        )
+
+
+class ConsultationType(models.Model):
+    """What a client books: how long it takes, who may hold it, when it may start."""
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100, unique=True, help_text="Used in links.")
+    treatment = models.ForeignKey(
+        "treatments.Treatment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="consultation_types",
+        help_text="The treatment it is about. Empty means a skin assessment for clients not sure yet.",
+    )
+    duration_minutes = models.PositiveSmallIntegerField(
+        "length (minutes)", default=30, help_text="How long the consultation itself lasts."
+    )
+    turnover_minutes = models.PositiveSmallIntegerField(
+        "turnover (minutes)",
+        default=10,
+        help_text="Time after it to reset the room, during which the practitioner takes nobody else.",
+    )
+    grid_minutes = models.PositiveSmallIntegerField(
+        "start times every (minutes)",
+        default=15,
+        help_text="Offered start times fall on this grid, counted from midnight (15: 9:00, 9:15, 9:30…).",
+    )
+    needs_medical_provider = models.BooleanField(
+        default=False, help_text="Only medical providers (nurse, NP, physician) may hold it."
+    )
+    practitioners = models.ManyToManyField(
+        Practitioner,
+        blank=True,
+        related_name="consultation_types",
+        help_text="Who takes it. Leave empty for every qualified practitioner.",
+    )
+    price_text = models.CharField(
+        "price",
+        max_length=100,
+        blank=True,
+        help_text="As clients should read it, e.g. “Complimentary”.",
+    )
+    description = models.TextField(
+        blank=True, help_text="One or two sentences for the booking page."
+    )
+    bookable_online = models.BooleanField(default=True)
+    display_order = models.PositiveSmallIntegerField(default=0)
+    # Care texts are the clinic's own general advice for everyone booking the
+    # type, never about one client: emails carry no client's health details.
+    before_care_text = models.TextField(
+        "before-care text",
+        blank=True,
+        help_text=(
+            "Emailed to the client before a confirmed consultation: how to prepare, e.g. "
+            "“Please pause retinoid products for 3 days before.” Plain text, the same for "
+            "every client. Leave empty to send no before-care."
+        ),
+    )
+    before_care_days = models.PositiveSmallIntegerField(
+        "send before-care (days before)",
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_BEFORE_CARE_DAYS)],
+        help_text=(
+            f"How many days before the consultation it goes, at the consultation's time "
+            f"of day (1 to {MAX_BEFORE_CARE_DAYS}). A consultation confirmed later than "
+            f"that gets it straight away."
+        ),
+    )
+    aftercare_text = models.TextField(
+        "aftercare text",
+        blank=True,
+        help_text=(
+            "Emailed to the client once, when the consultation is marked completed. Plain "
+            "text, the same for every client. Leave empty to send no aftercare."
+        ),
+    )
+    care_texts_need_review = models.BooleanField(
+        "care texts are examples awaiting review",
+        default=False,
+        help_text=(
+            "While ticked, neither care text is sent. The site came with example texts: "
+            "have them checked by the clinic's practitioners, then untick."
+        ),
+    )
+
+    objects = ConsultationTypeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["display_order", "name"]
+        verbose_name = "consultation type"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gte=5), name="consultation_at_least_5_minutes"
+            ),
+            models.CheckConstraint(
+                condition=Q(grid_minutes__gte=5) & Q(grid_minutes__lte=240),
+                name="grid_between_5_and_240_minutes",
+            ),
+            models.CheckConstraint(
+                condition=Q(before_care_days__gte=1)
+                & Q(before_care_days__lte=MAX_BEFORE_CARE_DAYS),
+                name="before_care_between_1_and_14_days",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def sends_before_care(self):
+        return bool(self.before_care_text.strip()) and not self.care_texts_need_review
+
+    @property
+    def sends_aftercare(self):
+        return bool(self.aftercare_text.strip()) and not self.care_texts_need_review
+
+    @property
+    def length(self):
+        return timedelta(minutes=self.duration_minutes)
+
+    @property
+    def turnover(self):
+        return timedelta(minutes=self.turnover_minutes)
+
+    def qualified_practitioners(self):
+        """
+        Who may hold this consultation, in one query: the active practitioners
+        named on it (or everyone active, when none are named), less anyone who
+        is not a medical provider when it needs one.
+        """
+        queryset = Practitioner.objects.active()
+        if self.needs_medical_provider:
+            queryset = queryset.filter(is_medical_provider=True)
+        named = ConsultationType.practitioners.through.objects.filter(consultationtype=self.pk)
+        return queryset.filter(Q(pk__in=named.values("practitioner")) | ~models.Exists(named))
+
+    def is_held_by(self, practitioner):
+        """
+        The same rule as qualified_practitioners(), for one person, in Python
+        (read the types with_named_practitioners(), or prefetch `practitioners`,
+        to ask it of many types without a query each).
+        """
+        if hasattr(self, "named_practitioners"):
+            named = {int(pk) for pk in self.named_practitioners.split(",") if pk}
+        else:
+            named = {person.pk for person in self.practitioners.all()}
+        return (
+            practitioner.is_active
+            and (practitioner.is_medical_provider or not self.needs_medical_provider)
+            and (not named or practitioner.pk in named)
+        )
+
+    def is_on_grid(self, local_start):
+        minutes = local_start.hour * 60 + local_start.minute
+        return local_start.second == 0 and minutes % self.grid_minutes == 0
+
+
+class Closure(models.Model):
+    """Days the clinic takes no consultations (holidays, training days)."""
+
+    starts_on = models.DateField()
+    ends_on = models.DateField(help_text="Last day of the closure (inclusive).")
+    reason = models.CharField(
+        max_length=150, blank=True, help_text="For staff; not shown to the public."
+    )
+
+    class Meta:
+        ordering = ["-starts_on"]
+        verbose_name = "closure"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")), name="closure_ends_after_start"
+            ),
+        ]
+
+    def __str__(self):
+        if self.starts_on == self.ends_on:
+            return f"Closed {self.starts_on:%d %b %Y}"
+        return f"Closed {self.starts_on:%d %b %Y} – {self.ends_on:%d %b %Y}"
+
+
+class AvailabilityVersion(models.Model):
+    """
+    A number raised by every change to what the booking page's free times
+    depend on (bookings, practitioners, their hours and time off, closures,
+    consultation types, the booking rules): the booking page's cache keys
+    carry it (booking/caching.py). There is exactly one row (pk=1), used
+    when the cache is each process's own memory; with Redis the number lives
+    in Redis instead (clinic_site/versions.py).
+    """
+
+    number = models.PositiveBigIntegerField(default=1)
+
+    class Meta:
+        verbose_name = "availability version"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(pk=1), name="availability_version_single_row"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Availability version {self.number}"
