@@ -63,8 +63,8 @@ import json, os, random
 from datetime import time
 from django.conf import settings
 from django.utils.crypto import get_random_string
-from booking.availability import bookable_slots
-from booking.forms import new_form_token
+from booking.services.schedule import bookable_slots
+from booking.form_tokens import new_form_token
 from booking.models import ConsultationType, Practitioner, WorkingHours
 from treatments.models import SkinConcern
 count = int(os.environ["BENCH_TOKENS"])

@@ -17,7 +17,7 @@ AVAILABILITY = SharedVersion("availability-version", "booking.AvailabilityVersio
 def availability_changed(**kwargs):
     """
     Raise the availability version for a change being saved (a signal
-    receiver: see signals.py). Without the cache (the tests, unless they
+    receiver: see booking/signals.py). Without the cache (the tests, unless they
     turn it on) nothing reads the version, and nothing is raised.
     """
     if settings.AVAILABILITY_CACHE_SECONDS:

@@ -26,7 +26,7 @@ from .models import (
     WorkingHours,
 )
 
-# What the booking page's free times depend on (booking/caching.py). Bulk
+# What the booking page's free times depend on (booking/views/page_cache.py). Bulk
 # updates through QuerySet.update() send no signals: the services that use
 # one raise the version themselves (change_status).
 AVAILABILITY_MODELS = [
@@ -38,7 +38,7 @@ AVAILABILITY_MODELS = [
     TimeOff,
     WorkingHours,
     # The booking page asks the health questions of a type's published
-    # version (booking/screening.py): publishing, or a questionnaire's
+    # version (booking/services/screening.py): publishing, or a questionnaire's
     # types or “asked online” changing, changes the page too.
     Questionnaire,
     QuestionnaireUse,

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import views, waitlist_views
+from .views import bookings as views
+from .views import waitlist as waitlist_views
 
 app_name = "booking"
 

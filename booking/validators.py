@@ -30,3 +30,11 @@ def validate_client_email(value):
         raise ValidationError(QUOTED_LOCAL_PART, code="quoted_local_part")
     if domain.startswith("["):
         raise ValidationError(IP_LITERAL_DOMAIN, code="ip_literal_domain")
+
+
+def refuse_control_characters(value, allowed=""):
+    if any(unicodedata.category(char) == "Cc" and char not in allowed for char in value):
+        raise ValidationError(
+            "This answer contains invisible control characters. Please type it again."
+        )
+    return value

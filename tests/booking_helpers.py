@@ -17,7 +17,6 @@ from django.db import connection
 from django.utils import timezone
 
 from booking import services
-from booking.availability import bookable_slots
 from booking.models import (
     BookingRules,
     ConsultationBooking,
@@ -25,6 +24,7 @@ from booking.models import (
     Practitioner,
     WorkingHours,
 )
+from booking.services.schedule import bookable_slots
 from tests.markup import form_data, parse_html
 from treatments.models import SitePage
 

@@ -1,6 +1,5 @@
 """Helpers for the suitability screening tests: questionnaires made and published in a line."""
 
-from booking import screening
 from booking.models import (
     AnswerRule,
     ConsultationType,
@@ -8,6 +7,7 @@ from booking.models import (
     Questionnaire,
     QuestionnaireUse,
 )
+from booking.services import screening
 from tests.booking_helpers import MEDICAL_CONSULTATION
 
 Outcome = screening.Outcome

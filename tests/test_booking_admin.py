@@ -16,8 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from booking import services
-from booking.admin import PractitionerAdmin
-from booking.admin_screening import QuestionAdmin, QuestionnaireAdmin
+from booking.admin.schedule import PractitionerAdmin
+from booking.admin.screening import QuestionAdmin, QuestionnaireAdmin
 from booking.models import (
     AnswerRule,
     AvailabilityVersion,

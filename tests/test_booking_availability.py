@@ -12,8 +12,8 @@ from datetime import UTC, date, time, timedelta
 import pytest
 from django.core.exceptions import ValidationError
 
-from booking.availability import bookable_slots, find_slot, parse_slot_value
 from booking.models import Closure, TimeOff, WorkingHours
+from booking.services.schedule import bookable_slots, find_slot, parse_slot_value
 from tests.booking_helpers import (
     CLINIC_ZONE,
     ESTHETICIAN,

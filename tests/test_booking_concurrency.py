@@ -17,8 +17,8 @@ import pytest
 from django.test import Client
 
 from booking import services
-from booking.availability import bookable_slots
 from booking.models import ConsultationBooking, ConsultationType, Practitioner
+from booking.services.schedule import bookable_slots
 from tests import booking_helpers
 from tests.booking_helpers import (
     ASSESSMENT,

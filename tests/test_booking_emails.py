@@ -24,10 +24,11 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 from django_tasks_db.models import DBTaskResult
 
-from booking import emails, services
-from booking.availability import bookable_slots
-from booking.emails import MAX_ATTEMPTS, Outcome, calendar_uid, deliver, queue_email
+from booking import services
 from booking.models import ConsultationBooking, OutboundEmail
+from booking.services import emails
+from booking.services.emails import MAX_ATTEMPTS, Outcome, calendar_uid, deliver, queue_email
+from booking.services.schedule import bookable_slots
 from booking.signed_links import reference_from_token
 from tests.booking_helpers import (
     BOOK_URL,
@@ -693,7 +694,7 @@ def test_booking_only_enqueues_its_emails_and_the_task_worker_sends_them(
     assert opened == []
     tasks = DBTaskResult.objects.order_by("enqueued_at")
     assert [(task.task_path, task.status) for task in tasks] == [
-        ("booking.emails.send_emails", TaskResultStatus.READY)
+        ("booking.services.emails.send_emails", TaskResultStatus.READY)
     ]
     assert sorted(tasks.get().args_kwargs["args"][0]) == sorted(
         booking.emails.values_list("pk", flat=True)

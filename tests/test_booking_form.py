@@ -11,9 +11,9 @@ import pytest
 from django.test import Client, override_settings
 from django.utils import dateformat, timezone
 
-from booking.availability import ClinicCalendar, parse_slot_value
 from booking.models import REFERENCE_ALPHABET, ConsultationBooking, Practitioner
 from booking.services import privacy_policy_version
+from booking.services.schedule import ClinicCalendar, parse_slot_value
 from tests.booking_helpers import (
     ASSESSMENT,
     BOOK_URL,
@@ -518,7 +518,7 @@ def test_form_sent_back_faster_than_a_person_could_fill_it_is_refused(client):
     again = resubmitted_values(page(response))
     assert again["form_token"] == data["form_token"]
     later = time.time() + 6
-    with mock.patch("booking.forms.time.time", return_value=later):
+    with mock.patch("booking.form_tokens.time.time", return_value=later):
         received_booking(client.post(BOOK_URL, again | {"consent": "on"}))
 
 

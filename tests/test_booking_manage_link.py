@@ -13,8 +13,8 @@ from django.core import signing
 from django.test import override_settings
 from django.utils import timezone
 
-from booking import availability
 from booking.models import ConsultationBooking, OutboundEmail
+from booking.services import schedule as availability
 from booking.signed_links import SALT
 from tests.booking_helpers import (
     ESTHETICIAN,

@@ -20,8 +20,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from booking import services
-from booking.availability import parse_slot_value
 from booking.models import BookingRules, Closure, ConsultationBooking, WorkingHours
+from booking.services.schedule import parse_slot_value
 from tests.booking_helpers import (
     BOOK_URL,
     VISITOR,
@@ -62,7 +62,7 @@ def committed(django_capture_on_commit_callbacks):
 @pytest.fixture
 def rendered():
     """How many times the booking page's template was rendered."""
-    from booking.views import BookConsultationView
+    from booking.views.bookings import BookConsultationView
 
     with mock.patch.object(
         BookConsultationView,

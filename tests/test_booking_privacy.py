@@ -16,8 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from booking import services
-from booking.emails import queue_email
 from booking.models import BookingStatusChange, ConsultationBooking, OutboundEmail
+from booking.services.emails import queue_email
 from tests.booking_helpers import (
     BOOK_URL,
     PROFESSIONAL_CONSULTATION,

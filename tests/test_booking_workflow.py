@@ -11,8 +11,9 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from booking import availability, services
+from booking import services
 from booking.models import BookingStatusChange, ConsultationBooking, OutboundEmail
+from booking.services import schedule as availability
 from tests.booking_helpers import (
     ESTHETICIAN,
     NURSE_PRACTITIONER,

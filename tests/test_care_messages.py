@@ -19,8 +19,8 @@ from django.urls import reverse
 from django.utils import dateformat
 
 from booking import services
-from booking.emails import Outcome, deliver, send_email
 from booking.models import BookingQuerySet, ConsultationBooking, ConsultationType, OutboundEmail
+from booking.services.emails import Outcome, deliver, send_email
 from tests.booking_helpers import (
     ASSESSMENT,
     CLINIC_ZONE,

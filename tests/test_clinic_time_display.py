@@ -16,10 +16,11 @@ import pytest
 from django.http import HttpResponse
 from django.urls import reverse
 
-from booking import emails, services
+from booking import services
 from booking.models import OutboundEmail
-from booking.views import receipts_cookie_name, remember_receipts
-from booking.waitlist import WAITLIST_KINDS
+from booking.services import emails
+from booking.services.waitlist import WAITLIST_KINDS
+from booking.views.bookings import receipts_cookie_name, remember_receipts
 from tests.booking_helpers import (
     Status,
     clinic_clock,

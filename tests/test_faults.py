@@ -44,7 +44,7 @@ from django.contrib.sessions.models import Session
 from django.db import OperationalError
 from django.test import Client
 
-from booking.forms import read_form_token
+from booking.form_tokens import read_form_token
 from booking.models import ConsultationBooking
 from scripts import live_server
 from scripts.live_server import Gunicorn, TaskWorker, free_port, port_open, wait_for

@@ -40,8 +40,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from booking.availability import Slot, bookable_slots
-from booking.forms import FORM_TOKEN_SALT, new_form_token
+from booking.form_tokens import FORM_TOKEN_SALT, new_form_token
 from booking.models import (
     REFERENCE_ALPHABET,
     ConsultationBooking,
@@ -49,6 +48,7 @@ from booking.models import (
     OutboundEmail,
     Practitioner,
 )
+from booking.services.schedule import Slot, bookable_slots
 from booking.signed_links import SALT as MANAGE_LINK_SALT
 from tests.booking_helpers import (
     ASSESSMENT,

@@ -8,9 +8,9 @@ from datetime import date, timedelta
 import pytest
 from django.db import IntegrityError, transaction
 
-from booking import services
-from booking.availability import ClinicCalendar, bookable_slots
 from booking.models import Closure, ConsultationBooking, Practitioner, TimeOff
+from booking.services import bookings as services
+from booking.services.schedule import ClinicCalendar, bookable_slots
 from tests.booking_helpers import (
     ASSESSMENT,
     ESTHETICIAN,

@@ -11,8 +11,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django_tasks_db.models import DBTaskResult
 
-from booking.availability import ClinicCalendar
 from booking.models import ConsultationBooking
+from booking.services.schedule import ClinicCalendar
 from tests.booking_helpers import (
     ASSESSMENT,
     BOOK_URL,

@@ -12,9 +12,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from booking import screening
-from booking.availability import parse_slot_value
 from booking.models import ConsultationBooking, OutboundEmail, Question, ScreeningAnswers
+from booking.services import screening
+from booking.services.schedule import parse_slot_value
 from tests.booking_helpers import (
     BOOK_URL,
     MEDICAL_CONSULTATION,

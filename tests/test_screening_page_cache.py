@@ -6,7 +6,7 @@ publishing a questionnaire, or taking it off line, shows on the next visit.
 import pytest
 from django.test import Client
 
-from booking import screening
+from booking.services import screening
 from tests.booking_helpers import BOOK_URL, MEDICAL_CONSULTATION, page
 from tests.screening_helpers import example_questionnaire
 

@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
-from booking import screening
 from booking.models import AnswerRule, Question, QuestionnaireVersion
+from booking.services import screening
 from tests.booking_helpers import consultation_type
 from tests.screening_helpers import (
     Kind,

@@ -15,8 +15,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from booking import screening, services
-from booking.availability import bookable_slots
+from booking import services
 from booking.models import (
     BookingStatusChange,
     OutboundEmail,
@@ -24,6 +23,8 @@ from booking.models import (
     QuestionnaireVersion,
     ScreeningAnswers,
 )
+from booking.services import screening
+from booking.services.schedule import bookable_slots
 from tests.booking_helpers import book, move_into_the_past, page
 from tests.markup import form_data
 from tests.screening_helpers import (

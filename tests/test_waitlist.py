@@ -13,8 +13,8 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from booking import services, waitlist
-from booking.availability import bookable_slots
+from booking import services
+from booking.forms.waitlist import ENTRIES_PER_EMAIL
 from booking.models import (
     BookingRules,
     ConsultationBooking,
@@ -24,7 +24,8 @@ from booking.models import (
     WaitlistEntry,
     WaitlistOffer,
 )
-from booking.waitlist_forms import ENTRIES_PER_EMAIL
+from booking.services import waitlist
+from booking.services.schedule import bookable_slots
 from tests.booking_helpers import (
     ESTHETICIAN,
     MEDICAL_CONSULTATION,

@@ -14,8 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from booking.availability import bookable_slots
 from booking.models import FreedTime, OutboundEmail, WaitlistEntry, WaitlistOffer
+from booking.services.schedule import bookable_slots
 from tests.booking_helpers import (
     ESTHETICIAN,
     consultation_type,

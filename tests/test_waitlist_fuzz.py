@@ -15,7 +15,7 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from booking.forms import new_form_token
+from booking.form_tokens import new_form_token
 from booking.models import ConsultationBooking, WaitlistEntry, WaitlistOffer
 from booking.signed_links import WAITLIST_LEAVE_SALT, WAITLIST_OFFER_SALT
 from tests.test_fuzz_forms import (

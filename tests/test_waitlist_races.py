@@ -22,8 +22,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from booking import services, waitlist
-from booking.availability import bookable_slots
+from booking import services
 from booking.models import (
     BookingRules,
     ConsultationBooking,
@@ -33,6 +32,8 @@ from booking.models import (
     WaitlistEntry,
     WaitlistOffer,
 )
+from booking.services import waitlist
+from booking.services.schedule import bookable_slots
 from tests.booking_helpers import (
     all_at_once,
     main_text,
@@ -200,8 +201,9 @@ SQLITE_SETUP = textwrap.dedent(
     django.setup()
     from datetime import timedelta
     from django.utils import timezone
-    from booking import services, waitlist
-    from booking.availability import bookable_slots
+    from booking import services
+    from booking.services import waitlist
+    from booking.services.schedule import bookable_slots
     from booking.models import ConsultationType, Practitioner, WaitlistEntry, WaitlistOffer
     kind = ConsultationType.objects.get(slug="skin-assessment")
     maya = Practitioner.objects.get(slug="maya-chen")
@@ -235,7 +237,7 @@ SQLITE_CLAIM = textwrap.dedent(
     import json, sys, time
     import django
     django.setup()
-    from booking import waitlist
+    from booking.services import waitlist
     from booking.models import WaitlistOffer
     offer = WaitlistOffer.objects.get(pk=int(sys.argv[1]))
     time.sleep(max(0, float(sys.argv[2]) - time.time()))

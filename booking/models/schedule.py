@@ -66,7 +66,7 @@ class BookingRules(models.Model):
     def current(cls):
         """
         The rules in force. Between changes to anything the free times depend
-        on (booking/caching.py), a process keeps the rules it read: every
+        on (booking/cache_versions.py), a process keeps the rules it read: every
         booking and every view of the booking page needs them, and they
         change a few times a year.
         """
@@ -74,8 +74,13 @@ class BookingRules(models.Model):
 
     @classmethod
     def read(cls):
-        rules, _ = cls.objects.get_or_create(pk=1)
-        return rules
+        """
+        The row, or, when it is missing (a flushed database, or deleted by
+        hand), the defaults unsaved: a read writes nothing. The row comes from
+        a migration (0002_default_hours); staff allowed to add booking rules
+        can add it again in the admin.
+        """
+        return cls.objects.filter(pk=1).first() or cls(pk=1)
 
     @property
     def clinic_alert_address(self):
@@ -438,7 +443,7 @@ class AvailabilityVersion(models.Model):
     A number raised by every change to what the booking page's free times
     depend on (bookings, practitioners, their hours and time off, closures,
     consultation types, the booking rules): the booking page's cache keys
-    carry it (booking/caching.py). There is exactly one row (pk=1), used
+    carry it (booking/views/page_cache.py). There is exactly one row (pk=1), used
     when the cache is each process's own memory; with Redis the number lives
     in Redis instead (clinic_site/versions.py).
     """

@@ -13,8 +13,8 @@ from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
 from booking import services
-from booking.availability import bookable_slots, parse_slot_value
 from booking.models import ConsultationBooking, ConsultationType, OutboundEmail, Practitioner
+from booking.services.schedule import bookable_slots, parse_slot_value
 from tests.e2e.helpers import (
     VISITOR,
     fill_booking_form,

@@ -19,7 +19,6 @@ from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from booking.availability import parse_slot_value
 from booking.models import (
     ConsultationBooking,
     ConsultationType,
@@ -27,6 +26,7 @@ from booking.models import (
     WaitlistEntry,
     WaitlistOffer,
 )
+from booking.services.schedule import parse_slot_value
 from tests.e2e.conftest import PHONE
 from tests.e2e.helpers import (
     VISITOR,

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from booking.emails import deliver_due
+from booking.services.emails import deliver_due
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from booking.emails import deliver_due
 from booking.services import send_due_before_care, send_due_reminders
+from booking.services.emails import deliver_due
 
 
 class Command(BaseCommand):

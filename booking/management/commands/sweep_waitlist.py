@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from booking.emails import deliver_due
-from booking.waitlist import sweep_waitlist
+from booking.services.emails import deliver_due
+from booking.services.waitlist import sweep_waitlist
 
 
 class Command(BaseCommand):

@@ -5,33 +5,26 @@ own: never_cache sends Cache-Control: private, no-store, and none is in the
 content page cache.
 """
 
-from datetime import timedelta
-
 from django.conf import settings
-from django.contrib import messages
-from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, redirect, render
-from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.generic import FormView, TemplateView
 
-from . import waitlist
-from .availability import ClinicCalendar, parse_slot_value
-from .forms import read_form_token, visitor_secret, window_start_from
-from .models import WaitlistEntry, WaitlistOffer
-from .ratelimit import limit_exceeded
-from .signed_links import (
+from booking.form_tokens import read_form_token, visitor_secret
+from booking.forms.waitlist import WaitlistJoinForm
+from booking.models import WaitlistEntry, WaitlistOffer
+from booking.ratelimit import limit_exceeded
+from booking.services import waitlist
+from booking.signed_links import (
     ManageLinkExpired,
     ManageLinkInvalid,
     entry_pk_from_token,
     offer_pk_from_token,
 )
-from .views import booked_references, remember_receipts
-from .waitlist_forms import WaitlistJoinForm
+
+from .bookings import booked_references, remember_receipts
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -193,49 +186,3 @@ class ClaimOfferView(TemplateView):
 
 # The staff's page in the admin: offer a specific free time to a specific
 # entry by hand (WaitlistEntryAdmin links to it).
-
-
-def offer_by_hand_view(model_admin, request, object_id):
-    if not model_admin.has_change_permission(request):
-        raise PermissionDenied
-    entry = get_object_or_404(
-        WaitlistEntry.objects.select_related("consultation_type", "practitioner"),
-        pk=unquote(object_id) if str(object_id).isdigit() else None,
-    )
-    change_page = reverse("admin:booking_waitlistentry_change", args=[entry.pk])
-    if request.method == "POST":
-        try:
-            starts_at = parse_slot_value(request.POST.get("slot", ""))
-            waitlist.offer_time(entry, starts_at, by=request.user)
-        except ValueError:
-            messages.error(request, "That time could not be read. Choose one of the free times.")
-        except (waitlist.OfferUnavailable, waitlist.AlreadyOffered) as refusal:
-            messages.error(request, str(refusal))
-        else:
-            messages.success(
-                request,
-                f"Offered {timezone.localtime(starts_at):%A %-d %B, %-I:%M %p %Z} to "
-                f"{entry.full_name}: they have been emailed a link to claim it.",
-            )
-            return redirect(change_page)
-        return redirect(request.get_full_path())
-    calendar = ClinicCalendar(entry.consultation_type, practitioner=entry.practitioner)
-    first_day = max(entry.earliest_day, timezone.localdate())
-    asked = window_start_from(request)
-    # A day outside the entry's reach (or the calendar's) shows its first day instead.
-    day = asked if asked and first_day <= asked <= calendar.last_day else first_day
-    offered = set(entry.offers.values_list("starts_at", flat=True))
-    slots = [slot for slot in calendar.slots([day]) if slot.starts_at not in offered]
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "opts": model_admin.model._meta,
-        "title": f"Offer a time to {entry.full_name}",
-        "entry": entry,
-        "day": day,
-        "slots": slots,
-        "suits": {slot.starts_at for slot in slots if entry.suits(slot.local_start)},
-        "previous_day": day - timedelta(days=1),
-        "next_day": day + timedelta(days=1),
-        "change_page": change_page,
-    }
-    return TemplateResponse(request, "admin/booking/waitlist_offer_by_hand.html", context)

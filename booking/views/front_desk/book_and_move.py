@@ -1,6 +1,6 @@
 """
 Staff booking a caller and moving a booking, in the admin: thin views over
-services.book_consultation and services.move_booking, which hold the rules
+services.book_consultation and services.move_booking_for_result, which hold the rules
 (free times, the no-overlap rule, the outbox) for the public site and the
 admin alike.
 """
@@ -12,9 +12,9 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from . import services
-from .forms import PICK_TIME, SHOW_TIMES, StaffBookingForm, StaffMoveForm
-from .models import ConsultationBooking
+from booking import services
+from booking.forms.front_desk import PICK_TIME, SHOW_TIMES, StaffBookingForm, StaffMoveForm
+from booking.models import ConsultationBooking
 
 Status = ConsultationBooking.Status
 
@@ -126,7 +126,7 @@ def move_view(model_admin, request, object_id):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                moved = services.move_booking(
+                moved = services.move_booking_for_result(
                     booking,
                     data["starts_at"],
                     practitioner=data["practitioner"],
@@ -154,14 +154,14 @@ def move_view(model_admin, request, object_id):
                 messages.error(request, _cannot_move(booking))
                 form = None
             else:
-                _report_moved(request, booking, moved)
-                if changed := getattr(moved, "health_outcome_changed", None):
+                _report_moved(request, booking, moved.booking)
+                if changed := moved.health_outcome_changed:
                     messages.warning(
                         request,
                         f"The health form was checked again for the new date: it is now "
                         f"“{changed[1].label}” (was “{changed[0].label}”).",
                     )
-                return _change_page(moved)
+                return _change_page(moved.booking)
     else:
         form = StaffMoveForm(booking=booking)
     return _render(

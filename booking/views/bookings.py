@@ -8,23 +8,18 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, TemplateView
 
+from booking import services
+from booking.form_tokens import read_form_token, visitor_secret
+from booking.forms.bookings import ConsultationRequestForm, MoveBookingForm
+from booking.forms.fields import SLOT_TAKEN, window_start_from
+from booking.models import BookingRules, ConsultationBooking, Practitioner
+from booking.ratelimit import limit_exceeded
+from booking.signed_links import ManageLinkExpired, ManageLinkInvalid, reference_from_token
 from treatments.caching import CachedPageMixin
 from treatments.models import SitePage
 from treatments.views import SitePageMixin
 
-from . import services
-from .caching import BookingPageCache
-from .forms import (
-    SLOT_TAKEN,
-    ConsultationRequestForm,
-    MoveBookingForm,
-    read_form_token,
-    visitor_secret,
-    window_start_from,
-)
-from .models import BookingRules, ConsultationBooking, Practitioner
-from .ratelimit import limit_exceeded
-from .signed_links import ManageLinkExpired, ManageLinkInvalid, reference_from_token
+from .page_cache import BookingPageCache
 
 Status = ConsultationBooking.Status
 
@@ -104,7 +99,7 @@ class BookConsultationView(SitePageMixin, FormView):
     def get(self, request, *args, **kwargs):
         # The page is the same for everyone asking for the same choices but
         # for the visitor's tokens: served from the cache between changes to
-        # its free times (booking/caching.py).
+        # its free times (booking/views/page_cache.py).
         page_cache = BookingPageCache(request)
         if (cached := page_cache.hit()) is not None:
             return cached
@@ -305,7 +300,7 @@ class ManageBookingView(TemplateView):
             )
             return redirect(request.path)
         try:
-            moved = services.move_booking(
+            moved = services.move_booking_for_result(
                 self.booking,
                 form.cleaned_data["slot"],
                 practitioner=form.practitioner,
@@ -326,8 +321,7 @@ class ManageBookingView(TemplateView):
                 request, "Your consultation has moved. We have sent you an email with the new time."
             )
             # The health answers' date rules, measured again for the new date.
-            changed = getattr(moved, "health_outcome_changed", None)
-            if changed and getattr(moved, "health_form_question", False):
+            if moved.health_outcome_changed and moved.health_form_question:
                 messages.info(
                     request,
                     "We have a question about your health form. "

@@ -1,14 +1,15 @@
 """
-The waitlist: people who found no time that suits are offered one when it
-frees up, and the first to claim it books it.
+Freed times and the offers made from them: the part of the waitlist that
+the changes freeing a practitioner's time call (the booking service, and
+the schedule changes below), and staff's offer by hand.
 
 How a freed time becomes offers:
 
 1. The change that frees a practitioner's time (a cancellation, a decline,
-   a move, new hours or time off removed) writes a FreedTime row in its own
-   transaction (`note_freed_time`), and enqueues the task
-   `offer_freed_time` once that transaction commits. Nothing is offered
-   from a change that rolled back.
+   a move, new hours or time off removed, a closure lifted) writes a
+   FreedTime row in its own transaction (`note_freed_time`), and enqueues
+   the task `offer_freed_time` once that transaction commits. Nothing is
+   offered from a change that rolled back.
 2. The task locks the row (SKIP LOCKED: another worker handling it leaves
    it alone), finds who waits for a time then, and offers each of them the
    first free time within it that suits them, then marks the row handled,
@@ -20,12 +21,9 @@ How a freed time becomes offers:
    same time twice. The offer expires after WAITLIST_OFFER_HOURS, and always
    before the time's minimum notice; a time inside minimum notice or in the
    past is never offered (ClinicCalendar leaves those out).
-4. A claim books through `services.book_consultation`, like the public
-   form: the database's no-overlap rule decides who gets the time, and the
-   others are told it was just taken and stay on the list.
 
-A client who books, by the waitlist or otherwise, leaves the list for that
-consultation type (`leave_on_booking`, called by the booking service).
+Claims, joining and leaving are in waitlist.py, which builds on this module
+and on the booking service; this one imports neither.
 """
 
 import logging
@@ -37,16 +35,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.tasks import task
-from django.template.loader import render_to_string
 from django.utils import timezone
 
-from . import services
-from .availability import ClinicCalendar
-from .emails import enqueue_delivery_on_commit
-from .models import (
+from booking.models import (
     BookingRules,
-    ConsultationBooking,
-    ConsultationType,
+    Closure,
     FreedTime,
     OutboundEmail,
     Practitioner,
@@ -54,8 +47,15 @@ from .models import (
     WaitlistOffer,
 )
 
+from .emails import queue_waitlist_email
+from .schedule import ClinicCalendar
+
 logger = logging.getLogger(__name__)
+
+
 Waiting = WaitlistEntry.Status
+
+
 Offered = WaitlistOffer.Status
 
 
@@ -63,67 +63,8 @@ class OfferUnavailable(Exception):
     """An offer that can no longer be claimed; the message says why, for the client."""
 
 
-class OfferExpired(OfferUnavailable):
-    pass
-
-
-class TimeTaken(OfferUnavailable):
-    """Someone else claimed or booked the time first; the client stays on the list."""
-
-
-class AsksHealthQuestions(OfferUnavailable):
-    """
-    The consultation now asks health questions before it is booked
-    (booking/screening.py), which a claim cannot: it is booked on the
-    booking page, where they are asked, or by phone.
-    """
-
-
-def asks_health_questions(consultation_type):
-    return (
-        ConsultationType.objects.with_health_questions()
-        .filter(pk=consultation_type.pk, health_questions_version__isnull=False)
-        .exists()
-    )
-
-
 class AlreadyOffered(Exception):
     """That time was offered to this entry before."""
-
-
-def join_waitlist(*, submission_key, **details):
-    """
-    Put someone on the waitlist and email them the link to leave it.
-    Returns (entry, created): a re-post of the same form returns the entry
-    the first post made.
-    """
-    try:
-        with transaction.atomic():
-            entry = WaitlistEntry.objects.create(
-                submission_key=submission_key or None,
-                consent_given_at=timezone.now(),
-                privacy_policy_version=services.privacy_policy_version(),
-                **details,
-            )
-            _queue_message(entry, OutboundEmail.Kind.WAITLIST_JOINED)
-    except IntegrityError:
-        existing = (
-            submission_key and WaitlistEntry.objects.filter(submission_key=submission_key).first()
-        )
-        if existing:
-            return existing, False
-        raise
-    logger.info("Waitlist entry %s joined", entry.pk)
-    return entry, True
-
-
-def leave_waitlist(entry):
-    """Take an entry off the list (its own link). Idempotent; True if it was waiting."""
-    return bool(
-        WaitlistEntry.objects.waiting()
-        .filter(pk=entry.pk)
-        .update(status=Waiting.LEFT, left_at=timezone.now())
-    )
 
 
 def leave_on_booking(booking):
@@ -296,7 +237,7 @@ def _make_offer(entry, starts_at, *, rules, now, by=None):
         # Offered before, or by a concurrent run (the unique constraint
         # waited for it to commit): never twice.
         raise AlreadyOffered("That time was offered to them before.") from error
-    _queue_message(entry, OutboundEmail.Kind.WAITLIST_OFFER, offer=offer)
+    queue_waitlist_email(entry, OutboundEmail.Kind.WAITLIST_OFFER, offer=offer)
     return offer
 
 
@@ -324,123 +265,44 @@ def offer_time(entry, starts_at, *, by, now=None):
     return offer
 
 
-def claim_offer(offer, *, now=None):
+# Changes to the schedule that give time back. They are services rather
+# than admin hooks so that a change made anywhere (the admin, a shell, a
+# script) reaches the waitlist.
+
+
+def save_closure(closure, *, changed_fields=()):
     """
-    Book the offered time for the entry, through the booking service. The
-    first claim wins; a claim of a time someone else took meanwhile raises
-    TimeTaken (and the client stays on the list); an expired one
-    OfferExpired. Claiming the same offer again returns its booking.
+    Save a closure; one that was shortened or moved gives its old days back,
+    which the waitlist is offered (after the change commits).
     """
-    now = now or timezone.now()
     with transaction.atomic():
-        # The entry's lock: two of one person's offers claimed at once book once.
-        entry = (
-            WaitlistEntry.objects.select_for_update(of=("self",))
-            .select_related("consultation_type", "practitioner")
-            .get(pk=offer.entry_id)
-        )
-        offer = WaitlistOffer.objects.select_for_update().get(pk=offer.pk)
-        if offer.status == Offered.CLAIMED and offer.booking_id:
-            return ConsultationBooking.objects.get(pk=offer.booking_id)
-        if entry.status != Waiting.WAITING:
-            raise OfferUnavailable("You are no longer on the waitlist for this consultation.")
-        if offer.status == Offered.TAKEN:
-            raise TimeTaken
-        if offer.status == Offered.EXPIRED or offer.expires_at <= now:
-            raise OfferExpired
-        if asks_health_questions(entry.consultation_type):
-            # Published after they joined: the questions come first.
-            raise AsksHealthQuestions
-        try:
-            booking, _ = services.book_consultation(
-                consultation_type=entry.consultation_type,
-                practitioner=entry.practitioner,
-                starts_at=offer.starts_at,
-                concerns=[],
-                submission_key=f"waitlist-offer-{offer.pk}",
-                full_name=entry.full_name,
-                email=entry.email,
-                phone=entry.phone,
-                preferred_contact=ConsultationBooking.ContactMethod.EMAIL,
-                message="Booked from the waitlist.",
-            )
-        except services.SlotUnavailable:
-            WaitlistOffer.objects.filter(pk=offer.pk).update(status=Offered.TAKEN, answered_at=now)
-            taken = True
-        else:
-            taken = False
-            WaitlistOffer.objects.filter(pk=offer.pk).update(
-                status=Offered.CLAIMED, booking=booking, answered_at=now
-            )
-    if taken:
-        # Raised after the commit, so the offer stays marked as taken.
-        raise TimeTaken
-    logger.info("Waitlist offer %s claimed: booking %s", offer.pk, booking.reference)
-    return booking
+        before = Closure.objects.filter(pk=closure.pk).first() if closure.pk else None
+        closure.save()
+        if before is not None and {"starts_on", "ends_on"} & set(changed_fields):
+            note_closure_lifted(before)
+    return closure
 
 
-def next_free_times(entry, *, limit=5, now=None):
-    """The first free times that suit the entry, for the page that tells them theirs was taken."""
-    calendar = ClinicCalendar(entry.consultation_type, practitioner=entry.practitioner, now=now)
-    first = max(entry.earliest_day, calendar.first_day)
-    last = min(entry.latest_day, calendar.last_day)
-    days = [first + timedelta(n) for n in range((last - first).days + 1)]
-    return [slot for slot in calendar.slots(days) if entry.suits(slot.local_start)][:limit]
+def delete_closures(closures):
+    """Delete closures; their days are offered to the waitlist (after the change commits)."""
+    closures = list(closures)
+    with transaction.atomic():
+        Closure.objects.filter(pk__in=[closure.pk for closure in closures]).delete()
+        for closure in closures:
+            note_closure_lifted(closure)
 
 
-# How long the waitlist keeps someone's details after they left it (booked,
-# left or expired), for the admin's record of the offers made to them. Then
-# the entry goes, with its offers and the words of its emails.
-FINISHED_ENTRIES_KEPT_DAYS = 30
-WAITLIST_KINDS = [OutboundEmail.Kind.WAITLIST_JOINED, OutboundEmail.Kind.WAITLIST_OFFER]
-
-
-def sweep_waitlist(*, now=None):
+def note_schedule_changed(practitioner, *, now=None):
     """
-    The catch-up behind the tasks, safe to run at any time and concurrently:
-    handle freed times whose task was lost, expire entries past their dates
-    and offers past their expiry, and forget finished entries after
-    FINISHED_ENTRIES_KEPT_DAYS. Returns (offers made, entries expired,
-    offers expired, entries forgotten).
+    A practitioner's hours, time off or online booking changed (new hours,
+    time off removed or shortened, online booking turned on): times may
+    have freed up anywhere ahead, for the waitlist to offer (after the
+    change commits; a change that frees nothing offers nothing).
     """
     now = now or timezone.now()
-    made = 0
-    for pk in FreedTime.objects.filter(handled_at__isnull=True).values_list("pk", flat=True):
-        made += len(offer_freed_time(pk, now=now))
-    entries = WaitlistEntry.objects.past_their_dates(timezone.localdate(now)).update(
-        status=Waiting.EXPIRED, left_at=now
+    return note_freed_time(
+        practitioner,
+        now,
+        now + timedelta(days=BookingRules.current().horizon_days + 1),
+        reason="Hours, time off or online booking changed",
     )
-    offers = WaitlistOffer.objects.lapsed(now).update(status=Offered.EXPIRED)
-    return made, entries, offers, forget_finished_entries(now=now)
-
-
-def forget_finished_entries(*, now):
-    """Delete entries finished long enough ago, and blank the waitlist's old emails."""
-    cutoff = now - timedelta(days=FINISHED_ENTRIES_KEPT_DAYS)
-    OutboundEmail.objects.filter(kind__in=WAITLIST_KINDS, created_at__lt=cutoff).exclude(
-        status=OutboundEmail.Delivery.PENDING
-    ).exclude(to="").update(to="", subject="", body="", last_error="")
-    _, deleted = (
-        WaitlistEntry.objects.exclude(status=Waiting.WAITING).filter(left_at__lt=cutoff).delete()
-    )
-    return deleted.get(WaitlistEntry._meta.label, 0)
-
-
-def _queue_message(entry, kind, *, offer=None):
-    """An email to the waiting client, in the outbox, sent once the transaction commits."""
-    context = {
-        "entry": entry,
-        "offer": offer,
-        "clinic": settings.CLINIC,
-        "site_url": settings.SITE_URL,
-        "leave_url": settings.SITE_URL + entry.get_leave_url(),
-        "claim_url": settings.SITE_URL + offer.get_claim_url() if offer else "",
-    }
-    message = OutboundEmail.objects.create(
-        kind=kind,
-        to=entry.email,
-        subject=render_to_string(f"emails/{kind}_subject.txt", context).strip(),
-        body=render_to_string(f"emails/{kind}.txt", context),
-    )
-    enqueue_delivery_on_commit([message.pk])
-    return message

@@ -18,14 +18,12 @@ outcomes only), never put in emails, and are deleted by anonymisation.
 import calendar
 import logging
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
-from django import forms
 from django.db import transaction
 from django.utils import timezone
 
-from .models import (
-    BookingStatusChange,
+from booking.models import (
     Question,
     Questionnaire,
     QuestionnaireVersion,
@@ -211,133 +209,6 @@ def blocks_booking(assessment):
     return assessment.outcome in {Outcome.MEDICAL, Outcome.CALL}
 
 
-# The questions in the booking form.
-
-
-class HealthQuestionsForm(forms.Form):
-    """
-    The questions of one published version, as form fields named by their
-    keys, and the separate consent to use health information. Posted keys
-    that are not this version's questions (a tampered page, or a page from
-    before a new version) are refused rather than ignored.
-    """
-
-    def __init__(self, data=None, *, version, initial=None, consent_label=""):
-        super().__init__(data, initial=initial)
-        self.version = version
-        self.content = version.content
-        self.questions = self.content["questions"]
-        today = timezone.localdate()
-        self.earliest = today.replace(year=today.year - EARLIEST_YEARS_BACK)
-        self.latest = today + timedelta(days=LATEST_DAYS_AHEAD)
-        for question in self.questions:
-            self.fields[FIELD_PREFIX + question["key"]] = self._field(question)
-        self.fields["health_consent"] = forms.BooleanField(
-            label=consent_label,
-            widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
-            error_messages={
-                "required": "Please agree that we may use your answers to the health questions, "
-                "or call us to book instead."
-            },
-        )
-
-    def _field(self, question):
-        required = question["required"]
-        messages = {"required": "Please answer this question."}
-        label = question["text"]
-        help_text = question["help_text"]
-        kind = question["kind"]
-        if kind == Kind.YES_NO:
-            field = forms.ChoiceField(
-                choices=[("yes", "Yes"), ("no", "No")],
-                widget=forms.RadioSelect,
-                error_messages=messages | {"invalid_choice": "Please answer yes or no."},
-            )
-        elif kind == Kind.CHOICE:
-            field = forms.ChoiceField(
-                choices=[(option, option) for option in question["choices"]],
-                widget=forms.RadioSelect,
-                error_messages=messages | {"invalid_choice": "Please choose one of the answers."},
-            )
-        elif kind == Kind.DATE:
-            field = forms.DateField(
-                # A text box, not a date input: Chromium's date input has a
-                # picker button that takes keyboard focus with no visible
-                # focus ring, and a typed date is as quick for a past date.
-                input_formats=["%Y-%m-%d"],
-                widget=forms.DateInput(
-                    attrs={"class": "form-control", "inputmode": "numeric", "autocomplete": "off"},
-                    format="%Y-%m-%d",
-                ),
-                error_messages=messages | {"invalid": "Enter a date like 2026-05-31."},
-            )
-            help_text = " ".join(
-                filter(
-                    None, [help_text, "Year-month-day, like 2026-05-31; your best guess will do."]
-                )
-            )
-        else:
-            field = forms.CharField(
-                max_length=TEXT_MAX_LENGTH,
-                widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
-                error_messages=messages
-                | {"max_length": f"Please keep this answer under {TEXT_MAX_LENGTH} characters."},
-            )
-        field.required = required
-        field.label = label
-        field.help_text = help_text
-        field.question_kind = kind
-        return field
-
-    def clean(self):
-        cleaned_data = super().clean()
-        if self.data:
-            known = set(self.fields)
-            unknown = [
-                name for name in self.data if name.startswith(FIELD_PREFIX) and name not in known
-            ]
-            posted_version = str(self.data.get(VERSION_FIELD, ""))
-            if unknown or posted_version != str(self.version.pk):
-                raise forms.ValidationError(
-                    "The health questions have changed since this page was opened, or could not "
-                    "be read. Please answer the questions below again.",
-                    code="stale",
-                )
-        for question in self.questions:
-            name = FIELD_PREFIX + question["key"]
-            value = cleaned_data.get(name)
-            if (
-                question["kind"] == Kind.DATE
-                and value is not None
-                and not (self.earliest <= value <= self.latest)
-            ):
-                self.add_error(
-                    name,
-                    f"Enter a date between {self.earliest:%-d %B %Y} and {self.latest:%-d %B %Y}.",
-                )
-            if question["kind"] == Kind.TEXT and value:
-                from .forms import refuse_control_characters
-
-                try:
-                    cleaned_data[name] = refuse_control_characters(value, allowed="\n\r\t").strip()
-                except forms.ValidationError as error:
-                    self.add_error(name, error)
-        return cleaned_data
-
-    def answers(self):
-        """{question key: answer as text}, from the cleaned data; unanswered questions left out."""
-        answers = {}
-        for question in self.questions:
-            value = self.cleaned_data.get(FIELD_PREFIX + question["key"])
-            if value in (None, ""):
-                continue
-            answers[question["key"]] = value.isoformat() if isinstance(value, date) else str(value)
-        return answers
-
-    def question_fields(self):
-        return [self[FIELD_PREFIX + question["key"]] for question in self.questions]
-
-
 @dataclass
 class Screening:
     """Valid answers to one version, with what they decide for one appointment: for book_consultation."""
@@ -350,7 +221,6 @@ class Screening:
 
 def record_answers(booking, screening):
     """Store a new booking's answers (inside book_consultation's transaction)."""
-    booking.health_form_question = screening.assessment.outcome != Outcome.FINE
     return ScreeningAnswers.objects.create(
         booking=booking,
         version=screening.version,
@@ -363,15 +233,32 @@ def record_answers(booking, screening):
     )
 
 
-def recheck_after_move(booking, *, by=None, by_client=False):
+@dataclass(frozen=True)
+class Recheck:
+    """What measuring a moved booking's answers again against its new date found."""
+
+    old: ScreeningOutcome
+    new: ScreeningOutcome
+
+    @property
+    def changed(self):
+        return self.old != self.new
+
+    @property
+    def needs_a_word(self):
+        """Whether the client's answers need a word with them (emails say so, never why)."""
+        return self.new != Outcome.FINE
+
+
+def recheck_after_move(booking):
     """
     Measure the date rules again against the booking's new date (inside
-    move_booking's transaction, after the new time is held). A move is
-    never refused for it: the client's time is kept, and a changed outcome
-    is recorded on the answers and in the booking's history (the outcome
-    only, never an answer), where the admin list and the day sheet show
-    it. Returns (old outcome, new outcome), or None when the booking has no
-    answers.
+    move_booking's transaction, after the new time is held), and store the
+    outcome on the answers. A move is never refused for it: the client's
+    time is kept, and the booking service records a changed outcome in the
+    booking's history (the outcome only, never an answer), where the admin
+    list and the day sheet show it. Returns a Recheck, or None when the
+    booking has no answers.
     """
     answers = (
         ScreeningAnswers.objects.select_for_update()
@@ -388,38 +275,17 @@ def recheck_after_move(booking, *, by=None, by_client=False):
         new_date,
         consultation_type=booking.consultation_type,
     )
-    old = answers.outcome
+    old = Outcome(answers.outcome)
     answers.outcome, answers.reasons, answers.checked_for = (
         assessment.outcome,
         assessment.reasons,
         new_date,
     )
     answers.save(update_fields=["outcome", "reasons", "checked_for", "updated_at"])
-    booking.health_form_question = assessment.outcome != Outcome.FINE
-    # For the page that made the move, to say so (the outcome, never an answer).
-    booking.health_outcome_changed = (
-        (Outcome(old), assessment.outcome) if old != assessment.outcome else None
-    )
     if old != assessment.outcome:
-        BookingStatusChange.objects.create(
-            booking=booking,
-            from_status=booking.status,
-            to_status=booking.status,
-            changed_by=by,
-            changed_by_client=by_client,
-            note=f"Health form re-checked for the new date: now “{assessment.label}” "
-            f"(was “{Outcome(old).label}”)",
-        )
         # The reference alone: even an outcome says something about a client's health.
         logger.info("Booking %s: health form outcome changed after a move", booking.reference)
-    return old, assessment.outcome
-
-
-def needs_a_call(booking):
-    """For emails: whether to say “we have a question about your health form” (no details)."""
-    return ScreeningAnswers.objects.filter(
-        booking=booking, outcome__in=[Outcome.REVIEW, Outcome.MEDICAL, Outcome.CALL]
-    ).exists()
+    return Recheck(old=old, new=Outcome(assessment.outcome))
 
 
 def answers_as_seen(answers):

@@ -21,7 +21,7 @@ from itertools import groupby
 from django.db.models import Value
 from django.utils import timezone
 
-from .models import BookingRules, Closure, ConsultationBooking, TimeOff, WorkingHours
+from booking.models import BookingRules, Closure, ConsultationBooking, TimeOff, WorkingHours
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def parse_slot_value(value):
     return starts_at
 
 
-def _clinic_datetime(day, clock, zone):
+def clinic_datetime(day, clock, zone):
     """
     The instant (in UTC) of a wall-clock time in the clinic, or None if the
     clocks skip it. UTC, because Python adds to and compares datetimes of
@@ -84,7 +84,7 @@ def _grid_starts(day, window, grid_minutes, zone):
     first = window.starts_at.hour * 60 + window.starts_at.minute
     first += -first % grid_minutes
     for minutes in range(first, 24 * 60, grid_minutes):
-        starts_at = _clinic_datetime(day, time(minutes // 60, minutes % 60), zone)
+        starts_at = clinic_datetime(day, time(minutes // 60, minutes % 60), zone)
         if starts_at is not None:
             yield starts_at
 

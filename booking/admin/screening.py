@@ -1,5 +1,5 @@
 """
-The admin for suitability screening (imported by booking/admin.py): clinical
+The admin for suitability screening (imported by booking/admin/__init__.py): clinical
 leads edit questionnaires, their questions and the rules on the answers, and
 publish them as a new version. Bookings show their health answers, as the
 client saw the questions, only to staff with `booking.view_health_answers`.
@@ -9,8 +9,14 @@ from django.contrib import admin, messages
 from django.db.models import F
 from django.template.loader import render_to_string
 
-from . import screening
-from .models import AnswerRule, Question, Questionnaire, QuestionnaireUse, QuestionnaireVersion
+from booking.models import (
+    AnswerRule,
+    Question,
+    Questionnaire,
+    QuestionnaireUse,
+    QuestionnaireVersion,
+)
+from booking.services import screening
 
 HEALTH_PERMISSION = "booking.view_health_answers"
 EXAMPLE_WARNING = (

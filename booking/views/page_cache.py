@@ -1,6 +1,7 @@
 """
 The booking page's GETs, rendered once for everyone between changes to what
-it shows, and the booking rules, read once per process between changes.
+it shows (the version and what processes keep between changes:
+booking/cache_versions.py).
 
 Working out a week of free times and rendering its radios is most of what
 the booking page costs, yet the page is the same for every visitor who asks
@@ -16,8 +17,8 @@ A stored page is served while all of these hold:
   treatments/caching.py);
 - the availability version is (any save or delete of a booking, a
   practitioner, their hours or time off, a closure, a consultation type or
-  the booking rules raises it: signals.py, and change_status, which updates
-  a booking's status without saving the instance);
+  the booking rules raises it: booking/signals.py, and change_status,
+  which updates a booking's status without saving the instance);
 - its first time is still outside the minimum notice: the page is stored
   until that time reaches the notice, when it would drop out of the week;
 - and for AVAILABILITY_CACHE_SECONDS at most, so a day coming into the
@@ -37,10 +38,12 @@ from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.utils import timezone
 
+from booking.cache_versions import AVAILABILITY
+from booking.form_tokens import new_form_token, visitor_secret
+from booking.forms.fields import booking_choices, window_start_from
+from booking.models import BookingRules
 from clinic_site import versions
 from treatments import caching as page_caching
-
-from .cache_versions import AVAILABILITY
 
 logger = logging.getLogger(__name__)
 
@@ -63,9 +66,6 @@ def page_key(request):
     """
     if not settings.AVAILABILITY_CACHE_SECONDS:
         return None
-    from .forms import booking_choices, window_start_from
-    from .models import BookingRules
-
     types, practitioners = booking_choices()
     offered = {
         "type": {kind.slug for kind in types},
@@ -110,8 +110,6 @@ class CachedBookingPage(NamedTuple):
         )
 
     def response(self, request):
-        from .forms import new_form_token, visitor_secret
-
         before, between, after = self.parts
         csrf = get_token(request).encode()
         form_token = new_form_token(visitor_secret(request)).encode()
@@ -163,8 +161,6 @@ class BookingPageCache:
         until = timezone.now().timestamp() + settings.AVAILABILITY_CACHE_SECONDS
         first = next((slots[0] for _, slots in week.days if slots), None) if week else None
         if first is not None:
-            from .models import BookingRules
-
             notice = BookingRules.current().minimum_notice_hours * 3600
             until = min(until, first.starts_at.timestamp() - notice)
         return until

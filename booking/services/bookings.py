@@ -5,6 +5,7 @@ or not at all.
 """
 
 import logging
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.admin.models import LogEntry
@@ -12,22 +13,22 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from treatments.caching import CONTENT
-from treatments.models import SitePage
-
-from . import screening as health
-from . import waitlist
-from .availability import ClinicCalendar
-from .cache_versions import availability_changed
-from .emails import queue_email, queue_emails, withdraw_before_care
-from .models import (
+from booking.cache_versions import availability_changed
+from booking.models import (
     BookingRules,
     BookingStatusChange,
     ConsultationBooking,
     OutboundEmail,
     ScreeningAnswers,
 )
-from .sqlite import REFUSAL as OVERLAP_CONSTRAINT
+from booking.sqlite import REFUSAL as OVERLAP_CONSTRAINT
+from treatments.caching import CONTENT
+from treatments.models import SitePage
+
+from . import offers
+from . import screening as health
+from .emails import queue_email, queue_emails, withdraw_before_care
+from .schedule import ClinicCalendar
 
 logger = logging.getLogger(__name__)
 Status = ConsultationBooking.Status
@@ -138,7 +139,7 @@ def book_consultation(
     their consent), books past minimum notice and horizon (never into an
     overlap) and may leave out the client's receipt. `candidates`: see
     ClinicCalendar. `screening`: the client's valid answers to the health
-    questions (booking/screening.py), stored with the booking.
+    questions (booking/services/screening.py), stored with the booking.
 
     A re-post is not looked for first: it is rare, and it fails by itself
     (its time is its own booking's, or its submission key is taken), which
@@ -174,8 +175,10 @@ def book_consultation(
                     getattr(concern, "pk", concern) for concern in concerns
                 )
             )
+            health_form_question = False
             if screening is not None:
                 health.record_answers(booking, screening)
+                health_form_question = screening.assessment.outcome != health.Outcome.FINE
             if for_staff:
                 _record_status_change(booking, "", by=taken_by, note="Booked by phone")
             else:
@@ -183,8 +186,14 @@ def book_consultation(
             kinds = [OutboundEmail.Kind.RECEIPT] if send_receipt else []
             if not for_staff:
                 kinds.append(OutboundEmail.Kind.CLINIC_ALERT)
-            queue_emails(booking, kinds, rules=calendar.rules, concerns=concerns)
-            waitlist.leave_on_booking(booking)
+            queue_emails(
+                booking,
+                kinds,
+                rules=calendar.rules,
+                concerns=concerns,
+                health_form_question=health_form_question,
+            )
+            offers.leave_on_booking(booking)
     except (IntegrityError, SlotUnavailable):
         # The same form posted twice at once: the other request won the
         # submission key (and so the seat), and its booking is the one to show.
@@ -303,7 +312,7 @@ def change_status(
         if by_client:
             queue_email(booking, OutboundEmail.Kind.CLIENT_CHANGE)
         if to_status in FREES_THE_TIME:
-            waitlist.note_freed_time(
+            offers.note_freed_time(
                 booking.practitioner,
                 booking.starts_at,
                 booking.blocks_until,
@@ -331,7 +340,37 @@ def confirm_attendance(booking):
     return booking
 
 
-def move_booking(
+@dataclass(frozen=True)
+class MoveResult:
+    """
+    What a move did: the booking as moved, and what re-checking its health
+    answers against the new date found (None: it has none, or the move
+    changed nothing), for the page that made the move to say so.
+    """
+
+    booking: ConsultationBooking
+    health_recheck: health.Recheck | None = None
+
+    @property
+    def health_outcome_changed(self):
+        """(old outcome, new outcome) when the move changed the health form's outcome, else None."""
+        recheck = self.health_recheck
+        return (recheck.old, recheck.new) if recheck and recheck.changed else None
+
+    @property
+    def health_form_question(self):
+        return bool(self.health_recheck and self.health_recheck.needs_a_word)
+
+
+def move_booking(booking, new_starts_at, **options):
+    """
+    Move a booking (see move_booking_for_result) and return it as moved: for
+    callers that need nothing else to say (scripts and the tests).
+    """
+    return move_booking_for_result(booking, new_starts_at, **options).booking
+
+
+def move_booking_for_result(
     booking,
     new_starts_at,
     *,
@@ -346,7 +385,7 @@ def move_booking(
     with `practitioner` or, when None, any who takes it; under the same
     rules as a new booking. `seen_starts_at`, the time the person acting
     saw, makes a stale form fail with StaleBooking instead of moving a
-    booking someone else moved meanwhile.
+    booking someone else moved meanwhile. Returns a MoveResult.
     """
     with transaction.atomic():
         booking = _lock(booking)
@@ -357,7 +396,8 @@ def move_booking(
         if by_client:
             _check_client_cutoff(booking)
         if new_starts_at == booking.starts_at and practitioner in (None, booking.practitioner):
-            return booking  # A re-post of the same move: nothing to change, nothing to send.
+            # A re-post of the same move: nothing to change, nothing to send.
+            return MoveResult(booking)
         consultation_type = booking.consultation_type
         calendar = _open_calendar(
             consultation_type, practitioner, for_staff=for_staff, ignore_booking=booking
@@ -391,88 +431,38 @@ def move_booking(
         )
         # Date rules on health answers count from the appointment date: a
         # changed outcome is recorded for staff, never a reason to refuse the move.
-        health.recheck_after_move(booking, by=by, by_client=by_client)
+        recheck = health.recheck_after_move(booking)
+        if recheck is not None and recheck.changed:
+            _record_status_change(
+                booking,
+                booking.status,
+                by=by,
+                by_client=by_client,
+                note=f"Health form re-checked for the new date: now “{recheck.new.label}” "
+                f"(was “{recheck.old.label}”)",
+            )
         # Before-care waiting for the old time is withdrawn; the job writes it
         # again for the new time, once that is due and the booking confirmed
         # (unless the client already had it for the same day).
         withdraw_before_care(booking)
-        queue_email(booking, OutboundEmail.Kind.RESCHEDULED)
+        # The emails say whether the health answers need a word, never what they were.
+        health_form_question = bool(recheck and recheck.needs_a_word)
+        queue_email(
+            booking, OutboundEmail.Kind.RESCHEDULED, health_form_question=health_form_question
+        )
         if by_client:
-            queue_email(booking, OutboundEmail.Kind.CLIENT_CHANGE)
+            queue_email(
+                booking, OutboundEmail.Kind.CLIENT_CHANGE, health_form_question=health_form_question
+            )
         # The old time is free now (where the new one does not cover it again).
-        waitlist.note_freed_time(
+        offers.note_freed_time(
             old_practitioner,
             old_starts_at,
             old_blocks_until,
             reason=f"{booking.reference} moved",
         )
     logger.info("Booking %s moved to %s", booking.reference, booking.starts_at.isoformat())
-    return booking
-
-
-def send_due_reminders(now=None):
-    """
-    Queue the reminder for every confirmed booking starting within the
-    reminder window. Marking the booking first, with a conditional update,
-    is what makes overlapping runs of the command send each reminder once.
-    """
-    now = now or timezone.now()
-    queued = 0
-    for booking in ConsultationBooking.objects.due_for_reminder(now):
-        with transaction.atomic():
-            claimed = ConsultationBooking.objects.filter(
-                pk=booking.pk,
-                status=Status.CONFIRMED,
-                starts_at=booking.starts_at,  # not moved since it was listed
-                reminder_sent_at__isnull=True,
-            ).update(reminder_sent_at=now)
-            if claimed:
-                queue_email(booking, OutboundEmail.Kind.REMINDER)
-                queued += 1
-    return queued
-
-
-def send_due_before_care(now=None):
-    """
-    Queue before-care for every confirmed consultation whose type sends it
-    and whose time for it has come (ConsultationBooking.before_care_due_at),
-    once per booking and consultation day. Each is written under the
-    booking's row lock, after checking that it is still confirmed for the
-    time listed and has no before-care for that day: overlapping runs of
-    the job, on one machine or several, wait for one another on the booking
-    and the second finds the first's message. The partial unique constraint
-    one_before_care_per_consultation_day is the database's last word.
-    Returns how many were queued.
-    """
-    now = now or timezone.now()
-    queued = 0
-    for listed in ConsultationBooking.objects.awaiting_before_care(now):
-        if listed.before_care_due_at() > now:
-            continue
-        with transaction.atomic():
-            booking = (
-                ConsultationBooking.objects.select_for_update(of=("self",))
-                .select_related("consultation_type", "practitioner")
-                .filter(pk=listed.pk, status=Status.CONFIRMED, starts_at=listed.starts_at)
-                .first()
-            )
-            if booking is None or not booking.consultation_type.sends_before_care:
-                continue  # Moved, cancelled or its text removed since it was listed.
-            if (
-                booking.emails.filter(
-                    kind=OutboundEmail.Kind.BEFORE_CARE, consultation_date=booking.clinic_date
-                )
-                .exclude(status=OutboundEmail.Delivery.SUPERSEDED)
-                .exists()
-            ):
-                continue
-            try:
-                with transaction.atomic():
-                    queue_email(booking, OutboundEmail.Kind.BEFORE_CARE)
-            except IntegrityError:
-                continue
-            queued += 1
-    return queued
+    return MoveResult(booking, recheck)
 
 
 ANONYMISED_NAME = "Anonymised"

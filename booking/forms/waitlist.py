@@ -13,26 +13,26 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from .forms import (
-    ANY_PRACTITIONER,
-    BootstrapBoundField,
-    consent_field,
-    consultation_type_label,
-    email_field,
-    full_name_field,
-    new_form_token,
-    phone_field,
-    read_form_token,
-    refuse_control_characters,
-    spam_trap_field,
-)
-from .models import (
+from booking.form_tokens import new_form_token, read_form_token
+from booking.models import (
     BookingRules,
     ConsultationType,
     PartOfDay,
     Practitioner,
     WaitlistEntry,
     Weekday,
+)
+from booking.validators import refuse_control_characters
+
+from .fields import (
+    ANY_PRACTITIONER,
+    BootstrapBoundField,
+    consent_field,
+    consultation_type_label,
+    email_field,
+    full_name_field,
+    phone_field,
+    spam_trap_field,
 )
 
 # Waiting entries one email address may hold: enough for a few types, not a flood.
@@ -100,7 +100,7 @@ class WaitlistJoinForm(forms.Form):
         self.rules = BookingRules.current()
         self.last_day = self.today + timedelta(days=self.rules.horizon_days)
         # A type that asks health questions first is booked on the booking
-        # page, where they are asked (booking/screening.py), never by a claim.
+        # page, where they are asked (booking/services/screening.py), never by a claim.
         self.types = [
             kind
             for kind in ConsultationType.objects.bookable_online()

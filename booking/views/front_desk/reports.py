@@ -18,8 +18,8 @@ from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from .forms import ReportPeriodForm
-from .models import ConsultationBooking
+from booking.forms.front_desk import ReportPeriodForm
+from booking.models import ConsultationBooking
 
 Status = ConsultationBooking.Status
 

@@ -1,34 +1,32 @@
+"""
+The bookings in the admin: the list with its filters and workflow actions,
+the CSV export, and the front desk's pages, which hang off the bookings'
+admin URLs (booking/views/front_desk/).
+"""
+
 import csv
 from datetime import datetime, time, timedelta
 from functools import partial
 
 from django.conf import settings
 from django.contrib import admin, messages
-from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import redirect
-from django.urls import path, reverse
+from django.urls import path
 from django.utils import timezone
-from django.utils.html import format_html
 from phonenumber_field.phonenumber import to_python
 
-from . import admin_views, day_sheet, emails, reports, services, waitlist, waitlist_views
-from .admin_screening import HealthAnswersMixin, HealthFormFilter
-from .models import (
-    BookingRules,
+from booking import services
+from booking.models import (
     BookingStatusChange,
-    Closure,
     ConsultationBooking,
-    ConsultationType,
-    FreedTime,
     OutboundEmail,
-    Practitioner,
-    TimeOff,
-    WaitlistEntry,
-    WaitlistOffer,
-    WorkingHours,
 )
-from .reports import csv_safe
+from booking.views.front_desk import book_and_move, day_sheet, reports
+from booking.views.front_desk.reports import csv_safe
+
+from .common import clinic_time
+from .screening import HealthAnswersMixin, HealthFormFilter
 
 Status = ConsultationBooking.Status
 
@@ -272,17 +270,17 @@ class ConsultationBookingAdmin(HealthAnswersMixin, admin.ModelAdmin):
 
     @admin.display(description="consultation (clinic time)", ordering="starts_at")
     def clinic_time(self, booking):
-        return _clinic_time(booking.starts_at)
+        return clinic_time(booking.starts_at)
 
     # The stored times with their zone: the admin's own display of a
     # datetime has none, and 1:30 AM happens twice the night clocks go back.
     @admin.display(description="consultation time (clinic time)")
     def consultation_starts(self, booking):
-        return _clinic_time(booking.starts_at)
+        return clinic_time(booking.starts_at)
 
     @admin.display(description="ends (clinic time)")
     def consultation_ends(self, booking):
-        return _clinic_time(booking.ends_at)
+        return clinic_time(booking.ends_at)
 
     def get_readonly_fields(self, request, obj=None):
         # Once anonymised, a booking is a record of what happened: nothing to edit.
@@ -304,8 +302,8 @@ class ConsultationBookingAdmin(HealthAnswersMixin, admin.ModelAdmin):
         return [
             path("day/", view(day_sheet.day_sheet_view), name="booking_day_sheet"),
             path("day/act/", view(day_sheet.act_view), name="booking_day_sheet_act"),
-            path("book-caller/", view(admin_views.book_caller_view), name="booking_book_caller"),
-            path("<path:object_id>/move/", view(admin_views.move_view), name="booking_move"),
+            path("book-caller/", view(book_and_move.book_caller_view), name="booking_book_caller"),
+            path("<path:object_id>/move/", view(book_and_move.move_view), name="booking_move"),
             path("report/", view(reports.report_view), name="booking_report"),
             *super().get_urls(),
         ]
@@ -314,7 +312,7 @@ class ConsultationBookingAdmin(HealthAnswersMixin, admin.ModelAdmin):
         # The booking page's "Move" link, for a booking that can still move.
         context["can_move"] = (
             obj is not None
-            and admin_views.can_move(obj)
+            and book_and_move.can_move(obj)
             and self.has_change_permission(request, obj)
         )
         return super().render_change_form(request, context, add, change, form_url, obj)
@@ -367,12 +365,6 @@ class ConsultationBookingAdmin(HealthAnswersMixin, admin.ModelAdmin):
         return response
 
 
-def _clinic_time(value):
-    # strftime's %Z reads the zone from the instant, so it is right in the
-    # repeated hour too (Django's date filter leaves it empty there).
-    return f"{timezone.localtime(value):%a %d %b %Y, %H:%M %Z}"
-
-
 class FormulaSafeWriter:
     """
     A csv writer that guards every cell, not just the ones a client typed:
@@ -385,361 +377,3 @@ class FormulaSafeWriter:
 
     def writerow(self, row):
         self._writer.writerow([csv_safe(cell) for cell in row])
-
-
-class WorkingHoursInline(admin.TabularInline):
-    model = WorkingHours
-    extra = 0
-
-
-class TimeOffInline(admin.TabularInline):
-    model = TimeOff
-    extra = 0
-    fields = ["starts_at", "ends_at", "reason"]
-
-    def get_queryset(self, request):
-        # Past leave stays on record but off the form.
-        return super().get_queryset(request).filter(ends_at__gte=timezone.now())
-
-
-# Who edits what: the front desk runs the schedule (hours, time off, who
-# takes bookings); content editors write the words clients read (bios,
-# descriptions). Each sees the other's fields read-only.
-SCHEDULE_PERMISSION = "booking.change_workinghours"
-
-
-@admin.register(Practitioner)
-class PractitionerAdmin(admin.ModelAdmin):
-    list_display = [
-        "name",
-        "role",
-        "is_medical_provider",
-        "is_published",
-        "takes_online_bookings",
-        "is_active",
-        "display_order",
-    ]
-    list_filter = ["is_active", "is_medical_provider", "takes_online_bookings", "is_published"]
-    search_fields = ["name", "role"]
-    prepopulated_fields = {"slug": ["name"]}
-    inlines = [WorkingHoursInline, TimeOffInline]
-    schedule_fields = ["is_medical_provider", "takes_online_bookings", "is_active"]
-
-    def get_readonly_fields(self, request, obj=None):
-        if not request.user.has_perm(SCHEDULE_PERMISSION):
-            return self.schedule_fields
-        return []
-
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        # New hours, time off removed or shortened, online booking turned on:
-        # times may have freed up anywhere ahead, for the waitlist to offer
-        # (after this save commits; a change that frees nothing offers nothing).
-        if change and (form.has_changed() or any(formset.has_changed() for formset in formsets)):
-            now = timezone.now()
-            waitlist.note_freed_time(
-                form.instance,
-                now,
-                now + timedelta(days=BookingRules.current().horizon_days + 1),
-                reason="Hours, time off or online booking changed",
-            )
-
-
-@admin.register(ConsultationType)
-class ConsultationTypeAdmin(admin.ModelAdmin):
-    list_display = [
-        "name",
-        "treatment",
-        "duration_minutes",
-        "turnover_minutes",
-        "grid_minutes",
-        "needs_medical_provider",
-        "bookable_online",
-        "display_order",
-        "care_texts_need_review",
-    ]
-    list_select_related = ["treatment"]
-    list_filter = ["care_texts_need_review"]
-    prepopulated_fields = {"slug": ["name"]}
-    filter_horizontal = ["practitioners"]
-    fieldsets = [
-        (
-            None,
-            {
-                "fields": [
-                    "name",
-                    "slug",
-                    "treatment",
-                    "price_text",
-                    "description",
-                    "display_order",
-                ]
-            },
-        ),
-        (
-            "Schedule",
-            {
-                "fields": [
-                    "duration_minutes",
-                    "turnover_minutes",
-                    "grid_minutes",
-                    "needs_medical_provider",
-                    "practitioners",
-                    "bookable_online",
-                ]
-            },
-        ),
-        (
-            "Care messages",
-            {
-                "description": (
-                    "Emailed to every client of this type: general advice written by the "
-                    "clinic, never about one client's health. Before-care goes to confirmed "
-                    "consultations (again if one moves to another day, never twice for one "
-                    "day); aftercare once, when the consultation is marked completed."
-                ),
-                "fields": [
-                    "before_care_text",
-                    "before_care_days",
-                    "aftercare_text",
-                    "care_texts_need_review",
-                ],
-            },
-        ),
-    ]
-    schedule_fields = [
-        "duration_minutes",
-        "turnover_minutes",
-        "grid_minutes",
-        "needs_medical_provider",
-        "practitioners",
-        "bookable_online",
-    ]
-
-    def get_readonly_fields(self, request, obj=None):
-        if not request.user.has_perm(SCHEDULE_PERMISSION):
-            return self.schedule_fields
-        return []
-
-
-@admin.register(Closure)
-class ClosureAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "starts_on", "ends_on", "reason"]
-    date_hierarchy = "starts_on"
-    search_fields = ["reason"]
-
-    # A closure removed or shortened gives its days back: the waitlist is
-    # offered them (after the change commits).
-    def save_model(self, request, obj, form, change):
-        before = Closure.objects.filter(pk=obj.pk).first() if change else None
-        super().save_model(request, obj, form, change)
-        if before is not None and {"starts_on", "ends_on"} & set(form.changed_data):
-            waitlist.note_closure_lifted(before)
-
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        waitlist.note_closure_lifted(obj)
-
-    def delete_queryset(self, request, queryset):
-        closures = list(queryset)
-        super().delete_queryset(request, queryset)
-        for closure in closures:
-            waitlist.note_closure_lifted(closure)
-
-
-@admin.register(BookingRules)
-class BookingRulesAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "minimum_notice_hours", "horizon_days"]
-
-    def has_add_permission(self, request):
-        return super().has_add_permission(request) and not BookingRules.objects.exists()
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(OutboundEmail)
-class OutboundEmailAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "kind", "booking", "status", "attempts", "sent_at"]
-    list_filter = ["status", "kind"]
-    list_select_related = ["booking"]
-    search_fields = ["booking__reference"]
-    date_hierarchy = "created_at"
-    readonly_fields = [
-        "booking",
-        "kind",
-        "to",
-        "subject",
-        "body",
-        "calendar",
-        "status",
-        "attempts",
-        "last_error",
-        "next_attempt_at",
-        "consultation_date",
-        "created_at",
-        "sent_at",
-    ]
-    actions = ["send_now"]
-
-    def has_add_permission(self, request):
-        return False
-
-    @admin.action(description="Send selected emails now", permissions=["change"])
-    def send_now(self, request, queryset):
-        selected = len(queryset)
-        queued = emails.send_now(list(queryset.values_list("pk", flat=True)))
-        # The task worker sends them; the list shows each one's state as it changes.
-        self.message_user(
-            request,
-            f"{queued} of {selected} email(s) queued to send now "
-            "(sent and superseded emails are not sent again).",
-            messages.INFO,
-        )
-
-
-@admin.register(FreedTime)
-class FreedTimeAdmin(admin.ModelAdmin):
-    """The waitlist's outbox, for looking into what was offered when: written by the site only."""
-
-    list_display = ["practitioner", "starts_at", "ends_at", "reason", "created_at", "handled_at"]
-    list_filter = ["practitioner"]
-    list_select_related = ["practitioner"]
-    date_hierarchy = "created_at"
-    readonly_fields = list_display
-    fields = list_display
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class WaitlistOfferInline(admin.TabularInline):
-    model = WaitlistOffer
-    extra = 0
-    can_delete = False
-    fields = ["offered_time", "status", "expires_at", "booking", "offered_by", "created_at"]
-    readonly_fields = fields
-    ordering = ["-created_at"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("booking", "offered_by")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description="Time offered")
-    def offered_time(self, offer):
-        return _clinic_time(offer.starts_at)
-
-
-@admin.register(WaitlistEntry)
-class WaitlistEntryAdmin(admin.ModelAdmin):
-    list_display = [
-        "full_name",
-        "consultation_type",
-        "practitioner_or_any",
-        "earliest_day",
-        "latest_day",
-        "status",
-        "offers_made",
-        "created_at",
-    ]
-    list_filter = ["status", "consultation_type", "practitioner"]
-    list_select_related = ["consultation_type", "practitioner"]
-    search_fields = ["full_name", "email", "phone"]
-    date_hierarchy = "earliest_day"
-    show_facets = admin.ShowFacets.NEVER
-    # What the client submitted, and what the waitlist recorded: staff read it.
-    readonly_fields = [
-        "consultation_type",
-        "practitioner",
-        "preferences",
-        "earliest_day",
-        "latest_day",
-        "full_name",
-        "email",
-        "phone",
-        "status",
-        "booking",
-        "consent_given_at",
-        "privacy_policy_version",
-        "created_at",
-        "left_at",
-        "offer_by_hand",
-    ]
-    fields = readonly_fields
-    inlines = [WaitlistOfferInline]
-    actions = ["take_off_the_list"]
-
-    def has_add_permission(self, request):
-        return False  # Clients join from the site, with their consent.
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(offer_count=Count("offers"))
-
-    def get_urls(self):
-        return [
-            path(
-                "<path:object_id>/offer/",
-                self.admin_site.admin_view(partial(waitlist_views.offer_by_hand_view, self)),
-                name="booking_waitlist_offer_by_hand",
-            ),
-            *super().get_urls(),
-        ]
-
-    @admin.display(description="with", ordering="practitioner__name")
-    def practitioner_or_any(self, entry):
-        return entry.practitioner or "Any practitioner"
-
-    @admin.display(description="offers", ordering="offer_count")
-    def offers_made(self, entry):
-        return entry.offer_count
-
-    @admin.display(description="days and times that suit")
-    def preferences(self, entry):
-        return entry.preferences_display
-
-    @admin.display(description="offer a time")
-    def offer_by_hand(self, entry):
-        if entry.status != WaitlistEntry.Status.WAITING:
-            return "Only to someone waiting."
-        return format_html(
-            '<a href="{}">Offer them a free time by hand</a>',
-            reverse("admin:booking_waitlist_offer_by_hand", args=[entry.pk]),
-        )
-
-    @admin.action(description="Take selected people off the waitlist", permissions=["change"])
-    def take_off_the_list(self, request, queryset):
-        left = sum(waitlist.leave_waitlist(entry) for entry in queryset)
-        self.message_user(request, f"{left} taken off the waitlist.", messages.SUCCESS)
-
-
-@admin.register(WaitlistOffer)
-class WaitlistOfferAdmin(admin.ModelAdmin):
-    list_display = ["entry", "offered_time", "status", "expires_at", "booking", "created_at"]
-    list_filter = ["status", "entry__consultation_type", "entry__practitioner"]
-    list_select_related = ["entry__consultation_type", "booking"]
-    search_fields = ["entry__full_name", "entry__email", "booking__reference"]
-    date_hierarchy = "starts_at"
-    show_facets = admin.ShowFacets.NEVER
-    readonly_fields = [
-        "entry",
-        "offered_time",
-        "status",
-        "expires_at",
-        "booking",
-        "offered_by",
-        "created_at",
-        "answered_at",
-    ]
-    fields = readonly_fields
-
-    def has_add_permission(self, request):
-        return False
-
-    @admin.display(description="time offered", ordering="starts_at")
-    def offered_time(self, offer):
-        return _clinic_time(offer.starts_at)

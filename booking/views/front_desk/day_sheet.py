@@ -25,8 +25,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
-from . import services
-from .models import (
+from booking import services
+from booking.models import (
     Closure,
     ConsultationBooking,
     Practitioner,

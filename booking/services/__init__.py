@@ -1,0 +1,57 @@
+"""
+Every write with side effects, one module per domain, each write in one
+transaction with its history and outbox rows (HackSoft's services, pretix's
+base/services/):
+
+- bookings.py: booking, moving and changing a booking's status; anonymising;
+- schedule.py: the free times (read only: the availability of each type
+  and practitioner that the forms, the services and the waitlist share);
+- emails.py: the outbox and its delivery task; reminders.py: the
+  reminders and before-care the clock sends;
+- screening.py: publishing questionnaires and assessing health answers;
+- offers.py: freed times and the offers made from them, and the schedule
+  changes that free time; waitlist.py: joining, leaving and claiming.
+
+Within the package the imports go one way (the contracts in pyproject.toml):
+waitlist -> bookings -> offers -> schedule, emails, screening.
+
+The booking service's functions are re-exported here, so `services.change_status`
+and the like keep working for callers outside booking (scripts, tests).
+"""
+
+from .bookings import (
+    AFTER_THE_CONSULTATION,
+    ANONYMISED_NAME,
+    MoveResult,
+    PastClientCutoff,
+    SlotUnavailable,
+    StaleBooking,
+    TransitionNotAllowed,
+    anonymise_old_bookings,
+    book_consultation,
+    change_status,
+    confirm_attendance,
+    move_booking,
+    move_booking_for_result,
+    privacy_policy_version,
+)
+from .reminders import send_due_before_care, send_due_reminders
+
+__all__ = [
+    "AFTER_THE_CONSULTATION",
+    "ANONYMISED_NAME",
+    "MoveResult",
+    "PastClientCutoff",
+    "SlotUnavailable",
+    "StaleBooking",
+    "TransitionNotAllowed",
+    "anonymise_old_bookings",
+    "book_consultation",
+    "change_status",
+    "confirm_attendance",
+    "move_booking",
+    "move_booking_for_result",
+    "privacy_policy_version",
+    "send_due_before_care",
+    "send_due_reminders",
+]

@@ -1,0 +1,64 @@
+"""
+An offer made by hand: staff offer a waiting client a free time (the waitlist entry's admin page).
+"""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+
+from booking.forms.fields import window_start_from
+from booking.models import WaitlistEntry
+from booking.services import waitlist
+from booking.services.schedule import ClinicCalendar, parse_slot_value
+
+
+def offer_by_hand_view(model_admin, request, object_id):
+    if not model_admin.has_change_permission(request):
+        raise PermissionDenied
+    entry = get_object_or_404(
+        WaitlistEntry.objects.select_related("consultation_type", "practitioner"),
+        pk=unquote(object_id) if str(object_id).isdigit() else None,
+    )
+    change_page = reverse("admin:booking_waitlistentry_change", args=[entry.pk])
+    if request.method == "POST":
+        try:
+            starts_at = parse_slot_value(request.POST.get("slot", ""))
+            waitlist.offer_time(entry, starts_at, by=request.user)
+        except ValueError:
+            messages.error(request, "That time could not be read. Choose one of the free times.")
+        except (waitlist.OfferUnavailable, waitlist.AlreadyOffered) as refusal:
+            messages.error(request, str(refusal))
+        else:
+            messages.success(
+                request,
+                f"Offered {timezone.localtime(starts_at):%A %-d %B, %-I:%M %p %Z} to "
+                f"{entry.full_name}: they have been emailed a link to claim it.",
+            )
+            return redirect(change_page)
+        return redirect(request.get_full_path())
+    calendar = ClinicCalendar(entry.consultation_type, practitioner=entry.practitioner)
+    first_day = max(entry.earliest_day, timezone.localdate())
+    asked = window_start_from(request)
+    # A day outside the entry's reach (or the calendar's) shows its first day instead.
+    day = asked if asked and first_day <= asked <= calendar.last_day else first_day
+    offered = set(entry.offers.values_list("starts_at", flat=True))
+    slots = [slot for slot in calendar.slots([day]) if slot.starts_at not in offered]
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": f"Offer a time to {entry.full_name}",
+        "entry": entry,
+        "day": day,
+        "slots": slots,
+        "suits": {slot.starts_at for slot in slots if entry.suits(slot.local_start)},
+        "previous_day": day - timedelta(days=1),
+        "next_day": day + timedelta(days=1),
+        "change_page": change_page,
+    }
+    return TemplateResponse(request, "admin/booking/waitlist_offer_by_hand.html", context)
