@@ -14,7 +14,7 @@ help:
 	@echo "make serve          the production stack locally: nginx, gunicorn, the task worker, PostgreSQL, Redis"
 	@echo "make test           run the whole test suite (DATABASE_URL picks the database)"
 	@echo "make test-postgres  run the suite on the local PostgreSQL server"
-	@echo "make lint           ruff, Django's system checks and the migrations check"
+	@echo "make lint           ruff, Django's system checks, the migrations check and the import contracts"
 	@echo "make css            rebuild static/css/site.css from static/scss/ (Bootstrap's Sass sources, npm)"
 	@echo "make audit          Lighthouse on every public page (3 runs each, mobile) -> docs/lighthouse.md"
 	@echo "make screenshots    refresh the README's screenshots in docs/screenshots/"
@@ -102,6 +102,7 @@ lint: install
 	$(UV) run --frozen ruff format --check .
 	$(MANAGE) check --fail-level WARNING
 	$(MANAGE) makemigrations --check --dry-run
+	$(UV) run --frozen lint-imports
 
 format: install
 	$(UV) run --frozen ruff check --fix .
