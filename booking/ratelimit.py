@@ -33,16 +33,16 @@ def client_ip(request):
     return request.META.get("REMOTE_ADDR", "")
 
 
-def limit_exceeded(request, *, scope, limit, window_seconds):
-    """Count this request; True once the address has made more than `limit` in the window."""
+def limit_exceeded(request, *, scope, limit, period_seconds):
+    """Count this request; True once the address has made more than `limit` in the period."""
     key = f"ratelimit:{scope}:{client_ip(request)}"
     try:
-        if cache.add(key, 1, timeout=window_seconds):
+        if cache.add(key, 1, timeout=period_seconds):
             return False
         return cache.incr(key) > limit
     except ValueError:
         # The key expired between add() and incr(): start counting again.
-        cache.add(key, 1, timeout=window_seconds)
+        cache.add(key, 1, timeout=period_seconds)
         return False
     except Exception:
         logger.warning("Rate limit not checked: the cache is unavailable", exc_info=True)

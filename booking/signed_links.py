@@ -16,12 +16,12 @@ from django.core import signing
 SALT = "booking.manage-link"
 
 
-class ManageLinkExpired(Exception):
-    pass
+class LinkExpired(Exception):
+    """A signed link (a booking's manage link, a waitlist link) past its age."""
 
 
-class ManageLinkInvalid(Exception):
-    pass
+class LinkInvalid(Exception):
+    """A signed link that does not check out: altered, cut short or made up."""
 
 
 def manage_token(booking):
@@ -33,9 +33,9 @@ def reference_from_token(token):
     try:
         return signing.loads(token, salt=SALT, max_age=max_age)
     except signing.SignatureExpired as error:
-        raise ManageLinkExpired from error
+        raise LinkExpired from error
     except signing.BadSignature as error:
-        raise ManageLinkInvalid from error
+        raise LinkInvalid from error
 
 
 # The waitlist's links carry a row's id, signed the same way. An offer's link
@@ -57,11 +57,11 @@ def _waitlist_pk(token, salt, max_age):
     try:
         value = signing.loads(token, salt=salt, max_age=max_age)
     except signing.SignatureExpired as error:
-        raise ManageLinkExpired from error
+        raise LinkExpired from error
     except signing.BadSignature as error:
-        raise ManageLinkInvalid from error
+        raise LinkInvalid from error
     if not isinstance(value, int):
-        raise ManageLinkInvalid
+        raise LinkInvalid
     return value
 
 

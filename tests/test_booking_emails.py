@@ -27,7 +27,8 @@ from django_tasks_db.models import DBTaskResult
 from booking import services
 from booking.models import ConsultationBooking, OutboundEmail
 from booking.services import emails
-from booking.services.emails import MAX_ATTEMPTS, Outcome, calendar_uid, deliver, queue_email
+from booking.services.emails import MAX_ATTEMPTS, calendar_uid, deliver, queue_email
+from booking.services.emails import DeliveryResult as Outcome
 from booking.services.schedule import bookable_slots
 from booking.signed_links import reference_from_token
 from tests.booking_helpers import (

@@ -20,7 +20,8 @@ from django.utils import dateformat
 
 from booking import services
 from booking.models import BookingQuerySet, ConsultationBooking, ConsultationType, OutboundEmail
-from booking.services.emails import Outcome, deliver, send_email
+from booking.services.emails import DeliveryResult as Outcome
+from booking.services.emails import deliver, send_email
 from tests.booking_helpers import (
     ASSESSMENT,
     CLINIC_ZONE,

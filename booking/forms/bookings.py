@@ -96,14 +96,15 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
     website = spam_trap_field()
 
     def __init__(
-        self, *args, window_start=None, visitor="", limit_requests_per_contact=True, **kwargs
+        self, *args, week_start=None, visitor="", limit_requests_per_contact=True, **kwargs
     ):
         super().__init__(*args, **kwargs)
         self.visitor = visitor  # see visitor_secret()
         self.limit_requests_per_contact = limit_requests_per_contact
         self.types, self.practitioners = booking_choices()
         self.fields["consultation_type"].choices = [
-            (kind.slug, consultation_type_label(kind)) for kind in self.types
+            (consultation_type.slug, consultation_type_label(consultation_type))
+            for consultation_type in self.types
         ]
         self.fields["practitioner"].choices = [
             (ANY_PRACTITIONER, "Any practitioner"),
@@ -124,7 +125,7 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
         self.setup_slot_field(
             self.chosen_type,
             practitioner=self.chosen_practitioner,
-            window_start=window_start,
+            week_start=week_start,
             candidates=self.practitioners,
         )
         self.fields["slot"].link_query = urlencode(
@@ -194,7 +195,12 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
             phone=settings.CLINIC["phone"],
             # The first bookable type with a medical provider, as listed on the page.
             medical_consultation=next(
-                (kind for kind in self.types if kind.needs_medical_provider), None
+                (
+                    consultation_type
+                    for consultation_type in self.types
+                    if consultation_type.needs_medical_provider
+                ),
+                None,
             ),
         )
         return self.health_assessment
@@ -290,7 +296,9 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
     def clean_consultation_type(self):
         # The type as listed, with who holds it.
         slug = self.cleaned_data["consultation_type"]
-        return next(kind for kind in self.types if kind.slug == slug)
+        return next(
+            consultation_type for consultation_type in self.types if consultation_type.slug == slug
+        )
 
     def clean_concerns(self):
         chosen = set(self.cleaned_data["concerns"])
@@ -404,14 +412,14 @@ class MoveBookingForm(SlotChoiceMixin, forms.Form):
 
     slot = slot_field()
 
-    def __init__(self, *args, booking, keep_practitioner=True, window_start=None, **kwargs):
+    def __init__(self, *args, booking, keep_practitioner=True, week_start=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.booking = booking
         self.practitioner = booking.practitioner if keep_practitioner else None
         self.setup_slot_field(
             booking.consultation_type,
             practitioner=self.practitioner,
-            window_start=window_start,
+            week_start=week_start,
             # The client's own current time counts as free when they move.
             ignore_booking=booking,
         )

@@ -44,16 +44,16 @@ class SlotChoiceMixin:
         consultation_type,
         *,
         practitioner=None,
-        window_start=None,
+        week_start=None,
         ignore_booking=None,
         candidates=None,
     ):
         chosen = self._chosen_slot()
         if chosen is not None:
-            window_start = timezone.localtime(chosen).date()
+            week_start = timezone.localtime(chosen).date()
         field = self.fields["slot"]
         if consultation_type is None:
-            field.window = None
+            field.week = None
             return
 
         def week():
@@ -63,9 +63,9 @@ class SlotChoiceMixin:
                 ignore_booking=ignore_booking,
                 candidates=candidates,
             )
-            return calendar.week(window_start)
+            return calendar.week(week_start)
 
-        field.window = SimpleLazyObject(week)
+        field.week = SimpleLazyObject(week)
 
     def _chosen_slot(self):
         try:
@@ -199,7 +199,7 @@ booking_choices = Remembered(
 )
 
 
-def window_start_from(request):
+def week_start_from(request):
     """The `?from=YYYY-MM-DD` of the slot picker's week links, if valid."""
     try:
         return date.fromisoformat(request.GET.get("from", ""))

@@ -295,13 +295,25 @@ class StaffBookingForm(ClinicTimeMixin, forms.Form):
                 initial["practitioner"] = person.slug
         types = list(ConsultationType.objects.prefetch_related("practitioners"))
         if slug := query.get("type"):
-            chosen = next((kind for kind in types if kind.slug == slug), None)
+            chosen = next(
+                (
+                    consultation_type
+                    for consultation_type in types
+                    if consultation_type.slug == slug
+                ),
+                None,
+            )
             if chosen is None:
                 problems.append(f"No consultation “{slug}”: choose one below.")
         else:
             # The first consultation the chosen person takes.
             chosen = next(
-                (kind for kind in types if person is None or kind.is_held_by(person)), None
+                (
+                    consultation_type
+                    for consultation_type in types
+                    if person is None or consultation_type.is_held_by(person)
+                ),
+                None,
             )
         if chosen is not None:
             initial["consultation_type"] = chosen.slug

@@ -102,15 +102,16 @@ class WaitlistJoinForm(forms.Form):
         # A type that asks health questions first is booked on the booking
         # page, where they are asked (booking/services/screening.py), never by a claim.
         self.types = [
-            kind
-            for kind in ConsultationType.objects.bookable_online()
+            consultation_type
+            for consultation_type in ConsultationType.objects.bookable_online()
             .with_named_practitioners()
             .with_health_questions()
-            if kind.health_questions_version is None
+            if consultation_type.health_questions_version is None
         ]
         self.practitioners = list(Practitioner.objects.bookable_online())
         self.fields["consultation_type"].choices = [
-            (kind.slug, consultation_type_label(kind)) for kind in self.types
+            (consultation_type.slug, consultation_type_label(consultation_type))
+            for consultation_type in self.types
         ]
         self.fields["practitioner"].choices = [
             (ANY_PRACTITIONER, "Any practitioner"),
@@ -132,7 +133,9 @@ class WaitlistJoinForm(forms.Form):
 
     def clean_consultation_type(self):
         slug = self.cleaned_data["consultation_type"]
-        return next(kind for kind in self.types if kind.slug == slug)
+        return next(
+            consultation_type for consultation_type in self.types if consultation_type.slug == slug
+        )
 
     def clean_practitioner(self):
         slug = self.cleaned_data["practitioner"]
@@ -162,11 +165,14 @@ class WaitlistJoinForm(forms.Form):
 
     def clean(self):
         cleaned_data = super().clean()
-        kind, person = cleaned_data.get("consultation_type"), cleaned_data.get("practitioner")
-        if kind and person and not kind.is_held_by(person):
+        consultation_type, person = (
+            cleaned_data.get("consultation_type"),
+            cleaned_data.get("practitioner"),
+        )
+        if consultation_type and person and not consultation_type.is_held_by(person):
             self.add_error(
                 "practitioner",
-                f"{person.name} does not hold {kind.name.lower()}s. "
+                f"{person.name} does not hold {consultation_type.name.lower()}s. "
                 "Choose another practitioner, or any practitioner.",
             )
         first, last = cleaned_data.get("earliest_day"), cleaned_data.get("latest_day")
@@ -175,7 +181,7 @@ class WaitlistJoinForm(forms.Form):
         self._check_form_token()
         if email := cleaned_data.get("email"):
             waiting = WaitlistEntry.objects.waiting().filter(email__iexact=email)
-            if kind and waiting.filter(consultation_type=kind).exists():
+            if consultation_type and waiting.filter(consultation_type=consultation_type).exists():
                 self.add_error(
                     "email",
                     "This email address is already on the waitlist for this consultation. "

@@ -260,7 +260,7 @@ def send_email(pk):
     return deliver(pk).value
 
 
-class Outcome(enum.StrEnum):
+class DeliveryResult(enum.StrEnum):
     """What one delivery attempt did."""
 
     SENT = "sent"
@@ -282,9 +282,9 @@ def deliver(pk):
 
     That makes delivery at-least-once, not at-most-once: if the worker
     dies after the mail server has accepted the message and before the
-    commit (a window of one network round trip), the message is sent again.
+    commit (a gap of one network round trip), the message is sent again.
     A rare duplicate receipt is better than a lost one; marking the message
-    sent before talking to the mail server would turn that window into
+    sent before talking to the mail server would turn that gap into
     silent loss instead. Any failure the worker lives through (the mail
     server down, refusing, timing out) is recorded and retried with backoff.
 
@@ -302,14 +302,14 @@ def deliver(pk):
             .first()
         )
         if message is None:
-            return Outcome.NOT_DUE
+            return DeliveryResult.NOT_DUE
         if not usable_address(message.to):
             return _give_up(message, f"Undeliverable address: {message.to!r}")
         if _is_stale(message, now):
             # Superseded at queue time only if it was not locked then; a
             # message that failed while its successor was written is caught here.
             OutboundEmail.objects.filter(pk=pk).update(status=OutboundEmail.Delivery.SUPERSEDED)
-            return Outcome.SUPERSEDED
+            return DeliveryResult.SUPERSEDED
         try:
             _email(message).send(using="default")
         except Exception as error:  # Any failure of the mail server: keep the message, retry later.
@@ -331,14 +331,14 @@ def deliver(pk):
                 attempts,
                 type(error).__name__,
             )
-            return Outcome.FAILED
+            return DeliveryResult.FAILED
         OutboundEmail.objects.filter(pk=pk).update(
             status=OutboundEmail.Delivery.SENT,
             sent_at=timezone.now(),
             attempts=message.attempts + 1,
             last_error="",
         )
-    return Outcome.SENT
+    return DeliveryResult.SENT
 
 
 def _is_stale(message, now):
@@ -395,7 +395,7 @@ def _give_up(message, reason):
         message.kind,
         message.booking.reference if message.booking else "-",
     )
-    return Outcome.FAILED
+    return DeliveryResult.FAILED
 
 
 def _email(message):
@@ -432,9 +432,9 @@ def deliver_due(now=None):
         OutboundEmail.objects.due(now).order_by("created_at", "pk").values_list("pk", flat=True)
     ):
         outcome = deliver(pk)
-        if outcome == Outcome.SENT:
+        if outcome == DeliveryResult.SENT:
             sent += 1
-        elif outcome == Outcome.FAILED:
+        elif outcome == DeliveryResult.FAILED:
             failed += 1
     return sent, failed
 

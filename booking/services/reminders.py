@@ -25,7 +25,7 @@ Status = ConsultationBooking.Status
 def send_due_reminders(now=None):
     """
     Queue the reminder for every confirmed booking starting within the
-    reminder window. Marking the booking first, with a conditional update,
+    reminder lead time. Marking the booking first, with a conditional update,
     is what makes overlapping runs of the command send each reminder once.
     """
     now = now or timezone.now()

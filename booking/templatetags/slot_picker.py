@@ -19,7 +19,7 @@ register = template.Library()
 
 @register.filter
 def slot_days(field):
-    week = field.field.window
+    week = field.field.week
     if not week:
         return ""
     chosen = field.value()

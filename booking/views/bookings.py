@@ -11,10 +11,10 @@ from django.views.generic import FormView, TemplateView
 from booking import services
 from booking.form_tokens import read_form_token, visitor_secret
 from booking.forms.bookings import ConsultationRequestForm, MoveBookingForm
-from booking.forms.fields import SLOT_TAKEN, window_start_from
+from booking.forms.fields import SLOT_TAKEN, week_start_from
 from booking.models import BookingRules, ConsultationBooking, Practitioner
 from booking.ratelimit import limit_exceeded
-from booking.signed_links import ManageLinkExpired, ManageLinkInvalid, reference_from_token
+from booking.signed_links import LinkExpired, LinkInvalid, reference_from_token
 from treatments.caching import CachedPageMixin
 from treatments.models import SitePage
 from treatments.views import SitePageMixin
@@ -90,7 +90,7 @@ class BookConsultationView(SitePageMixin, FormView):
     def get_form_kwargs(self):
         return {
             **super().get_form_kwargs(),
-            "window_start": window_start_from(self.request),
+            "week_start": week_start_from(self.request),
             "visitor": visitor_secret(self.request),
             # Staff booking for callers are exempt, as from the rate limit.
             "limit_requests_per_contact": not self.request.user.is_staff,
@@ -105,7 +105,7 @@ class BookConsultationView(SitePageMixin, FormView):
             return cached
         form = self.get_form()
         response = self.render_to_response(self.get_context_data(form=form))
-        return page_cache.store(response, form.fields["slot"].window)
+        return page_cache.store(response, form.fields["slot"].week)
 
     def post(self, request, *args, **kwargs):
         if "show_times" in request.POST or "check_answers" in request.POST:
@@ -149,10 +149,10 @@ class BookConsultationView(SitePageMixin, FormView):
             self.request,
             scope="booking",
             limit=settings.BOOKING_RATE_LIMIT,
-            window_seconds=settings.BOOKING_RATE_WINDOW_SECONDS,
+            period_seconds=settings.BOOKING_RATE_WINDOW_SECONDS,
         ):
             response = render(self.request, "429.html", status=429)
-            # The whole window: the longest the visitor can have to wait.
+            # The whole period: the longest the visitor can have to wait.
             response["Retry-After"] = str(settings.BOOKING_RATE_WINDOW_SECONDS)
             return response
         try:
@@ -193,11 +193,11 @@ class ManageBookingView(TemplateView):
     def dispatch(self, request, *args, **kwargs):
         try:
             reference = reference_from_token(kwargs["token"])
-        except ManageLinkExpired:
+        except LinkExpired:
             return render(
                 request, "booking/manage_link_invalid.html", {"expired": True}, status=410
             )
-        except ManageLinkInvalid:
+        except LinkInvalid:
             return render(
                 request, "booking/manage_link_invalid.html", {"expired": False}, status=404
             )
@@ -238,7 +238,7 @@ class ManageBookingView(TemplateView):
                 MoveBookingForm(
                     booking=self.booking,
                     keep_practitioner=self.keep_practitioner,
-                    window_start=window_start_from(self.request),
+                    week_start=week_start_from(self.request),
                 ),
             )
         return super().get_context_data(**kwargs)

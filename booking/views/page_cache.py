@@ -40,7 +40,7 @@ from django.utils import timezone
 
 from booking.cache_versions import AVAILABILITY
 from booking.form_tokens import new_form_token, visitor_secret
-from booking.forms.fields import booking_choices, window_start_from
+from booking.forms.fields import booking_choices, week_start_from
 from booking.models import BookingRules
 from clinic_site import versions
 from treatments import caching as page_caching
@@ -68,8 +68,12 @@ def page_key(request):
         return None
     types, practitioners = booking_choices()
     offered = {
-        "type": {kind.slug for kind in types},
-        "treatment": {kind.treatment.slug for kind in types if kind.treatment_id},
+        "type": {consultation_type.slug for consultation_type in types},
+        "treatment": {
+            consultation_type.treatment.slug
+            for consultation_type in types
+            if consultation_type.treatment_id
+        },
         "practitioner": {person.slug for person in practitioners},
     }
     for name, slugs in offered.items():
@@ -77,7 +81,7 @@ def page_key(request):
         if value and value not in slugs:
             return None
     if "from" in request.GET:
-        week = window_start_from(request)
+        week = week_start_from(request)
         today = timezone.localdate()
         horizon = today + timedelta(days=BookingRules.current().horizon_days)
         if week is None or not today <= week <= horizon:

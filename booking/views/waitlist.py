@@ -18,8 +18,8 @@ from booking.models import WaitlistEntry, WaitlistOffer
 from booking.ratelimit import limit_exceeded
 from booking.services import waitlist
 from booking.signed_links import (
-    ManageLinkExpired,
-    ManageLinkInvalid,
+    LinkExpired,
+    LinkInvalid,
     entry_pk_from_token,
     offer_pk_from_token,
 )
@@ -59,7 +59,7 @@ class JoinWaitlistView(FormView):
             self.request,
             scope="waitlist",
             limit=settings.WAITLIST_RATE_LIMIT,
-            window_seconds=settings.BOOKING_RATE_WINDOW_SECONDS,
+            period_seconds=settings.BOOKING_RATE_WINDOW_SECONDS,
         ):
             response = render(self.request, "429.html", status=429)
             response["Retry-After"] = str(settings.BOOKING_RATE_WINDOW_SECONDS)
@@ -92,9 +92,9 @@ class LeaveWaitlistView(TemplateView):
     def dispatch(self, request, *args, **kwargs):
         try:
             pk = entry_pk_from_token(kwargs["token"])
-        except ManageLinkExpired:
+        except LinkExpired:
             return _link_invalid(request, expired=True)
-        except ManageLinkInvalid:
+        except LinkInvalid:
             return _link_invalid(request, expired=False)
         self.entry = (
             WaitlistEntry.objects.select_related("consultation_type", "practitioner")
@@ -128,9 +128,9 @@ class ClaimOfferView(TemplateView):
     def dispatch(self, request, *args, **kwargs):
         try:
             pk = offer_pk_from_token(kwargs["token"])
-        except ManageLinkExpired:
+        except LinkExpired:
             return _link_invalid(request, expired=True)
-        except ManageLinkInvalid:
+        except LinkInvalid:
             return _link_invalid(request, expired=False)
         self.offer = (
             WaitlistOffer.objects.select_related(

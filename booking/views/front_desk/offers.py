@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
-from booking.forms.fields import window_start_from
+from booking.forms.fields import week_start_from
 from booking.models import WaitlistEntry
 from booking.services import waitlist
 from booking.services.schedule import ClinicCalendar, parse_slot_value
@@ -44,7 +44,7 @@ def offer_by_hand_view(model_admin, request, object_id):
         return redirect(request.get_full_path())
     calendar = ClinicCalendar(entry.consultation_type, practitioner=entry.practitioner)
     first_day = max(entry.earliest_day, timezone.localdate())
-    asked = window_start_from(request)
+    asked = week_start_from(request)
     # A day outside the entry's reach (or the calendar's) shows its first day instead.
     day = asked if asked and first_day <= asked <= calendar.last_day else first_day
     offered = set(entry.offers.values_list("starts_at", flat=True))
