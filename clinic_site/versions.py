@@ -1,7 +1,8 @@
 """
 Numbers that every process sees, raised by every change to what they
 version: the site's content (treatments/caching.py) and what the booking
-page's free times depend on (booking/page_cache.py). A cache entry stored
+page's free times depend on (booking/cache_versions.py; the booking page's
+cache is booking/views/page_cache.py). A cache entry stored
 under an older number is never served again.
 
 The number has to live where every process that serves or edits sees it

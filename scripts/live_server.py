@@ -2,9 +2,10 @@
 The one way to run the site's own processes outside production: gunicorn,
 the task worker and nginx in front, each on a free loopback port, started,
 waited for, and stopped with everything they started. `make serve`
-(scripts/serve.py) and the tests that need real processes (tests/test_front.py,
-tests/test_email_worker.py, tests/test_faults.py, tests/test_scale_out.py)
-use it, so what they run is what a clinic deploys: gunicorn with
+(scripts/serve.py), the tests that need real processes (tests/conftest.py
+and tests/e2e/conftest.py for the browser tests, tests/test_front.py,
+tests/test_faults.py, tests/test_scale_out.py, tests/test_deploy.py,
+tests/test_worker_start.py) and the bench scripts use it, so what they run is what a clinic deploys: gunicorn with
 gunicorn.conf.py, `manage.py db_worker`, and nginx with deploy/nginx/clinic-app.conf.
 """
 

@@ -26,7 +26,7 @@ Content-Encoding alone, and ConditionalGetMiddleware answers a matching
 If-None-Match with a 304 from the stored ETag. Browsers and shared caches may
 reuse a cached page for CONTENT_CACHE_MAX_AGE seconds (`Cache-Control:
 public`) and revalidate it with its ETag after that; every booking page is
-`private, no-store` instead (booking/views.py).
+`private, no-store` instead (booking/views/bookings.py).
 
 The stored gzip has no random padding, unlike GZipMiddleware's (a defence
 against BREACH, which recovers a secret from the compressed size of pages

@@ -272,7 +272,7 @@ CONTENT_CACHE_SECONDS = int(env("CONTENT_CACHE_SECONDS", "600"))
 # reaches a browser that already holds the page within this long.
 CONTENT_CACHE_MAX_AGE = int(env("CONTENT_CACHE_MAX_AGE", "60"))
 # The booking page is cached for everyone between changes to its free times
-# (booking/caching.py), this long at most: a day coming into the booking
+# (booking/views/page_cache.py), this long at most: a day coming into the booking
 # horizon shows within it. 0 turns the cache off, and the booking rules are
 # then read for every request.
 AVAILABILITY_CACHE_SECONDS = int(env("AVAILABILITY_CACHE_SECONDS", "300"))

@@ -23,7 +23,7 @@ BOOKING_MIN_FILL_SECONDS = 0
 if not env("REDIS_URL"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CONTENT_CACHE_SECONDS = 0  # Tests that exercise the page cache turn it on themselves.
-AVAILABILITY_CACHE_SECONDS = 0  # And the booking page's (booking/caching.py).
+AVAILABILITY_CACHE_SECONDS = 0  # And the booking page's (booking/views/page_cache.py).
 # Tasks run at once, in the test's thread, when enqueued (after commit for the
 # outbox): tests check delivery straight after commit. The tests of the task
 # worker itself switch to the database backend.
