@@ -2,22 +2,7 @@ import os
 
 import pytest
 
-from tests.markup import parse_html
-
-# Every page a visitor can reach from the site's navigation, with the copy
-# that describes it: a SitePage key, or the slug of a treatment.
-PUBLIC_PAGES = {
-    "/": ("page", "home"),
-    "/treatments/": ("page", "treatments"),
-    "/treatments/professional-facial/": ("treatment", "professional-facial"),
-    "/treatments/medical-grade-facial/": ("treatment", "medical-grade-facial"),
-    "/compare/": ("page", "comparison"),
-    "/faqs/": ("page", "faqs"),
-    "/guide/": ("page", "guide"),
-    "/book/": ("page", "booking"),
-    "/privacy/": ("page", "privacy"),
-    "/team/": ("page", "team"),
-}
+from tests.support.html import parse_html
 
 
 @pytest.fixture

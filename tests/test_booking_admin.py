@@ -34,7 +34,7 @@ from booking.models import (
     TimeOff,
     WorkingHours,
 )
-from tests.booking_helpers import (
+from tests.support.booking import (
     ESTHETICIAN,
     MEDICAL_CONSULTATION,
     NURSE_PRACTITIONER,
@@ -50,8 +50,8 @@ from tests.booking_helpers import (
     set_hours,
     utc,
 )
-from tests.factories import make_treatment
-from tests.markup import form_data
+from tests.support.content import make_treatment
+from tests.support.html import form_data
 from treatments.models import FAQ, Treatment
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 
 from booking.availability import bookable_slots, find_slot, parse_slot_value
 from booking.models import Closure, TimeOff, WorkingHours
-from tests.booking_helpers import (
+from tests.support.booking import (
     CLINIC_ZONE,
     ESTHETICIAN,
     MEDICAL_CONSULTATION,

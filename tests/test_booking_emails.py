@@ -29,7 +29,7 @@ from booking.availability import bookable_slots
 from booking.emails import MAX_ATTEMPTS, Outcome, calendar_uid, deliver, queue_email
 from booking.models import ConsultationBooking, OutboundEmail
 from booking.tokens import reference_from_token
-from tests.booking_helpers import (
+from tests.support.booking import (
     BOOK_URL,
     CLINIC_ZONE,
     MEDICAL_CONSULTATION,

@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.test import override_settings
 
 from booking.models import ConsultationBooking
-from tests.booking_helpers import (
+from tests.support.booking import (
     BOOK_URL,
     VISITOR,
     Status,

@@ -14,7 +14,7 @@ from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
 from booking.models import ConsultationBooking, Practitioner
-from tests.booking_helpers import (
+from tests.support.booking import (
     ESTHETICIAN,
     MEDICAL_CONSULTATION,
     NURSE_PRACTITIONER,

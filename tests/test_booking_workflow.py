@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from booking import availability, services
 from booking.models import BookingStatusChange, ConsultationBooking, OutboundEmail
-from tests.booking_helpers import (
+from tests.support.booking import (
     ESTHETICIAN,
     NURSE_PRACTITIONER,
     Status,

@@ -21,7 +21,7 @@ from django.utils import dateformat
 from booking import services
 from booking.emails import Outcome, deliver, send_email
 from booking.models import BookingQuerySet, ConsultationBooking, ConsultationType, OutboundEmail
-from tests.booking_helpers import (
+from tests.support.booking import (
     ASSESSMENT,
     CLINIC_ZONE,
     MEDICAL_CONSULTATION,
@@ -36,7 +36,7 @@ from tests.booking_helpers import (
     make_practitioner,
     page,
 )
-from tests.markup import form_data
+from tests.support.html import form_data
 
 pytestmark = pytest.mark.django_db
 

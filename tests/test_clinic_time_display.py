@@ -20,7 +20,7 @@ from booking import emails, services
 from booking.models import OutboundEmail
 from booking.views import receipts_cookie_name, remember_receipts
 from booking.waitlist import WAITLIST_KINDS
-from tests.booking_helpers import (
+from tests.support.booking import (
     Status,
     clinic_clock,
     clinic_time,
@@ -131,7 +131,7 @@ def test_admin_list_change_page_and_export_show_the_zone_of_a_time_in_the_repeat
 
 def test_slot_picker_labels_show_each_times_zone(client):
     # No notice and a window open across the night the clocks go back.
-    from tests.booking_helpers import ASSESSMENT, set_hours, set_rules, set_type
+    from tests.support.booking import ASSESSMENT, set_hours, set_rules, set_type
 
     set_rules(minimum_notice_hours=0)
     set_hours({6: [("00:00", "03:00")]})

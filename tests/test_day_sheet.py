@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from booking import services
 from booking.models import Closure, ConsultationBooking, TimeOff
-from tests.booking_helpers import (
+from tests.support.booking import (
     ESTHETICIAN,
     MEDICAL_CONSULTATION,
     NURSE_PRACTITIONER,

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from booking import services
 from booking.availability import ClinicCalendar, bookable_slots
 from booking.models import Closure, ConsultationBooking, Practitioner, TimeOff
-from tests.booking_helpers import (
+from tests.support.booking import (
     ASSESSMENT,
     ESTHETICIAN,
     MEDICAL_CONSULTATION,

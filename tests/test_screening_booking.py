@@ -15,7 +15,7 @@ from django.utils import timezone
 from booking import screening
 from booking.availability import parse_slot_value
 from booking.models import ConsultationBooking, OutboundEmail, Question, ScreeningAnswers
-from tests.booking_helpers import (
+from tests.support.booking import (
     BOOK_URL,
     MEDICAL_CONSULTATION,
     NURSE_PRACTITIONER,
@@ -27,8 +27,8 @@ from tests.booking_helpers import (
     main_text,
     page,
 )
-from tests.markup import form_data
-from tests.screening_helpers import Kind, Outcome, key, make_questionnaire, publish_example
+from tests.support.html import form_data
+from tests.support.screening import Kind, Outcome, key, make_questionnaire, publish_example
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,8 @@ import pytest
 
 from booking import screening
 from booking.models import AnswerRule, Question, QuestionnaireVersion
-from tests.booking_helpers import consultation_type
-from tests.screening_helpers import (
+from tests.support.booking import consultation_type
+from tests.support.screening import (
     Kind,
     Outcome,
     example_questionnaire,

@@ -24,9 +24,9 @@ from booking.models import (
     QuestionnaireVersion,
     ScreeningAnswers,
 )
-from tests.booking_helpers import book, move_into_the_past, page
-from tests.markup import form_data
-from tests.screening_helpers import (
+from tests.support.booking import book, move_into_the_past, page
+from tests.support.html import form_data
+from tests.support.screening import (
     Outcome,
     example_questionnaire,
     key,
@@ -363,7 +363,7 @@ def test_the_questionnaire_list_costs_the_same_queries_with_more_questionnaires(
     from django.test.utils import CaptureQueriesContext
 
     from booking.models import QuestionnaireUse
-    from tests.booking_helpers import make_consultation_type
+    from tests.support.booking import make_consultation_type
 
     changelist = reverse("admin:booking_questionnaire_changelist")
     admin_client.get(changelist)

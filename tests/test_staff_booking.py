@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from booking import services
 from booking.models import BookingStatusChange, ConsultationBooking, OutboundEmail, Practitioner
-from tests.booking_helpers import (
+from tests.support.booking import (
     ASSESSMENT,
     ESTHETICIAN,
     MEDICAL_CONSULTATION,
@@ -27,7 +27,7 @@ from tests.booking_helpers import (
     practitioner,
     set_type,
 )
-from tests.markup import form_data
+from tests.support.html import form_data
 
 pytestmark = pytest.mark.django_db
 Status = ConsultationBooking.Status

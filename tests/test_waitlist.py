@@ -20,12 +20,11 @@ from booking.models import (
     ConsultationBooking,
     FreedTime,
     OutboundEmail,
-    PartOfDay,
     WaitlistEntry,
     WaitlistOffer,
 )
 from booking.waitlist_forms import ENTRIES_PER_EMAIL
-from tests.booking_helpers import (
+from tests.support.booking import (
     ESTHETICIAN,
     MEDICAL_CONSULTATION,
     NURSE_PRACTITIONER,
@@ -41,37 +40,19 @@ from tests.booking_helpers import (
     practitioner,
     utc,
 )
-from tests.markup import form_data
+from tests.support.html import form_data
+from tests.support.waitlist import ALL_PARTS, make_entry
 
 pytestmark = pytest.mark.django_db
 
 JOIN_URL = "/waitlist/"
 Kind = OutboundEmail.Kind
-ALL_PARTS = ",".join(part.value for part in PartOfDay)
 
 
 @pytest.fixture(autouse=True)
 def one_practitioner():
     """The esthetician alone: whoever is offered a time books it with her."""
     only_practitioners(practitioner(ESTHETICIAN))
-
-
-def make_entry(n=1, **fields):
-    """Someone waiting for a skin assessment, any practitioner, any day and time within 30 days."""
-    today = timezone.localdate()
-    defaults = {
-        "consultation_type": consultation_type(),
-        "weekdays": "0123456",
-        "parts_of_day": ALL_PARTS,
-        "earliest_day": today,
-        "latest_day": today + timedelta(days=30),
-        "full_name": f"Waiting Person{n}",
-        "email": f"waiting{n}@example.com",
-        "phone": "+12125550100",
-        "consent_given_at": timezone.now(),
-        "privacy_policy_version": "test",
-    }
-    return WaitlistEntry.objects.create(**defaults | fields)
 
 
 @pytest.fixture
@@ -676,7 +657,7 @@ def test_one_email_address_may_wait_for_only_a_few_consultations(client):
 
 
 def test_a_type_asking_health_questions_is_not_offered_on_the_join_form(client):
-    from tests.screening_helpers import Kind, Outcome, make_questionnaire
+    from tests.support.screening import Kind, Outcome, make_questionnaire
 
     kind = consultation_type()
     make_questionnaire(
@@ -692,7 +673,7 @@ def test_a_type_asking_health_questions_is_not_offered_on_the_join_form(client):
 def test_a_claim_of_a_type_that_now_asks_health_questions_is_refused_and_the_entry_waits(
     client, cancel
 ):
-    from tests.screening_helpers import Kind, Outcome, make_questionnaire
+    from tests.support.screening import Kind, Outcome, make_questionnaire
 
     kind = consultation_type()
     booking = book()

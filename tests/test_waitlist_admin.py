@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from booking.availability import bookable_slots
 from booking.models import FreedTime, OutboundEmail, WaitlistEntry, WaitlistOffer
-from tests.booking_helpers import (
+from tests.support.booking import (
     ESTHETICIAN,
     consultation_type,
     only_practitioners,
@@ -24,8 +24,8 @@ from tests.booking_helpers import (
     practitioner,
     set_hours,
 )
-from tests.markup import form_data
-from tests.test_waitlist import make_entry
+from tests.support.html import form_data
+from tests.support.waitlist import make_entry
 
 pytestmark = pytest.mark.django_db
 

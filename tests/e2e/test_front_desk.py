@@ -20,8 +20,8 @@ from booking.models import (
     TimeOff,
     WorkingHours,
 )
-from tests.booking_helpers import make_booking
-from tests.e2e.helpers import axe_violations
+from tests.support.booking import make_booking
+from tests.support.browser import axe_violations
 
 pytestmark = [
     pytest.mark.browser,

@@ -8,8 +8,8 @@ import pytest
 from playwright.sync_api import expect
 
 from booking.models import ConsultationBooking
-from tests.e2e.helpers import VISITOR, axe_violations, reference_on, tab_to, tab_to_id
-from tests.screening_helpers import Outcome, key, publish_example
+from tests.support.browser import VISITOR, axe_violations, reference_on, tab_to, tab_to_id
+from tests.support.screening import Outcome, key, publish_example
 
 pytestmark = [
     pytest.mark.browser,

@@ -6,13 +6,15 @@ shows a few of them, copied to docs/screenshots/.
 
 import pytest
 
-from tests.e2e.conftest import DESKTOP, GUIDE_RESULT, PHONE, SCREENSHOTS
+from tests.support.browser import BASE_DIR, DESKTOP, PHONE
+from tests.support.pages import GUIDE_RESULT
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
+SCREENSHOTS = BASE_DIR / "artifacts" / "screenshots"
 PAGES = {
     "home": "/",
     "comparison": "/compare/",

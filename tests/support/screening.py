@@ -8,7 +8,7 @@ from booking.models import (
     Questionnaire,
     QuestionnaireUse,
 )
-from tests.booking_helpers import MEDICAL_CONSULTATION
+from tests.support.booking import MEDICAL_CONSULTATION
 
 Outcome = screening.Outcome
 Kind = Question.Kind
