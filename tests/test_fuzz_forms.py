@@ -54,6 +54,7 @@ from tests.support.booking import (
     book,
     clinic_clock,
     filled_booking_form,
+    page,
 )
 from tests.support.fuzz import (
     PLAUSIBLE,
@@ -567,6 +568,11 @@ CONTROL_CHARACTER_ANSWERS = [
 ]
 
 
+CONTROL_CHARACTERS_REFUSED = (
+    "This answer contains invisible control characters. Please type it again."
+)
+
+
 @pytest.mark.parametrize(("field", "value"), CONTROL_CHARACTER_ANSWERS)
 def test_control_characters_in_an_answer_are_never_stored(
     browser, blank_form, offered, field, value
@@ -577,6 +583,12 @@ def test_control_characters_in_an_answer_are_never_stored(
     response = post_form(browser, BOOK_URL, sent)
 
     assert_booking_outcome(browser, response, bookings_before=before, offered=offered, sent=sent)
+    # Refused for the control characters, and for nothing else: the rest of the form is valid.
+    assert response.status_code == 200
+    summary = page(response).find(class_="error-summary")
+    assert [(link.attrs["href"], link.text) for link in summary.find_all("a")] == [
+        (f"#id_{field}", CONTROL_CHARACTERS_REFUSED)
+    ]
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from tests.support.booking import (
     filled_booking_form,
     main_text,
     page,
+    received_booking,
 )
 from tests.support.html import form_data
 from tests.support.screening import Kind, Outcome, key, make_questionnaire, publish_example
@@ -107,6 +108,22 @@ def test_a_type_without_questions_shows_none(client, version):
 def test_unpublished_questions_are_not_asked(client):
     document = page(client.get(MEDICAL_PAGE))
     assert booking_form(document).find("fieldset", class_="health-questions") is None
+
+
+def test_an_inactive_questionnaire_is_not_asked(client, version):
+    assert booking_form(page(client.get(MEDICAL_PAGE))).find("fieldset", class_="health-questions")
+    version.questionnaire.is_active = False
+    version.questionnaire.save()
+
+    document, data = filled_booking_form(client, MEDICAL_PAGE)
+
+    form = booking_form(document)
+    assert form.find("fieldset", class_="health-questions") is None
+    assert form.find("input", name="screening_version") is None
+    # Booked without a health answer: nothing asks for one.
+    booking = received_booking(client.post(BOOK_URL, data))
+    assert booking.consultation_type.slug == MEDICAL_CONSULTATION
+    assert not ScreeningAnswers.objects.exists()
 
 
 def test_checking_the_answers_shows_the_outcome_keeps_everything_and_then_books(client, version):
