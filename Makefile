@@ -120,9 +120,10 @@ bench: install
 audit: install e2e-deps
 	$(UV) run --frozen python scripts/lighthouse_audit.py $(AUDIT_ARGS)
 
-# The README shows a few of the screenshots the browser tests save.
+# The main pages and the day sheet, saved to artifacts/screenshots/ by
+# scripts/screenshots.py (a tool, not a test); the README shows a few.
 screenshots: install e2e-deps
-	$(UV) run --frozen pytest tests/e2e/test_screenshots.py tests/e2e/test_front_desk.py -q
+	$(UV) run --frozen python scripts/screenshots.py
 	mkdir -p docs/screenshots
 	cp artifacts/screenshots/home-desktop.png artifacts/screenshots/comparison-phone.png \
 		artifacts/screenshots/guide-result-desktop.png artifacts/screenshots/booking-phone.png \
