@@ -32,7 +32,7 @@ from tests.support.booking import (
     utc,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.every_database]
 
 # Monday 3 June 2030, 8:00 in New York (EDT): a week with no holidays.
 MONDAY_MORNING = clinic_time(2030, 6, 3, 8, 0)

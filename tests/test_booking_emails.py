@@ -388,6 +388,7 @@ def test_recipient_refused_by_the_mail_server_is_given_up_only_when_the_refusal_
     assert "SMTPRecipientsRefused" in message.last_error
 
 
+@pytest.mark.every_database
 def test_message_is_delivered_once_even_if_two_workers_pick_it_up(mailoutbox):
     message = queue_email(book(), OutboundEmail.Kind.RECEIPT)
 
@@ -583,6 +584,7 @@ def test_send_now_in_the_admin_does_not_send_a_superseded_message(
     assert mailoutbox == []
 
 
+@pytest.mark.every_database
 def test_send_outbox_after_an_outage_sends_the_waiting_messages_oldest_first(
     django_capture_on_commit_callbacks, mailoutbox
 ):
@@ -730,6 +732,7 @@ def test_booking_stands_when_its_emails_cannot_be_enqueued_and_send_outbox_sends
     assert set(booking.emails.values_list("status", flat=True)) == {SENT}
 
 
+@pytest.mark.every_database
 def test_delivery_that_dies_mid_send_holds_no_claim_and_the_message_is_due_at_once(mailoutbox):
     message = queue_email(book(), OutboundEmail.Kind.RECEIPT)
     due_at = OutboundEmail.objects.get(pk=message.pk).next_attempt_at

@@ -14,7 +14,7 @@ from django.utils import timezone
 from booking.models import BookingQuerySet, ConsultationBooking, OutboundEmail
 from tests.support.booking import Status, clinic_clock, make_booking
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.every_database]
 
 
 def send_reminders():

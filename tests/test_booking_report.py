@@ -28,7 +28,7 @@ from tests.support.booking import (
     practitioner,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.every_database]
 Status = ConsultationBooking.Status
 
 REPORT = reverse("admin:booking_report")

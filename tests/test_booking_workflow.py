@@ -25,7 +25,7 @@ from tests.support.booking import (
     practitioner,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.every_database]
 
 ACTIVE = [Status.REQUESTED, Status.CONFIRMED]
 INACTIVE = [Status.CANCELLED, Status.DECLINED, Status.COMPLETED, Status.NO_SHOW]

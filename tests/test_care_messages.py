@@ -38,7 +38,7 @@ from tests.support.booking import (
 )
 from tests.support.html import form_data
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.every_database]
 
 BEFORE_CARE = OutboundEmail.Kind.BEFORE_CARE
 AFTERCARE = OutboundEmail.Kind.AFTERCARE

@@ -24,7 +24,7 @@ from tests.support.booking import (
     practitioner,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.every_database]
 Status = ConsultationBooking.Status
 
 DAY = date(2027, 2, 1)  # a Monday

@@ -29,7 +29,7 @@ from tests.support.booking import (
     set_type,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.every_database]
 
 # A Friday noon at the clinic; the Monday after is the day the tests book.
 NOW = clinic_time(2027, 1, 29, 12)

@@ -23,7 +23,7 @@ from tests.support.booking import (
 from tests.support.content import add_a_lot_of_content
 from treatments.models import SkinConcern
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.every_database]
 
 CONTENT_PAGES = [
     "/",

@@ -332,6 +332,7 @@ def test_an_error_report_would_star_every_answer(client, version, rf):
     assert shown[f"q_{key(version, ALLERGIES)}"] == SafeExceptionReporterFilter.cleansed_substitute
 
 
+@pytest.mark.every_database
 def test_the_page_with_health_questions_costs_the_same_queries_with_more_questions(client, version):
     client.get(MEDICAL_PAGE)
     with CaptureQueriesContext(connection) as few:

@@ -182,6 +182,7 @@ def test_a_practitioner_who_does_not_hold_the_type_is_refused(client):
     assert "does not hold skin assessments" in error_texts(client.post(JOIN_URL, data))
 
 
+@pytest.mark.every_database
 def test_a_double_click_joins_once(client):
     data = join_form(client)
     assert client.post(JOIN_URL, data).status_code == 302
@@ -192,6 +193,7 @@ def test_a_double_click_joins_once(client):
     assert len(emails(Kind.WAITLIST_JOINED)) == 1
 
 
+@pytest.mark.every_database
 def test_the_same_email_cannot_wait_twice_for_one_type(client):
     make_entry(email=VISITOR["email"].upper())
     response = client.post(JOIN_URL, join_form(client))
@@ -256,6 +258,7 @@ def test_a_leave_link_for_another_salt_does_not_work(client):
     assert client.get(f"/waitlist/leave/{token}/").status_code == 404
 
 
+@pytest.mark.every_database
 def test_the_join_page_costs_a_fixed_number_of_queries(client, django_assert_num_queries):
     client.get(JOIN_URL)  # The rules row, made on first read.
     # The rules, the types with who holds them, the practitioners.
@@ -263,6 +266,7 @@ def test_the_join_page_costs_a_fixed_number_of_queries(client, django_assert_num
         assert client.get(JOIN_URL).status_code == 200
 
 
+@pytest.mark.every_database
 def test_the_leave_page_costs_one_query(client, django_assert_num_queries):
     url = make_entry().get_leave_url()
     with django_assert_num_queries(1):
@@ -291,6 +295,7 @@ def test_a_cancellation_offers_the_freed_time_to_everyone_who_matches(client, ca
     assert FreedTime.objects.get().handled_at is not None
 
 
+@pytest.mark.every_database
 def test_a_freed_time_is_offered_once_however_often_it_is_handled(cancel):
     booking = book()
     entry = make_entry()
@@ -305,6 +310,7 @@ def test_a_freed_time_is_offered_once_however_often_it_is_handled(cancel):
     assert len(emails(Kind.WAITLIST_OFFER)) == 1
 
 
+@pytest.mark.every_database
 def test_nobody_is_offered_the_same_time_twice_when_it_frees_up_again(cancel):
     entry = make_entry()
     first = book()
@@ -434,6 +440,7 @@ def test_claiming_books_the_time_and_takes_them_off_the_list(client, offered):
     assert OutboundEmail.objects.filter(booking=booking, kind=Kind.RECEIPT).exists()
 
 
+@pytest.mark.every_database
 def test_claiming_twice_books_once(client, offered):
     _, offer, _ = offered
     client.post(offer.get_claim_url())
@@ -499,6 +506,7 @@ def test_someone_who_left_cannot_claim(client, offered):
     assert not ConsultationBooking.objects.filter(email=offer.entry.email).exists()
 
 
+@pytest.mark.every_database
 def test_the_offer_page_costs_a_fixed_number_of_queries(client, offered, django_assert_num_queries):
     _, offer, _ = offered
     url = offer.get_claim_url()

@@ -92,6 +92,7 @@ def test_the_entry_and_offer_pages_render(admin_client):
     assert admin_client.get(freed_page).status_code == 200
 
 
+@pytest.mark.every_database
 def test_the_list_costs_the_same_queries_for_many_entries(admin_client, django_assert_num_queries):
     make_entry(1)
     admin_client.get(CHANGELIST)  # The session and user, once.

@@ -25,6 +25,8 @@ module needs lives here.
 - local_site: the site under gunicorn on the local settings, and a visitor
   who books through it.
 - sqlite_site: a migrated SQLite database file, copied per test.
+- shared: what a run makes once for all its pytest-xdist workers (the
+  migrated SQLite template, collectstatic's output).
 - races, race_runner, racers: races between separate processes on one
   database, started on a handshake.
 """

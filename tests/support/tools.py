@@ -21,3 +21,8 @@ def require(available, what, install=None):
     if in_ci():
         pytest.fail(f"{reason}. CI must run this test, never skip it.", pytrace=False)
     pytest.skip(reason)
+
+
+def missing(what):
+    """A program or account the test needs is not there: skip locally, fail in CI."""
+    require(False, what)
