@@ -105,23 +105,26 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/clinic_test
 # Workers use this Redis database and the next ones (one each).
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/10
 PYTEST_ARGS ?=
+# A worker per core; a module's tests stay on one worker (its module-scoped
+# fixtures are made once).
+PARALLEL := -n auto --dist loadfile
 
 test: install e2e-deps nginx
 	@if pg_isready -q -d "$(TEST_DATABASE_URL)" 2>/dev/null && redis-cli -u "$(TEST_REDIS_URL)" ping >/dev/null 2>&1; then \
 		$(MAKE) --no-print-directory test-sqlite test-postgres; \
 	else \
 		echo "No PostgreSQL and Redis at $(TEST_DATABASE_URL) and $(TEST_REDIS_URL): every test SQLite can run, on SQLite"; \
-		env -u DATABASE_URL -u REDIS_URL $(PYTEST) -n auto $(PYTEST_ARGS); \
+		env -u DATABASE_URL -u REDIS_URL $(PYTEST) $(PARALLEL) $(PYTEST_ARGS); \
 	fi
 
 test-sqlite: install e2e-deps
-	env -u DATABASE_URL -u REDIS_URL $(PYTEST) --pass=sqlite -n auto $(PYTEST_ARGS)
+	env -u DATABASE_URL -u REDIS_URL $(PYTEST) --pass=sqlite $(PARALLEL) $(PYTEST_ARGS)
 
 test-postgres: install e2e-deps nginx
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PYTEST) --pass=postgres -n auto $(PYTEST_ARGS)
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PYTEST) --pass=postgres $(PARALLEL) $(PYTEST_ARGS)
 
 test-quick: install
-	env -u DATABASE_URL -u REDIS_URL $(PYTEST) -n auto -x --ignore=tests/e2e $(PYTEST_ARGS)
+	env -u DATABASE_URL -u REDIS_URL $(PYTEST) $(PARALLEL) -x --ignore=tests/e2e $(PYTEST_ARGS)
 
 lint: install
 	$(UV) run --frozen ruff check .
