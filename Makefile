@@ -7,13 +7,15 @@ UV := $(PYTHON) -m uv
 PORT ?= 8000
 MANAGE := $(UV) run --frozen python manage.py
 
-.PHONY: help install e2e-deps css nginx run serve test test-postgres lint format check bench audit screenshots
+.PHONY: help install e2e-deps css nginx run serve test test-sqlite test-postgres test-quick lint format check bench audit screenshots
 
 help:
 	@echo "make run            serve the site on http://127.0.0.1:$(PORT) (SQLite, seed content) with the task worker"
 	@echo "make serve          the production stack locally: nginx, gunicorn, the task worker, PostgreSQL, Redis"
-	@echo "make test           run the whole test suite (DATABASE_URL picks the database)"
-	@echo "make test-postgres  run the suite on the local PostgreSQL server"
+	@echo "make test           run the whole test suite as CI does: the SQLite pass, then the PostgreSQL + Redis pass"
+	@echo "make test-sqlite    the SQLite pass alone: the database-specific tests on SQLite"
+	@echo "make test-postgres  the PostgreSQL + Redis pass alone: everything else, and the database-specific tests"
+	@echo "make test-quick     the inner loop: every test but the browser's, on SQLite, stopping at the first failure"
 	@echo "make lint           ruff, Django's system checks, the migrations check and the import contracts"
 	@echo "make css            rebuild static/css/site.css from static/scss/ (Bootstrap's Sass sources, npm)"
 	@echo "make audit          Lighthouse on every public page (3 runs each, mobile) -> docs/lighthouse.md"
@@ -91,11 +93,38 @@ serve: install nginx
 	@createdb -h 127.0.0.1 -U postgres clinic 2>/dev/null || true
 	$(SERVE_ENV) $(UV) run --frozen python scripts/serve.py
 
-test: install e2e-deps nginx
-	$(UV) run --frozen pytest
+# The suite runs in two passes (tests/conftest.py says which test runs where):
+# the SQLite pass runs the database-specific tests on SQLite (`make run`'s
+# database); the PostgreSQL + Redis pass (production's set-up) runs those
+# again on PostgreSQL, and every other test once. Each pass runs in parallel
+# (pytest-xdist, a worker per core; each worker has its own test database and
+# Redis database). Without a PostgreSQL server and Redis on this machine,
+# `make test` runs every test it can on SQLite and says which it skipped.
+PYTEST := $(UV) run --frozen pytest
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/clinic_test
+# Workers use this Redis database and the next ones (one each).
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/10
+PYTEST_ARGS ?=
+# A worker per core; a module's tests stay on one worker (its module-scoped
+# fixtures are made once).
+PARALLEL := -n auto --dist loadfile
 
-test-postgres:
-	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/clinic} $(MAKE) test
+test: install e2e-deps nginx
+	@if pg_isready -q -d "$(TEST_DATABASE_URL)" 2>/dev/null && redis-cli -u "$(TEST_REDIS_URL)" ping >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory test-sqlite test-postgres; \
+	else \
+		echo "No PostgreSQL and Redis at $(TEST_DATABASE_URL) and $(TEST_REDIS_URL): every test SQLite can run, on SQLite"; \
+		env -u DATABASE_URL -u REDIS_URL $(PYTEST) $(PARALLEL) $(PYTEST_ARGS); \
+	fi
+
+test-sqlite: install e2e-deps
+	env -u DATABASE_URL -u REDIS_URL $(PYTEST) --pass=sqlite $(PARALLEL) $(PYTEST_ARGS)
+
+test-postgres: install e2e-deps nginx
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PYTEST) --pass=postgres $(PARALLEL) $(PYTEST_ARGS)
+
+test-quick: install
+	env -u DATABASE_URL -u REDIS_URL $(PYTEST) $(PARALLEL) -x --ignore=tests/e2e $(PYTEST_ARGS)
 
 lint: install
 	$(UV) run --frozen ruff check .
@@ -121,9 +150,10 @@ bench: install
 audit: install e2e-deps
 	$(UV) run --frozen python scripts/lighthouse_audit.py $(AUDIT_ARGS)
 
-# The README shows a few of the screenshots the browser tests save.
+# The main pages and the day sheet, saved to artifacts/screenshots/ by
+# scripts/screenshots.py (a tool, not a test); the README shows a few.
 screenshots: install e2e-deps
-	$(UV) run --frozen pytest tests/e2e/test_screenshots.py tests/e2e/test_front_desk.py -q
+	$(UV) run --frozen python scripts/screenshots.py
 	mkdir -p docs/screenshots
 	cp artifacts/screenshots/home-desktop.png artifacts/screenshots/comparison-phone.png \
 		artifacts/screenshots/guide-result-desktop.png artifacts/screenshots/booking-phone.png \

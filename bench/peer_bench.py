@@ -19,7 +19,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -27,6 +26,10 @@ import psycopg
 from psycopg import sql
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from scripts.live_server import Service, port_open  # noqa: E402
+
 PACKAGE = "django-appointment"
 LABEL = f"peer: {PACKAGE} booking page"
 # Tried in order: the Django this project runs, then the last releases the
@@ -190,25 +193,11 @@ def measure_peer(args, *, workers, host, port, measure, http_get, log):
                     -1
                 ]
                 path = f"/appointment/request/{service}/"
-                server = subprocess.Popen(
-                    [
-                        str(python),
-                        "-m",
-                        "gunicorn",
-                        f"--workers={workers}",
-                        f"--bind={host}:{port}",
-                        "--worker-class=sync",
-                        "--log-level=warning",
-                        "peer_site.wsgi",
-                    ],
-                    env=env,
-                    cwd=folder,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.PIPE,
-                    text=True,
-                )
-                _wait_for(server, port, path, http_get)
-            except (subprocess.CalledProcessError, RuntimeError, OSError) as error:
+                server = PeerGunicorn(
+                    python, workers=workers, host=host, port=port, env=env, folder=folder
+                ).start()
+                _check_serving(port, path, http_get)
+            except (subprocess.CalledProcessError, AssertionError, RuntimeError, OSError) as error:
                 problems.append(f"Django {django or 'as the site'}: {_last_error(error)}")
                 _stop(server)
                 server = None
@@ -238,28 +227,35 @@ def _last_error(error):
     return (named or lines or [str(error)])[-1][:300]
 
 
-def _wait_for(server, port, path, http_get):
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"its gunicorn exited: {server.stderr.read()[-500:]}")
-        try:
-            status = http_get(port, path)
-        except OSError:
-            time.sleep(0.3)
-            continue
-        if status == 200:
-            return
+class PeerGunicorn(Service):
+    """The peer's site under its own gunicorn, started and stopped as the site's own is."""
+
+    name = "the peer's gunicorn"
+
+    def __init__(self, python, *, workers, host, port, env, folder):
+        self.port = port
+        command = [
+            str(python),
+            "-m",
+            "gunicorn",
+            f"--workers={workers}",
+            f"--bind={host}:{port}",
+            "--worker-class=sync",
+            "--log-level=warning",
+            "peer_site.wsgi",
+        ]
+        super().__init__(command, env=env, log_path=folder / "gunicorn.log", cwd=folder)
+
+    def ready(self):
+        return port_open(self.port)
+
+
+def _check_serving(port, path, http_get):
+    status = http_get(port, path)
+    if status != 200:
         raise RuntimeError(f"GET {path} answered {status}, not 200")
-    raise RuntimeError("its gunicorn did not answer within 60 s")
 
 
 def _stop(server):
-    if server is None or server.poll() is not None:
-        return
-    server.terminate()
-    try:
-        server.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
+    if server is not None:
+        server.stop(timeout=20)

@@ -2,11 +2,11 @@
 The one way to run the site's own processes outside production: gunicorn,
 the task worker and nginx in front, each on a free loopback port, started,
 waited for, and stopped with everything they started. `make serve`
-(scripts/serve.py), the tests that need real processes (tests/conftest.py
-and tests/e2e/conftest.py for the browser tests, tests/test_front.py,
-tests/test_faults.py, tests/test_scale_out.py, tests/test_deploy.py,
-tests/test_worker_start.py) and the bench scripts use it, so what they run is what a clinic deploys: gunicorn with
-gunicorn.conf.py, `manage.py db_worker`, and nginx with deploy/nginx/clinic-app.conf.
+(scripts/serve.py), the benchmarks (bench/, the peer's gunicorn too), the
+audit and screenshot scripts, and every test that runs real processes
+(tests/support/local_site.py is the tests' site on it) use it, so what they run
+is what a clinic deploys: gunicorn with gunicorn.conf.py, `manage.py db_worker`,
+and nginx with deploy/nginx/clinic-app.conf.
 """
 
 import os
@@ -74,17 +74,18 @@ class Service:
 
     name = "process"
 
-    def __init__(self, command, *, env, log_path):
+    def __init__(self, command, *, env, log_path, cwd=ROOT):
         self.command = command
         self.env = env
         self.log_path = Path(log_path)
+        self.cwd = cwd
         self.process = None
 
     def start(self):
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 self.command,
-                cwd=ROOT,
+                cwd=self.cwd,
                 env=self.env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,

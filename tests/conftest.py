@@ -2,22 +2,9 @@ import os
 
 import pytest
 
-from tests.markup import parse_html
-
-# Every page a visitor can reach from the site's navigation, with the copy
-# that describes it: a SitePage key, or the slug of a treatment.
-PUBLIC_PAGES = {
-    "/": ("page", "home"),
-    "/treatments/": ("page", "treatments"),
-    "/treatments/professional-facial/": ("treatment", "professional-facial"),
-    "/treatments/medical-grade-facial/": ("treatment", "medical-grade-facial"),
-    "/compare/": ("page", "comparison"),
-    "/faqs/": ("page", "faqs"),
-    "/guide/": ("page", "guide"),
-    "/book/": ("page", "booking"),
-    "/privacy/": ("page", "privacy"),
-    "/team/": ("page", "team"),
-}
+from tests.support.html import parse_html
+from tests.support.production import production_environment
+from tests.support.shared import made_once, run_folder
 
 
 @pytest.fixture
@@ -52,70 +39,83 @@ def _empty_cache():
     cache.clear()
 
 
-@pytest.fixture(autouse=True)
-def _postgres_marker(request):
-    """
-    A test marked `postgres` needs what only PostgreSQL gives here: real
-    concurrent transactions from several threads (the in-memory SQLite test
-    database is one connection, and SQLite locks the whole file). It is
-    skipped when, and only when, the suite runs on another database; on
-    PostgreSQL it always runs, so `DATABASE_URL=postgres://… make test` (CI's
-    PostgreSQL pass) is where it proves its point.
-    """
-    if request.node.get_closest_marker("postgres") is None:
-        return
+# Which pass runs which test. CI runs the suite twice: once on SQLite (the
+# database of `make run`) and once on PostgreSQL with Redis (production's).
+# A test runs where its behaviour lives:
+# - unmarked: the behaviour does not depend on the database (pages, forms,
+#   emails, browser journeys, HTML checks, deploy files, pure functions), so it
+#   runs once, in the PostgreSQL + Redis pass. A new test lands there by default.
+# - `every_database`: the same promise kept differently by each database (the
+#   no-overlap rule, migrations, query counts, what SQL computes): both passes.
+# - `postgres` / `sqlite`: behaviour only that database has (threads racing
+#   real concurrent transactions; SQLite's triggers and file locks).
+# `--pass=sqlite` and `--pass=postgres` pick a pass; without `--pass` every test
+# the database can run runs, and the others skip with the reason.
+PASSES = {
+    "sqlite": {"every_database", "sqlite"},
+    "postgres": {"every_database", "postgres", None},
+}
+DATABASE_MARKERS = ("every_database", "postgres", "sqlite")
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--pass",
+        dest="test_pass",
+        choices=sorted(PASSES),
+        help="run one of CI's two passes: `sqlite` (the database-specific tests on SQLite) or "
+        "`postgres` (the database-specific tests and everything else, on PostgreSQL with Redis)",
+    )
+
+
+def _database_vendor():
     from django.db import connection
 
-    if connection.vendor != "postgresql":
-        pytest.skip(f"needs PostgreSQL; this run uses {connection.vendor}")
+    return connection.vendor
 
 
-def _production_environment(**values):
-    """The environment for the site's processes under the production settings."""
-    import secrets
+def _database_marker(item):
+    """The test's own database marker, else its class's or module's."""
+    return next(
+        (marker.name for marker in item.iter_markers() if marker.name in DATABASE_MARKERS), None
+    )
 
-    passed_on = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DATABASE_", "REDIS_", "EMAIL_", "BOOKING_", "TASK_"))
-    }
-    return passed_on | {
-        "DJANGO_SETTINGS_MODULE": "clinic_site.settings.production",
-        "REDIS_URL": os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SITE_URL": "http://127.0.0.1",
-        # Plain HTTP on loopback; behind nginx, as deploy/ runs the app.
-        "SECURE_SSL_REDIRECT": "false",
-        "SECURE_PROXY_SSL_HEADER": "true",
-        "TRUSTED_PROXY_COUNT": "1",
-        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
-        "BOOKING_MIN_FILL_SECONDS": "0",
-        "WEB_CONCURRENCY": "2",
-        "PYTHONUNBUFFERED": "1",
-        **values,
-    }
+
+def pytest_collection_modifyitems(config, items):
+    test_pass = config.getoption("test_pass")
+    vendor = _database_vendor()
+    if test_pass is not None and vendor != test_pass.replace("postgres", "postgresql"):
+        raise pytest.UsageError(f"--pass={test_pass} runs on its database; this run uses {vendor}")
+    selected, deselected = [], []
+    for item in items:
+        marker = _database_marker(item)
+        if test_pass is not None and marker not in PASSES[test_pass]:
+            deselected.append(item)
+            continue
+        selected.append(item)
+        needs = {"postgres": "postgresql", "sqlite": "sqlite"}.get(marker)
+        if needs is not None and needs != vendor:
+            item.add_marker(pytest.mark.skip(reason=f"needs {needs}; this run uses {vendor}"))
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
 
 
 @pytest.fixture(scope="session")
-def collected_static(tmp_path_factory):
+def collected_static(tmp_path_factory, worker_id):
     """
     collectstatic's output (hashed, compressed: production's storage), made
-    once per run: `public`, whose static/ subfolder is STATIC_ROOT.
+    once per run for every worker: `public`, whose static/ subfolder is STATIC_ROOT.
     """
     from scripts.live_server import manage
 
-    public = tmp_path_factory.mktemp("public")
-    manage(
-        _production_environment(
+    def collect(public):
+        environment = production_environment(
             STATIC_ROOT=str(public / "static"), DATABASE_URL="postgres://unused/unused"
-        ),
-        "collectstatic",
-        "--noinput",
-        "-v",
-        "0",
-    )
-    return public
+        )
+        manage(environment, "collectstatic", "--noinput", "-v", "0")
+
+    return made_once(run_folder(tmp_path_factory, worker_id) / "public", collect)
 
 
 @pytest.fixture
@@ -146,7 +146,7 @@ def production_site(collected_static):
     database = f"clinic_live_{os.getpid()}_{secrets.token_hex(3)}"
     with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{database}"')
-    env = _production_environment(
+    env = production_environment(
         DATABASE_URL=f"{server}/{database}",
         STATIC_ROOT=str(collected_static / "static"),
     )
@@ -156,3 +156,71 @@ def production_site(collected_static):
     finally:
         with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite_template(tmp_path_factory, worker_id):
+    """`make run`'s database, migrated once per run for every worker to copy."""
+    from tests.support.sqlite_site import migrate_into
+
+    return made_once(run_folder(tmp_path_factory, worker_id) / "sqlite-template", migrate_into)
+
+
+@pytest.fixture
+def sqlite_site(migrated_sqlite_template, tmp_path):
+    """A copy of the migrated SQLite database of this test's own (tests.support.sqlite_site)."""
+    from tests.support.sqlite_site import SqliteSite
+
+    return SqliteSite.copied_from(migrated_sqlite_template, tmp_path)
+
+
+# The seed content after a transactional test. A test that commits for real
+# (`transactional_db`, `live_server`) empties the database when it ends.
+# Serially, pytest-django runs such tests after all the others, as Django's
+# runner does; a pytest-xdist worker may be handed other tests after one, so
+# the database the migrations seeded is put back (as `serialized_rollback`
+# does, from the same serialized copy) before the next test starts.
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test databases, with their seeded contents kept serialized."""
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        for connection in connections.all():
+            if getattr(connection, "_test_serialized_contents", None) is None:
+                connection._test_serialized_contents = connection.creation.serialize_db_to_string()
+
+
+def _commits_for_real(item):
+    marker = item.get_closest_marker("django_db")
+    transaction = marker is not None and marker.kwargs.get("transaction", False)
+    fixtures = getattr(item, "fixturenames", ())
+    return transaction or "transactional_db" in fixtures or "live_server" in fixtures
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    result = yield  # every fixture torn down: the transactional test's flush is done
+    if nextitem is not None and _commits_for_real(item):
+        from django.core.management import call_command
+        from django.db import connections
+        from pytest_django.plugin import blocking_manager_key
+
+        with item.config.stash[blocking_manager_key].unblock():
+            for connection in connections.all():
+                contents = getattr(connection, "_test_serialized_contents", None)
+                if contents is None:
+                    continue
+                # As serialized_rollback: empty without post_migrate's rows, then the copy.
+                call_command(
+                    "flush",
+                    verbosity=0,
+                    interactive=False,
+                    database=connection.alias,
+                    reset_sequences=False,
+                    inhibit_post_migrate=True,
+                )
+                connection.creation.deserialize_db_from_string(contents)
+    return result

@@ -11,9 +11,9 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.urls import reverse
 
-from tests.booking_helpers import book
-from tests.factories import MEDICAL, PROFESSIONAL, make_concern, make_treatment
-from tests.markup import form_data, parse_html
+from tests.support.booking import book
+from tests.support.content import MEDICAL, PROFESSIONAL, make_concern, make_treatment
+from tests.support.html import form_data, parse_html
 from treatments.models import (
     FAQ,
     ComparisonAspect,

@@ -34,7 +34,7 @@ from booking.models import (
     TimeOff,
     WorkingHours,
 )
-from tests.booking_helpers import (
+from tests.support.booking import (
     ESTHETICIAN,
     MEDICAL_CONSULTATION,
     NURSE_PRACTITIONER,
@@ -50,8 +50,8 @@ from tests.booking_helpers import (
     set_hours,
     utc,
 )
-from tests.factories import make_treatment
-from tests.markup import form_data
+from tests.support.content import make_treatment
+from tests.support.html import form_data
 from treatments.models import FAQ, Treatment
 
 pytestmark = pytest.mark.django_db
@@ -123,6 +123,7 @@ def test_booking_list_shows_reference_name_type_practitioner_clinic_time_status_
     assert "Created at" in column_titles
 
 
+@pytest.mark.every_database
 def test_booking_list_costs_the_same_queries_for_many_bookings(
     admin_client, django_assert_num_queries
 ):
@@ -256,6 +257,7 @@ def test_practitioner_filter(admin_client):
     assert listed(admin_client, practitioner__id__exact=daniel.pk) == {with_daniel}
 
 
+@pytest.mark.every_database
 def test_period_filter_last_month_runs_midnight_to_midnight_in_clinic_time(admin_client):
     this_month = timezone.localdate().replace(day=1)
     last_month = (this_month - timedelta(days=1)).replace(day=1)
@@ -297,6 +299,7 @@ def bookings_around_today():
     }
 
 
+@pytest.mark.every_database
 def test_day_filter_today_shows_todays_consultations_in_clinic_time(
     admin_client, bookings_around_today
 ):

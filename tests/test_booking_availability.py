@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 
 from booking.models import Closure, TimeOff, WorkingHours
 from booking.services.schedule import bookable_slots, find_slot, parse_slot_value
-from tests.booking_helpers import (
+from tests.support.booking import (
     CLINIC_ZONE,
     ESTHETICIAN,
     MEDICAL_CONSULTATION,
@@ -32,7 +32,7 @@ from tests.booking_helpers import (
     utc,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.every_database]
 
 # Monday 3 June 2030, 8:00 in New York (EDT): a week with no holidays.
 MONDAY_MORNING = clinic_time(2030, 6, 3, 8, 0)

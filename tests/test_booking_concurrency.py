@@ -19,8 +19,8 @@ from django.test import Client
 from booking import services
 from booking.models import ConsultationBooking, ConsultationType, Practitioner
 from booking.services.schedule import bookable_slots
-from tests import booking_helpers
-from tests.booking_helpers import (
+from tests.support import booking as booking_helpers
+from tests.support.booking import (
     ASSESSMENT,
     BOOK_URL,
     NURSE_PRACTITIONER,
@@ -31,7 +31,7 @@ from tests.booking_helpers import (
     page,
     set_hours,
 )
-from tests.markup import form_data
+from tests.support.html import form_data
 
 pytestmark = pytest.mark.postgres
 

@@ -27,11 +27,10 @@ from django_tasks_db.models import DBTaskResult
 from booking import services
 from booking.models import ConsultationBooking, OutboundEmail
 from booking.services import emails
-from booking.services.emails import MAX_ATTEMPTS, calendar_uid, deliver, queue_email
-from booking.services.emails import DeliveryResult as Outcome
+from booking.services.emails import MAX_ATTEMPTS, DeliveryResult, calendar_uid, deliver, queue_email
 from booking.services.schedule import bookable_slots
 from booking.signed_links import reference_from_token
-from tests.booking_helpers import (
+from tests.support.booking import (
     BOOK_URL,
     CLINIC_ZONE,
     MEDICAL_CONSULTATION,
@@ -343,7 +342,7 @@ def test_message_to_an_address_no_server_would_take_is_given_up_at_once(address,
     result = deliver(message.pk)
 
     message.refresh_from_db()
-    assert result == Outcome.FAILED
+    assert result == DeliveryResult.FAILED
     assert message.status == OutboundEmail.Delivery.FAILED
     assert message.attempts == 1
     assert message.last_error.startswith("Undeliverable address")
@@ -361,7 +360,7 @@ def test_clinic_alert_for_a_client_address_no_server_would_take_goes_without_rep
 
     message = queue_email(booking, OutboundEmail.Kind.CLINIC_ALERT)
 
-    assert deliver(message.pk) == Outcome.SENT
+    assert deliver(message.pk) == DeliveryResult.SENT
     [alert] = mailoutbox
     assert alert.to == [CLINIC_EMAIL]
     assert alert.reply_to == []
@@ -383,19 +382,20 @@ def test_recipient_refused_by_the_mail_server_is_given_up_only_when_the_refusal_
     refused = smtplib.SMTPRecipientsRefused({booking.email: (code, b"Mailbox unavailable")})
 
     with mock.patch(SEND_MESSAGES, side_effect=refused):
-        assert deliver(message.pk) == Outcome.FAILED
+        assert deliver(message.pk) == DeliveryResult.FAILED
 
     message.refresh_from_db()
     assert (message.status, message.attempts) == (status, attempts)
     assert "SMTPRecipientsRefused" in message.last_error
 
 
+@pytest.mark.every_database
 def test_message_is_delivered_once_even_if_two_workers_pick_it_up(mailoutbox):
     message = queue_email(book(), OutboundEmail.Kind.RECEIPT)
 
     results = [deliver(message.pk), deliver(message.pk)]
 
-    assert results == [Outcome.SENT, Outcome.NOT_DUE]
+    assert results == [DeliveryResult.SENT, DeliveryResult.NOT_DUE]
     assert len(mailoutbox) == 1
 
 
@@ -504,7 +504,7 @@ def test_cancelling_while_the_confirmation_waits_sends_only_the_cancellation(
         as_sent(cancellation, change_alert, receipt, alert)
     )
     assert status_of(confirmation) == SUPERSEDED
-    assert deliver(confirmation.pk) == Outcome.NOT_DUE
+    assert deliver(confirmation.pk) == DeliveryResult.NOT_DUE
     assert len(mailoutbox) == 4
 
 
@@ -556,7 +556,7 @@ def test_message_superseded_while_the_mail_server_refuses_it_stays_superseded(ma
         raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
 
     with mock.patch(SEND_MESSAGES, side_effect=client_cancels_then_the_server_refuses):
-        assert deliver(confirmation.pk) == Outcome.FAILED
+        assert deliver(confirmation.pk) == DeliveryResult.FAILED
 
     with clinic_clock(timezone.now() + timedelta(minutes=10)):
         call_command("send_outbox", stdout=StringIO())
@@ -585,6 +585,7 @@ def test_send_now_in_the_admin_does_not_send_a_superseded_message(
     assert mailoutbox == []
 
 
+@pytest.mark.every_database
 def test_send_outbox_after_an_outage_sends_the_waiting_messages_oldest_first(
     django_capture_on_commit_callbacks, mailoutbox
 ):
@@ -732,6 +733,7 @@ def test_booking_stands_when_its_emails_cannot_be_enqueued_and_send_outbox_sends
     assert set(booking.emails.values_list("status", flat=True)) == {SENT}
 
 
+@pytest.mark.every_database
 def test_delivery_that_dies_mid_send_holds_no_claim_and_the_message_is_due_at_once(mailoutbox):
     message = queue_email(book(), OutboundEmail.Kind.RECEIPT)
     due_at = OutboundEmail.objects.get(pk=message.pk).next_attempt_at
@@ -745,7 +747,7 @@ def test_delivery_that_dies_mid_send_holds_no_claim_and_the_message_is_due_at_on
 
     message.refresh_from_db()
     assert (message.status, message.attempts, message.next_attempt_at) == (PENDING, 0, due_at)
-    assert deliver(message.pk) == Outcome.SENT
+    assert deliver(message.pk) == DeliveryResult.SENT
     assert len(mailoutbox) == 1
 
 
@@ -811,7 +813,7 @@ def test_message_being_sent_is_skipped_not_waited_for_by_another_worker_and_a_ne
     services.change_status(booking, Status.CANCELLED, by_client=True)
     waited = time.monotonic() - began
 
-    assert second_worker == Outcome.NOT_DUE
+    assert second_worker == DeliveryResult.NOT_DUE
     assert waited < 2, f"waited {waited:.1f} s on the other worker's mail server"
     # Already on its way: sent once, not superseded. (With two workers the
     # cancellation can go out while it is still on its way; its calendar
@@ -821,11 +823,11 @@ def test_message_being_sent_is_skipped_not_waited_for_by_another_worker_and_a_ne
     wait_for_outcome = time.monotonic() + 10
     while "result" not in outcome and time.monotonic() < wait_for_outcome:
         time.sleep(0.05)
-    assert outcome.get("result") == Outcome.SENT
+    assert outcome.get("result") == DeliveryResult.SENT
     assert status_of(confirmation) == SENT
     cancellation = booking.emails.get(kind=OutboundEmail.Kind.CANCELLATION)
     assert status_of(cancellation) == PENDING
-    assert deliver(cancellation.pk) == Outcome.SENT
+    assert deliver(cancellation.pk) == DeliveryResult.SENT
     subjects = [message.subject for message in mailoutbox]
     assert subjects.count(confirmation.subject) == 1
     assert subjects.count(cancellation.subject) == 1

@@ -14,7 +14,7 @@ from django.utils import dateformat, timezone
 from booking.models import REFERENCE_ALPHABET, ConsultationBooking, Practitioner
 from booking.services import privacy_policy_version
 from booking.services.schedule import ClinicCalendar, parse_slot_value
-from tests.booking_helpers import (
+from tests.support.booking import (
     ASSESSMENT,
     BOOK_URL,
     CLINIC_ZONE,
@@ -34,10 +34,11 @@ from tests.booking_helpers import (
     offered_slots,
     page,
     practitioner,
+    received_booking,
     resubmitted_values,
 )
-from tests.factories import MEDICAL, PROFESSIONAL
-from tests.markup import form_data
+from tests.support.content import MEDICAL, PROFESSIONAL
+from tests.support.html import form_data
 from treatments.models import SitePage, SkinConcern
 
 pytestmark = pytest.mark.django_db
@@ -88,13 +89,6 @@ def chosen_type(document):
 def chosen_practitioner(document):
     """The practitioner the select shows, by slug ("" for any), as a browser would send it."""
     return [form_data(booking_form(document))["practitioner"]]
-
-
-def received_booking(response):
-    assert response.status_code == 302, error_summary(page(response))
-    reference = response.url.rstrip("/").rsplit("/", 1)[-1]
-    assert response.url == f"/book/received/{reference}/"
-    return ConsultationBooking.objects.get(reference=reference)
 
 
 def test_booking_page_offers_times_as_radio_buttons_grouped_by_day_in_clinic_time(client):

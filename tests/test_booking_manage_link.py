@@ -16,7 +16,7 @@ from django.utils import timezone
 from booking.models import ConsultationBooking, OutboundEmail
 from booking.services import schedule as availability
 from booking.signed_links import SALT
-from tests.booking_helpers import (
+from tests.support.booking import (
     ESTHETICIAN,
     NURSE_PRACTITIONER,
     Status,

@@ -8,16 +8,8 @@ the transaction, with triggers refusing any overlap; that is shown with
 separate processes on one SQLite file, as `make run`'s server would have.
 """
 
-import json
-import os
-import sqlite3
-import subprocess
-import sys
-import textwrap
-import time
 import uuid
 from datetime import UTC, timedelta
-from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -25,8 +17,8 @@ from django.test import Client
 from booking import services
 from booking.models import BookingRules, ConsultationBooking, ConsultationType
 from booking.services.schedule import bookable_slots
-from tests import booking_helpers
-from tests.booking_helpers import (
+from tests.support import booking as booking_helpers
+from tests.support.booking import (
     BOOK_URL,
     booking_form,
     make_consultation_type,
@@ -34,12 +26,12 @@ from tests.booking_helpers import (
     only_practitioners,
     page,
 )
-from tests.markup import form_data
+from tests.support.html import form_data
+from tests.support.races import race
 from treatments.models import SitePage
 
 PEOPLE = 20
 SLOT_TAKEN = "That time is no longer available. Please choose another time."
-REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -127,7 +119,9 @@ def test_twenty_browsers_posting_any_practitioner_see_two_successes_and_clear_re
             "slot": bookable_slots(short)[0].value,
             "full_name": f"Person {n}",
             "email": f"person{n}@example.com",
-            "phone": "(212) 555-0147",
+            # A number each: one shared would meet the per-contact limit once two
+            # requests from it were waiting, a refusal other than the one raced for.
+            "phone": f"(212) 555-{100 + n:04d}",
             "consent": "on",
         }
         forms.append(data)
@@ -189,124 +183,51 @@ def test_a_move_racing_a_new_booking_into_the_same_time_gets_one(two_practitione
         ConsultationBooking.objects.update(status=ConsultationBooking.Status.CANCELLED)
 
 
-# SQLite: separate processes on one database file, as `make run` has.
-
-SQLITE_RACE = textwrap.dedent(
-    """
-    import json, os, sys, time, uuid
-    import django
-    django.setup()
-    from datetime import datetime
-    from booking import services
-    from booking.models import ConsultationType, Practitioner
-    kind = ConsultationType.objects.get(slug=sys.argv[1])
-    starts_at = datetime.fromisoformat(sys.argv[2])
-    practitioner = Practitioner.objects.filter(slug=sys.argv[3]).first()
-    go = float(sys.argv[4])
-    time.sleep(max(0, go - time.time()))
-    try:
-        booking, _ = services.book_consultation(
-            consultation_type=kind, practitioner=practitioner, starts_at=starts_at,
-            concerns=[], submission_key=uuid.uuid4().hex, full_name="Racer",
-            email="racer@example.com", phone="+12125550147", preferred_contact="email",
-        )
-        print(json.dumps({"booked": booking.practitioner.slug}))
-    except services.SlotUnavailable:
-        print(json.dumps({"refused": True}))
-    """
-)
+# SQLite: separate processes on one database file, as `make run` has, each
+# on its own copy of the migrated file (the `sqlite_site` fixture).
 
 
-@pytest.fixture(scope="module")
-def sqlite_file(tmp_path_factory):
-    """
-    A migrated SQLite file with the seed data, as `make run` makes it; the
-    tests below share it, each racing for times the others do not use.
-    """
-    database = tmp_path_factory.mktemp("sqlite") / "race.sqlite3"
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{database}",
-        "DJANGO_SETTINGS_MODULE": "clinic_site.settings.local",
-        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-    }
-    env.pop("REDIS_URL", None)
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-        cwd=REPO,
-        env=env,
-        check=True,
-        timeout=300,
-    )
-    return env
-
-
-def race_on_sqlite(env, requests):
-    """Start one process per (type slug, start, practitioner slug) together; their outcomes."""
-    go = time.time() + 6  # Every process has imported Django by then.
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-c", SQLITE_RACE, kind, starts_at.isoformat(), person, str(go)],
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for kind, starts_at, person in requests
-    ]
-    results = []
-    for process in processes:
-        out, err = process.communicate(timeout=120)
-        assert process.returncode == 0, err
-        results.append(json.loads(out.strip().splitlines()[-1]))
-    return results
-
-
-def sqlite_rows(env, sql):
-    database = env["DATABASE_URL"].removeprefix("sqlite:///")
-    with sqlite3.connect(database) as db:
-        return db.execute(sql).fetchall()
-
-
+@pytest.mark.sqlite
 @pytest.mark.django_db
-def test_on_sqlite_ten_processes_asking_for_any_practitioner_at_one_time_get_two(sqlite_file):
+def test_on_sqlite_ten_processes_asking_for_any_practitioner_at_one_time_get_two(sqlite_site):
     assessment = "skin-assessment"
     # A few times in, so minimum notice cannot pass it while the processes start.
     starts_at = bookable_slots(ConsultationType.objects.get(slug=assessment))[4].starts_at
 
-    results = race_on_sqlite(sqlite_file, [(assessment, starts_at, "")] * 10)
+    results = race(
+        sqlite_site.environment(), "book", [(assessment, starts_at.isoformat(), "")] * 10
+    )
 
     assert sorted(result.get("booked", "") for result in results) == [""] * 8 + [
         "daniel-okafor",
         "maya-chen",
     ]
     stored_at = starts_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
-    assert sqlite_rows(
-        sqlite_file,
-        f"SELECT count(*) FROM booking_consultationbooking WHERE starts_at = '{stored_at}'",
+    assert sqlite_site.rows(
+        "SELECT count(*) FROM booking_consultationbooking WHERE starts_at = ?", (stored_at,)
     ) == [(2,)]
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db
-def test_on_sqlite_overlapping_45_and_30_minute_requests_for_one_person_get_one(sqlite_file):
+def test_on_sqlite_overlapping_45_and_30_minute_requests_for_one_person_get_one(sqlite_site):
     medical = ConsultationType.objects.get(slug="medical-grade-facial-consultation")
     first = bookable_slots(medical)[12].starts_at
     requests = [
-        ("medical-grade-facial-consultation", first, "daniel-okafor"),
-        ("skin-assessment", first + timedelta(minutes=15), "daniel-okafor"),
+        ("medical-grade-facial-consultation", first.isoformat(), "daniel-okafor"),
+        ("skin-assessment", (first + timedelta(minutes=15)).isoformat(), "daniel-okafor"),
     ] * 4
 
-    results = race_on_sqlite(sqlite_file, requests)
+    results = race(sqlite_site.environment(), "book", requests)
 
     assert sum("booked" in result for result in results) == 1
     assert sum("refused" in result for result in results) == 7
 
 
-def test_on_sqlite_migrate_installs_the_overlap_triggers(sqlite_file):
-    # What they refuse is shown in test_practitioners.py, which runs on SQLite
-    # in the SQLite pass (and on the exclusion constraint in the PostgreSQL one).
-    rows = sqlite_rows(
-        sqlite_file, "SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
-    )
+@pytest.mark.sqlite
+def test_on_sqlite_migrate_installs_the_overlap_triggers(sqlite_site):
+    # What they refuse is shown in test_practitioners.py and test_booking_workflow.py,
+    # which run on SQLite in the SQLite pass (and on the exclusion constraint in the
+    # PostgreSQL one).
+    rows = sqlite_site.rows("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
     assert rows == [("booking_no_overlap_on_insert",), ("booking_no_overlap_on_update",)]

@@ -22,7 +22,7 @@ from django.utils import timezone
 from booking import services
 from booking.models import BookingRules, Closure, ConsultationBooking, WorkingHours
 from booking.services.schedule import parse_slot_value
-from tests.booking_helpers import (
+from tests.support.booking import (
     BOOK_URL,
     VISITOR,
     booking_form,
@@ -33,12 +33,12 @@ from tests.booking_helpers import (
     practitioner,
     set_rules,
 )
-from tests.markup import form_data
+from tests.support.html import form_data
 
 pytestmark = pytest.mark.django_db
 
 Status = ConsultationBooking.Status
-SHARED = "tests.caches.SharedMemoryCache"
+SHARED = "tests.support.caches.SharedMemoryCache"
 PER_PROCESS = "django.core.cache.backends.locmem.LocMemCache"
 
 

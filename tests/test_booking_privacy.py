@@ -18,7 +18,7 @@ from django.utils import timezone
 from booking import services
 from booking.models import BookingStatusChange, ConsultationBooking, OutboundEmail
 from booking.services.emails import queue_email
-from tests.booking_helpers import (
+from tests.support.booking import (
     BOOK_URL,
     PROFESSIONAL_CONSULTATION,
     VISITOR,
@@ -29,7 +29,7 @@ from tests.booking_helpers import (
     make_booking,
     set_rules,
 )
-from tests.markup import form_data, parse_html
+from tests.support.html import form_data, parse_html
 from treatments.models import SkinConcern, Treatment
 
 pytestmark = pytest.mark.django_db

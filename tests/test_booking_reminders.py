@@ -12,9 +12,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from booking.models import BookingQuerySet, ConsultationBooking, OutboundEmail
-from tests.booking_helpers import Status, clinic_clock, make_booking
+from tests.support.booking import Status, clinic_clock, make_booking
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.every_database]
 
 
 def send_reminders():

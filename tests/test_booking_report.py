@@ -14,7 +14,7 @@ from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
 from booking.models import ConsultationBooking, Practitioner
-from tests.booking_helpers import (
+from tests.support.booking import (
     ESTHETICIAN,
     MEDICAL_CONSULTATION,
     NURSE_PRACTITIONER,
@@ -28,7 +28,7 @@ from tests.booking_helpers import (
     practitioner,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.every_database]
 Status = ConsultationBooking.Status
 
 REPORT = reverse("admin:booking_report")

@@ -14,7 +14,7 @@ from django.utils import timezone
 from booking import services
 from booking.models import BookingStatusChange, ConsultationBooking, OutboundEmail
 from booking.services import schedule as availability
-from tests.booking_helpers import (
+from tests.support.booking import (
     ESTHETICIAN,
     NURSE_PRACTITIONER,
     Status,
@@ -26,7 +26,7 @@ from tests.booking_helpers import (
     practitioner,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.every_database]
 
 ACTIVE = [Status.REQUESTED, Status.CONFIRMED]
 INACTIVE = [Status.CANCELLED, Status.DECLINED, Status.COMPLETED, Status.NO_SHOW]

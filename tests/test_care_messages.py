@@ -20,9 +20,8 @@ from django.utils import dateformat
 
 from booking import services
 from booking.models import BookingQuerySet, ConsultationBooking, ConsultationType, OutboundEmail
-from booking.services.emails import DeliveryResult as Outcome
-from booking.services.emails import deliver, send_email
-from tests.booking_helpers import (
+from booking.services.emails import DeliveryResult, deliver, send_email
+from tests.support.booking import (
     ASSESSMENT,
     CLINIC_ZONE,
     MEDICAL_CONSULTATION,
@@ -37,9 +36,9 @@ from tests.booking_helpers import (
     make_practitioner,
     page,
 )
-from tests.markup import form_data
+from tests.support.html import form_data
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.every_database]
 
 BEFORE_CARE = OutboundEmail.Kind.BEFORE_CARE
 AFTERCARE = OutboundEmail.Kind.AFTERCARE
@@ -239,7 +238,7 @@ def test_before_care_still_waiting_when_the_consultation_passes_is_not_sent(mail
     [message] = booking.emails.filter(kind=BEFORE_CARE)
 
     with clinic_clock(week(4, 10, 5)):
-        assert deliver(message.pk) == Outcome.SUPERSEDED
+        assert deliver(message.pk) == DeliveryResult.SUPERSEDED
 
     assert mailoutbox == []
 
@@ -355,7 +354,7 @@ def test_cancelling_withdraws_before_care_still_waiting(mailoutbox):
         services.send_due_before_care()  # Queued, not yet sent.
         services.change_status(booking, Status.CANCELLED)
         [message] = booking.emails.filter(kind=BEFORE_CARE)
-        assert deliver(message.pk) == Outcome.NOT_DUE
+        assert deliver(message.pk) == DeliveryResult.NOT_DUE
         assert services.send_due_before_care() == 0
 
     assert before_care_rows(booking) == [(FRIDAY_AT_TEN.date(), SUPERSEDED)]
@@ -446,7 +445,7 @@ def test_before_care_for_a_day_the_booking_no_longer_has_is_not_sent(mailoutbox)
             blocks_until=later + timedelta(minutes=40),
         )
 
-        assert deliver(message.pk) == Outcome.SUPERSEDED
+        assert deliver(message.pk) == DeliveryResult.SUPERSEDED
 
     assert mailoutbox == []
 
@@ -477,8 +476,8 @@ def test_completing_a_consultation_sends_aftercare_once(complete, mailoutbox, st
     assert row.status == SENT
     # The task, run again (a retry, a second worker), finds it sent.
     with clinic_clock(NOW):
-        assert send_email.call(row.pk) == Outcome.NOT_DUE
-        assert deliver(row.pk) == Outcome.NOT_DUE
+        assert send_email.call(row.pk) == DeliveryResult.NOT_DUE
+        assert deliver(row.pk) == DeliveryResult.NOT_DUE
     assert len(with_subject(mailoutbox, AFTERCARE_SUBJECT)) == 1
 
 

@@ -21,7 +21,7 @@ from booking.models import OutboundEmail
 from booking.services import emails
 from booking.services.waitlist import WAITLIST_KINDS
 from booking.views.bookings import receipts_cookie_name, remember_receipts
-from tests.booking_helpers import (
+from tests.support.booking import (
     Status,
     clinic_clock,
     clinic_time,
@@ -132,7 +132,7 @@ def test_admin_list_change_page_and_export_show_the_zone_of_a_time_in_the_repeat
 
 def test_slot_picker_labels_show_each_times_zone(client):
     # No notice and a window open across the night the clocks go back.
-    from tests.booking_helpers import ASSESSMENT, set_hours, set_rules, set_type
+    from tests.support.booking import ASSESSMENT, set_hours, set_rules, set_type
 
     set_rules(minimum_notice_hours=0)
     set_hours({6: [("00:00", "03:00")]})

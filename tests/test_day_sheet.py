@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from booking import services
 from booking.models import Closure, ConsultationBooking, TimeOff
-from tests.booking_helpers import (
+from tests.support.booking import (
     ESTHETICIAN,
     MEDICAL_CONSULTATION,
     NURSE_PRACTITIONER,
@@ -24,7 +24,7 @@ from tests.booking_helpers import (
     practitioner,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.every_database]
 Status = ConsultationBooking.Status
 
 DAY = date(2027, 2, 1)  # a Monday

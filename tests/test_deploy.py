@@ -10,7 +10,7 @@ import subprocess
 from django.core.management import get_commands
 
 from scripts.live_server import DEPLOY, ROOT, nginx_binary, render
-from tests.test_front import require
+from tests.support.tools import require
 
 SYSTEMD = DEPLOY / "systemd"
 

@@ -14,7 +14,6 @@ marker, so CI's PostgreSQL pass runs them. Without nginx they skip, except
 in CI (CI=true), where they fail.
 """
 
-import os
 import re
 import socket
 import time
@@ -22,18 +21,11 @@ import time
 import pytest
 
 from scripts.live_server import HOST, Gunicorn, Nginx, Visitor, nginx_binary
+from tests.support.tools import require
 
 SLOW_CLIENTS = 50
 ANSWER_WITHIN = 1.0  # seconds
 CLIENT_HEADER_TIMEOUT = 10  # seconds, as deploy/nginx/clinic-app.conf sets it
-
-
-def require(available, what):
-    """Skip without a tool, except in CI (CI=true), which must run these tests."""
-    if not available:
-        if os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}:
-            pytest.fail(f"{what} is not installed; CI must run this test", pytrace=False)
-        pytest.skip(f"{what} is not installed")
 
 
 def require_nginx():

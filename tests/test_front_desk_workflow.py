@@ -10,7 +10,7 @@ import pytest
 
 from booking import services
 from booking.models import BookingRules, ConsultationBooking, OutboundEmail
-from tests.booking_helpers import (
+from tests.support.booking import (
     clinic_clock,
     clinic_time,
     make_booking,

@@ -5,8 +5,8 @@ and the page that asks the questions and shows the answer.
 
 import pytest
 
-from tests.factories import MEDICAL, PROFESSIONAL, make_concern, make_treatment
-from tests.markup import parse_html
+from tests.support.content import MEDICAL, PROFESSIONAL, make_concern, make_treatment
+from tests.support.html import parse_html
 from treatments.guide import recommend
 from treatments.models import ContentBlock, SkinConcern, SkinGoal, SkinSensitivity, Treatment
 

@@ -13,13 +13,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
-def test_make_run_on_another_port_prints_the_staff_admin_address_on_that_port(tmp_path):
+def test_make_run_on_another_port_prints_the_staff_admin_address_on_that_port(sqlite_site):
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("DJANGO_", "DATABASE_", "SITE_URL", "PORT", "MAKE"))
     }
-    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    # A migrated database (the next test shows `make run` migrating a new one).
+    env["DATABASE_URL"] = f"sqlite:///{sqlite_site.path}"
     # What `PORT=8001 make run` would run, without running it (it serves
     # forever), with this interpreter in place of `uv run` (which, inside
     # `make test`, would find the virtualenv's Python first, without uv).
@@ -34,13 +35,6 @@ def test_make_run_on_another_port_prints_the_staff_admin_address_on_that_port(tm
     [serve] = [line for line in planned if "runserver" in line]
     [staff] = [line for line in planned if "ensure_local_staff" in line]
     assert serve.endswith("runserver 127.0.0.1:8001")
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        timeout=120,
-    )
 
     # The staff account's line, run by the shell as make runs it.
     printed = subprocess.run(
@@ -64,7 +58,7 @@ def test_make_run_serves_the_site_and_its_worker_sends_the_booking_emails(tmp_pa
     booking's receipt (local mode's console email backend).
     """
     from scripts.live_server import free_port, wait_for
-    from tests.test_faults import Visitor
+    from tests.support.local_site import Visitor
 
     port = free_port()
     env = {

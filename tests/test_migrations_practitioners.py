@@ -20,6 +20,8 @@ from django.db import connection
 
 REPO = Path(__file__).resolve().parent.parent
 
+pytestmark = pytest.mark.every_database
+
 SCENARIO = r"""
 import json
 from datetime import datetime, timedelta, timezone as tz

@@ -11,7 +11,7 @@ import logging
 
 import pytest
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.every_database]
 
 BAD_REQUEST_PAGE = "We could not understand that request"
 

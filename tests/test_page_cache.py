@@ -13,11 +13,10 @@ from django.core.cache import cache
 from django.test import Client
 from django.views.generic import TemplateView
 
-from tests.booking_helpers import BOOK_URL, filled_booking_form
-from tests.test_booking_form import received_booking
-from tests.test_faults import Site
+from tests.support.booking import BOOK_URL, filled_booking_form, make_booking, received_booking, utc
+from tests.support.local_site import Site
 from treatments import caching
-from treatments.caching import version_in_database
+from treatments.caching import content_version, version_in_database
 from treatments.models import FAQ, ContentBlock, SkinConcern, SkinGoal, Treatment
 
 pytestmark = [pytest.mark.django_db]
@@ -163,10 +162,6 @@ def test_an_unchanged_page_revisited_with_its_etag_gets_304(client):
 
 
 def test_a_booking_does_not_invalidate_the_content_cache(django_capture_on_commit_callbacks):
-    from tests.booking_helpers import make_booking, utc
-    from treatments.caching import content_version
-    from treatments.models import SkinConcern
-
     before = content_version()
     with django_capture_on_commit_callbacks(execute=True):
         booking = make_booking(starts_at=utc(2030, 1, 7, 14), full_name="Ana")
@@ -187,11 +182,12 @@ faq.save()
 """
 
 
-def test_an_edit_from_another_process_shows_on_the_next_request_without_redis(tmp_path):
+def test_an_edit_from_another_process_shows_on_the_next_request_without_redis(
+    tmp_path, sqlite_site
+):
     # The local settings with no REDIS_URL (as `make run`), each process with its
     # own memory cache, pages cached for the default ten minutes.
-    site = Site(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'site.sqlite3'}")
-    site.manage("migrate", "--noinput", "-v", "0")
+    site = Site(tmp_path, DATABASE_URL=f"sqlite:///{sqlite_site.path}")
     site.start()
     try:
         visitor = site.visitor()

@@ -8,8 +8,8 @@ import gzip
 
 import pytest
 
-from tests.conftest import PUBLIC_PAGES
-from tests.markup import parse_html
+from tests.support.html import parse_html
+from tests.support.pages import PUBLIC_PAGES
 
 pytestmark = pytest.mark.django_db
 

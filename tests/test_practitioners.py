@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from booking.models import Closure, ConsultationBooking, Practitioner, TimeOff
 from booking.services import bookings as services
 from booking.services.schedule import ClinicCalendar, bookable_slots
-from tests.booking_helpers import (
+from tests.support.booking import (
     ASSESSMENT,
     ESTHETICIAN,
     MEDICAL_CONSULTATION,
@@ -29,7 +29,7 @@ from tests.booking_helpers import (
     set_type,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.every_database]
 
 # A Friday noon at the clinic; the Monday after is the day the tests book.
 NOW = clinic_time(2027, 1, 29, 12)

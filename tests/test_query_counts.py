@@ -13,17 +13,17 @@ from django_tasks_db.models import DBTaskResult
 
 from booking.models import ConsultationBooking
 from booking.services.schedule import ClinicCalendar
-from tests.booking_helpers import (
+from tests.support.booking import (
     ASSESSMENT,
     BOOK_URL,
     ESTHETICIAN,
     filled_booking_form,
     offered_slots,
 )
-from tests.factories import add_a_lot_of_content
+from tests.support.content import add_a_lot_of_content
 from treatments.models import SkinConcern
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.every_database]
 
 CONTENT_PAGES = [
     "/",
@@ -134,7 +134,7 @@ def as_in_production(settings, django_capture_on_commit_callbacks):
     the privacy policy's version remembered between changes, and tasks
     written to the database for the worker.
     """
-    settings.CACHES = {"default": {"BACKEND": "tests.caches.SharedMemoryCache"}}
+    settings.CACHES = {"default": {"BACKEND": "tests.support.caches.SharedMemoryCache"}}
     settings.CONTENT_CACHE_SECONDS = settings.AVAILABILITY_CACHE_SECONDS = 300
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     from django.core.cache import cache

@@ -12,10 +12,16 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from booking.models import ConsultationBooking, OutboundEmail, Question, ScreeningAnswers
+from booking.models import (
+    ConsultationBooking,
+    OutboundEmail,
+    Question,
+    ScreeningAnswers,
+    ScreeningOutcome,
+)
 from booking.services import screening
 from booking.services.schedule import parse_slot_value
-from tests.booking_helpers import (
+from tests.support.booking import (
     BOOK_URL,
     MEDICAL_CONSULTATION,
     NURSE_PRACTITIONER,
@@ -26,9 +32,10 @@ from tests.booking_helpers import (
     filled_booking_form,
     main_text,
     page,
+    received_booking,
 )
-from tests.markup import form_data
-from tests.screening_helpers import Kind, Outcome, key, make_questionnaire, publish_example
+from tests.support.html import form_data
+from tests.support.screening import Kind, key, make_questionnaire, publish_example
 
 pytestmark = pytest.mark.django_db
 
@@ -109,6 +116,22 @@ def test_unpublished_questions_are_not_asked(client):
     assert booking_form(document).find("fieldset", class_="health-questions") is None
 
 
+def test_an_inactive_questionnaire_is_not_asked(client, version):
+    assert booking_form(page(client.get(MEDICAL_PAGE))).find("fieldset", class_="health-questions")
+    version.questionnaire.is_active = False
+    version.questionnaire.save()
+
+    document, data = filled_booking_form(client, MEDICAL_PAGE)
+
+    form = booking_form(document)
+    assert form.find("fieldset", class_="health-questions") is None
+    assert form.find("input", name="screening_version") is None
+    # Booked without a health answer: nothing asks for one.
+    booking = received_booking(client.post(BOOK_URL, data))
+    assert booking.consultation_type.slug == MEDICAL_CONSULTATION
+    assert not ScreeningAnswers.objects.exists()
+
+
 def test_checking_the_answers_shows_the_outcome_keeps_everything_and_then_books(client, version):
     _, data = filled(client, version, **{f"q_{key(version, PREGNANT)}": "yes"})
 
@@ -119,7 +142,7 @@ def test_checking_the_answers_shows_the_outcome_keeps_everything_and_then_books(
     again = form_data(booking_form(document))
     assert again["full_name"] == data["full_name"]
     assert again[f"q_{key(version, PREGNANT)}"] == "yes"
-    assert again["screening_outcome_seen"] == Outcome.REVIEW
+    assert again["screening_outcome_seen"] == ScreeningOutcome.REVIEW
 
     response = client.post(BOOK_URL, again)
 
@@ -127,7 +150,7 @@ def test_checking_the_answers_shows_the_outcome_keeps_everything_and_then_books(
     booking = ConsultationBooking.objects.get()
     answers = booking.screening
     assert answers.version == version
-    assert answers.outcome == Outcome.REVIEW
+    assert answers.outcome == ScreeningOutcome.REVIEW
     assert answers.answers[key(version, PREGNANT)] == "yes"
     assert answers.checked_for == timezone.localdate(booking.starts_at)
     assert answers.health_policy_version == screening.HEALTH_POLICY_VERSION
@@ -145,7 +168,7 @@ def test_a_request_sent_before_its_outcome_was_shown_shows_it_first(client, vers
     assert any("Please read what your answers" in error for error in error_summary(document))
     assert nothing_stored()
     assert client.post(BOOK_URL, form_data(booking_form(document))).status_code == 302
-    assert ScreeningAnswers.objects.get().outcome == Outcome.FINE
+    assert ScreeningAnswers.objects.get().outcome == ScreeningOutcome.FINE
 
 
 def test_an_answer_changed_after_checking_is_shown_again_before_booking(client, version):
@@ -191,7 +214,7 @@ def test_answers_needing_a_medical_provider_ask_for_the_medical_consultation(cli
     professional = consultation_type(PROFESSIONAL_CONSULTATION)
     version = make_questionnaire(
         professional,
-        questions=[(Kind.YES_NO, "Are you pregnant?", [("yes", None, Outcome.MEDICAL)])],
+        questions=[(Kind.YES_NO, "Are you pregnant?", [("yes", None, ScreeningOutcome.MEDICAL)])],
     )
     _, data = filled_booking_form(
         client,
@@ -212,7 +235,7 @@ def test_the_health_consent_is_separate_and_required(client, version):
     _, data = filled(client, version, health_consent=None)
     data.pop("health_consent", None)
 
-    response = client.post(BOOK_URL, data | {"screening_outcome_seen": Outcome.FINE})
+    response = client.post(BOOK_URL, data | {"screening_outcome_seen": ScreeningOutcome.FINE})
 
     document = page(response)
     assert "Please agree that we may use your answers" in main_text(document)
@@ -255,7 +278,7 @@ def test_bad_health_answers_show_the_form_again_and_store_nothing(client, versio
     _, data = filled(client, version)
     data |= {names.get(name, name): value for name, value in change.items()}
 
-    for step in [{"check_answers": "1"}, {"screening_outcome_seen": Outcome.FINE}]:
+    for step in [{"check_answers": "1"}, {"screening_outcome_seen": ScreeningOutcome.FINE}]:
         response = client.post(BOOK_URL, data | step)
         assert response.status_code == 200
         assert message in main_text(page(response))
@@ -291,7 +314,13 @@ def test_no_health_answer_goes_into_an_email(client, version, mailoutbox):
     alert = OutboundEmail.objects.get(kind=OutboundEmail.Kind.CLINIC_ALERT).body
     assert "The health form needs a look" in alert
     for subject, body in bodies:
-        for secret in [allergy, "pregnant", "Pregnant", "isotretinoin", Outcome.REVIEW.label]:
+        for secret in [
+            allergy,
+            "pregnant",
+            "Pregnant",
+            "isotretinoin",
+            ScreeningOutcome.REVIEW.label,
+        ]:
             assert secret not in subject + body
 
 
@@ -315,6 +344,7 @@ def test_an_error_report_would_star_every_answer(client, version, rf):
     assert shown[f"q_{key(version, ALLERGIES)}"] == SafeExceptionReporterFilter.cleansed_substitute
 
 
+@pytest.mark.every_database
 def test_the_page_with_health_questions_costs_the_same_queries_with_more_questions(client, version):
     client.get(MEDICAL_PAGE)
     with CaptureQueriesContext(connection) as few:

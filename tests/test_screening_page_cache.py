@@ -7,8 +7,8 @@ import pytest
 from django.test import Client
 
 from booking.services import screening
-from tests.booking_helpers import BOOK_URL, MEDICAL_CONSULTATION, page
-from tests.screening_helpers import example_questionnaire
+from tests.support.booking import BOOK_URL, MEDICAL_CONSULTATION, page
+from tests.support.screening import example_questionnaire
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +16,10 @@ MEDICAL_PAGE = f"{BOOK_URL}?type={MEDICAL_CONSULTATION}"
 
 
 @pytest.fixture(
-    params=["django.core.cache.backends.locmem.LocMemCache", "tests.caches.SharedMemoryCache"],
+    params=[
+        "django.core.cache.backends.locmem.LocMemCache",
+        "tests.support.caches.SharedMemoryCache",
+    ],
     ids=["version-in-database", "version-in-cache"],
 )
 def cached(request, settings):

@@ -8,12 +8,18 @@ from datetime import date
 
 import pytest
 
-from booking.models import AnswerRule, Question, QuestionnaireVersion
+from booking.models import AnswerRule, Question, QuestionnaireVersion, ScreeningOutcome
 from booking.services import screening
-from tests.booking_helpers import consultation_type
-from tests.screening_helpers import (
+from tests.support.booking import (
+    ASSESSMENT,
+    BOOK_URL,
+    MEDICAL_CONSULTATION,
+    booking_form,
+    consultation_type,
+    page,
+)
+from tests.support.screening import (
     Kind,
-    Outcome,
     example_questionnaire,
     key,
     make_questionnaire,
@@ -41,40 +47,54 @@ def version():
     return make_questionnaire(
         consultation_type(),
         questions=[
-            (Kind.YES_NO, "Pregnant?", [("yes", None, Outcome.REVIEW)]),
-            (Kind.YES_NO, "Cold sore?", [("yes", None, Outcome.CALL)]),
-            (Kind.DATE, "Isotretinoin?", [("", 6, Outcome.MEDICAL)]),
-            (Kind.CHOICE, "Peel?", [("Last week", None, Outcome.REVIEW)], "Never", "Last week"),
-            (Kind.TEXT, "Allergies?", [("", None, Outcome.REVIEW)]),
+            (Kind.YES_NO, "Pregnant?", [("yes", None, ScreeningOutcome.REVIEW)]),
+            (Kind.YES_NO, "Cold sore?", [("yes", None, ScreeningOutcome.CALL)]),
+            (Kind.DATE, "Isotretinoin?", [("", 6, ScreeningOutcome.MEDICAL)]),
+            (
+                Kind.CHOICE,
+                "Peel?",
+                [("Last week", None, ScreeningOutcome.REVIEW)],
+                "Never",
+                "Last week",
+            ),
+            (Kind.TEXT, "Allergies?", [("", None, ScreeningOutcome.REVIEW)]),
         ],
     )
 
 
 def test_answers_meeting_no_rule_are_fine(version):
     answers = {key(version, "Pregnant?"): "no", key(version, "Cold sore?"): "no"}
-    assert assess(version, answers, date(2027, 3, 1)).outcome == Outcome.FINE
+    assert assess(version, answers, date(2027, 3, 1)).outcome == ScreeningOutcome.FINE
 
 
 def test_each_kind_of_rule_matches_its_answer(version):
     appointment = date(2027, 3, 1)
     assert (
-        assess(version, {key(version, "Pregnant?"): "yes"}, appointment).outcome == Outcome.REVIEW
+        assess(version, {key(version, "Pregnant?"): "yes"}, appointment).outcome
+        == ScreeningOutcome.REVIEW
     )
     assert (
-        assess(version, {key(version, "Peel?"): "Last week"}, appointment).outcome == Outcome.REVIEW
+        assess(version, {key(version, "Peel?"): "Last week"}, appointment).outcome
+        == ScreeningOutcome.REVIEW
     )
-    assert assess(version, {key(version, "Peel?"): "Never"}, appointment).outcome == Outcome.FINE
+    assert (
+        assess(version, {key(version, "Peel?"): "Never"}, appointment).outcome
+        == ScreeningOutcome.FINE
+    )
     assert (
         assess(version, {key(version, "Allergies?"): "Latex"}, appointment).outcome
-        == Outcome.REVIEW
+        == ScreeningOutcome.REVIEW
     )
-    assert assess(version, {key(version, "Allergies?"): ""}, appointment).outcome == Outcome.FINE
+    assert (
+        assess(version, {key(version, "Allergies?"): ""}, appointment).outcome
+        == ScreeningOutcome.FINE
+    )
 
 
 def test_the_most_serious_outcome_wins_and_every_reason_is_kept(version):
     answers = {key(version, "Pregnant?"): "yes", key(version, "Cold sore?"): "yes"}
     assessment = assess(version, answers, date(2027, 3, 1))
-    assert assessment.outcome == Outcome.CALL
+    assert assessment.outcome == ScreeningOutcome.CALL
     assert assessment.reasons == ["Rule on Pregnant?", "Rule on Cold sore?"]
 
 
@@ -82,13 +102,13 @@ def test_a_date_rule_is_measured_against_the_appointment_date_not_today(version)
     # Last taken 10 August 2026: within 6 months of an appointment on
     # 9 February 2027, not of one on 10 February 2027.
     answers = {key(version, "Isotretinoin?"): "2026-08-10"}
-    assert assess(version, answers, date(2027, 2, 9)).outcome == Outcome.MEDICAL
-    assert assess(version, answers, date(2027, 2, 10)).outcome == Outcome.FINE
+    assert assess(version, answers, date(2027, 2, 9)).outcome == ScreeningOutcome.MEDICAL
+    assert assess(version, answers, date(2027, 2, 10)).outcome == ScreeningOutcome.FINE
 
 
 def test_a_date_after_the_appointment_counts_as_within(version):
     answers = {key(version, "Isotretinoin?"): "2027-04-01"}
-    assert assess(version, answers, date(2027, 3, 1)).outcome == Outcome.MEDICAL
+    assert assess(version, answers, date(2027, 3, 1)).outcome == ScreeningOutcome.MEDICAL
 
 
 def test_months_before_keeps_to_the_end_of_a_shorter_month():
@@ -99,10 +119,19 @@ def test_months_before_keeps_to_the_end_of_a_shorter_month():
 def test_needing_a_medical_provider_is_met_by_a_medical_type_and_flagged_for_review(version):
     answers = {key(version, "Isotretinoin?"): "2027-01-01"}
     assessment = assess(version, answers, date(2027, 3, 1), kind=medical_type())
-    assert assessment.outcome == Outcome.REVIEW
+    assert assessment.outcome == ScreeningOutcome.REVIEW
 
 
-def test_publishing_freezes_the_questions_and_a_later_edit_makes_a_new_version(version):
+def asked_version(client, kind_slug):
+    """The version of the health questions the booking page asks for this type, or None."""
+    document = page(client.get(BOOK_URL, {"type": kind_slug}))
+    form = booking_form(document)
+    if form.find("fieldset", class_="health-questions") is None:
+        return None
+    return int(form.find("input", name="screening_version").attrs["value"])
+
+
+def test_publishing_freezes_the_questions_and_a_later_edit_makes_a_new_version(client, version):
     questionnaire = version.questionnaire
     again, created = screening.publish_questionnaire(questionnaire)
     assert (again, created) == (version, False)
@@ -115,23 +144,17 @@ def test_publishing_freezes_the_questions_and_a_later_edit_makes_a_new_version(v
     version.refresh_from_db()
     assert [q["text"] for q in version.content["questions"]][0] == "Pregnant?"
     assert [q["text"] for q in newer.content["questions"]][0] == "Are you pregnant?"
-    assert screening.published_version_for(consultation_type()) == newer
+    assert asked_version(client, ASSESSMENT) == newer.pk
 
 
-def test_an_inactive_questionnaire_is_not_asked(version):
-    version.questionnaire.is_active = False
-    version.questionnaire.save()
-    assert screening.published_version_for(consultation_type()) is None
-
-
-def test_the_seeded_example_is_marked_and_waits_for_review_before_it_is_asked():
+def test_the_seeded_example_is_marked_and_waits_for_review_before_it_is_asked(client):
     questionnaire = example_questionnaire()
     assert questionnaire.is_example
     assert "EXAMPLE" in questionnaire.name
     assert not QuestionnaireVersion.objects.filter(questionnaire=questionnaire).exists()
-    assert screening.published_version_for(medical_type()) is None
+    assert asked_version(client, MEDICAL_CONSULTATION) is None
     assert question(questionnaire, ISOTRETINOIN).rules.get().within_months == 6
-    assert question(questionnaire, PREGNANT).rules.get().outcome == Outcome.REVIEW
+    assert question(questionnaire, PREGNANT).rules.get().outcome == ScreeningOutcome.REVIEW
     assert all(
         "medical director to review" in rule.note_for_staff
         for rule in AnswerRule.objects.filter(question__questionnaire=questionnaire)
@@ -146,13 +169,13 @@ def test_the_seeded_isotretinoin_rule_crosses_the_appointment_date():
         screening.assess(
             version.content, {iso: "2026-06-15"}, date(2026, 12, 14), consultation_type=kind
         ).outcome
-        == Outcome.CALL
+        == ScreeningOutcome.CALL
     )
     assert (
         screening.assess(
             version.content, {iso: "2026-06-15"}, date(2026, 12, 15), consultation_type=kind
         ).outcome
-        == Outcome.FINE
+        == ScreeningOutcome.FINE
     )
 
 

@@ -22,18 +22,13 @@ from booking.models import (
     Questionnaire,
     QuestionnaireVersion,
     ScreeningAnswers,
+    ScreeningOutcome,
 )
 from booking.services import screening
 from booking.services.schedule import bookable_slots
-from tests.booking_helpers import book, move_into_the_past, page
-from tests.markup import form_data
-from tests.screening_helpers import (
-    Outcome,
-    example_questionnaire,
-    key,
-    medical_type,
-    publish_example,
-)
+from tests.support.booking import book, move_into_the_past, page
+from tests.support.html import form_data
+from tests.support.screening import example_questionnaire, key, medical_type, publish_example
 
 pytestmark = pytest.mark.django_db
 
@@ -264,12 +259,12 @@ def test_a_move_earlier_brings_a_date_rule_into_play_and_is_recorded_without_det
     # six months of it, but within six months of the earlier one.
     last_taken = screening.months_before(timezone.localdate(late), 6)
     booking = book_with_answers(version, {key(version, ISOTRETINOIN): last_taken.isoformat()}, late)
-    assert booking.screening.outcome == Outcome.FINE
+    assert booking.screening.outcome == ScreeningOutcome.FINE
 
     services.move_booking(booking, early, by_client=True)
 
     answers = ScreeningAnswers.objects.get(booking=booking)
-    assert answers.outcome == Outcome.CALL
+    assert answers.outcome == ScreeningOutcome.CALL
     assert answers.checked_for == timezone.localdate(early)
     note = BookingStatusChange.objects.filter(booking=booking).latest("pk").note
     assert "Health form re-checked for the new date" in note
@@ -303,7 +298,7 @@ def test_a_client_moving_into_a_date_rule_is_asked_to_call_on_their_page(
         in text
     )
     assert "isotretinoin" not in text.lower()
-    assert ScreeningAnswers.objects.get(booking=booking).outcome == Outcome.CALL
+    assert ScreeningAnswers.objects.get(booking=booking).outcome == ScreeningOutcome.CALL
 
 
 def test_staff_moving_a_booking_are_told_its_health_form_changed(
@@ -335,11 +330,11 @@ def test_a_move_later_takes_a_date_rule_out_of_play(version, early_and_late):
     booking = book_with_answers(
         version, {key(version, ISOTRETINOIN): last_taken.isoformat()}, early
     )
-    assert booking.screening.outcome == Outcome.CALL
+    assert booking.screening.outcome == ScreeningOutcome.CALL
 
     services.move_booking(booking, late, for_staff=True)
 
-    assert ScreeningAnswers.objects.get(booking=booking).outcome == Outcome.FINE
+    assert ScreeningAnswers.objects.get(booking=booking).outcome == ScreeningOutcome.FINE
     rescheduled = OutboundEmail.objects.filter(
         booking=booking, kind=OutboundEmail.Kind.RESCHEDULED
     ).get()
@@ -364,7 +359,7 @@ def test_the_questionnaire_list_costs_the_same_queries_with_more_questionnaires(
     from django.test.utils import CaptureQueriesContext
 
     from booking.models import QuestionnaireUse
-    from tests.booking_helpers import make_consultation_type
+    from tests.support.booking import make_consultation_type
 
     changelist = reverse("admin:booking_questionnaire_changelist")
     admin_client.get(changelist)

@@ -9,9 +9,9 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
-from tests.conftest import PUBLIC_PAGES
-from tests.factories import make_faq, make_treatment
-from tests.markup import json_ld, meta_content, parse_html
+from tests.support.content import make_faq, make_treatment
+from tests.support.html import json_ld, meta_content, parse_html
+from tests.support.pages import PUBLIC_PAGES
 from treatments.models import FAQ, SitePage, Treatment
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from booking import services
 from booking.models import BookingStatusChange, ConsultationBooking, OutboundEmail, Practitioner
-from tests.booking_helpers import (
+from tests.support.booking import (
     ASSESSMENT,
     ESTHETICIAN,
     MEDICAL_CONSULTATION,
@@ -27,7 +27,7 @@ from tests.booking_helpers import (
     practitioner,
     set_type,
 )
-from tests.markup import form_data
+from tests.support.html import form_data
 
 pytestmark = pytest.mark.django_db
 Status = ConsultationBooking.Status
@@ -300,6 +300,7 @@ def test_an_inactive_practitioner_cannot_be_booked(admin_client):
     assert not ConsultationBooking.objects.exists()
 
 
+@pytest.mark.every_database
 def test_a_taken_time_is_refused_with_a_clear_message(admin_client):
     taken = make_booking(
         starts_at=clinic_time(2027, 3, 2, 9), practitioner=practitioner(ESTHETICIAN)
@@ -326,6 +327,7 @@ def test_a_time_outside_working_hours_is_refused(admin_client):
     assert not ConsultationBooking.objects.exists()
 
 
+@pytest.mark.every_database
 def test_a_form_sent_twice_books_once(admin_client):
     data = caller_form(admin_client, {"date": "2027-03-02", "time": "10:00"}, practitioner="")
 

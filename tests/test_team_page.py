@@ -3,7 +3,7 @@
 import pytest
 
 from booking.models import ConsultationBooking, ConsultationType, Practitioner
-from tests.booking_helpers import (
+from tests.support.booking import (
     ASSESSMENT,
     BOOK_URL,
     ESTHETICIAN,
@@ -18,7 +18,7 @@ from tests.booking_helpers import (
     page,
     resubmitted_values,
 )
-from tests.factories import MEDICAL, PROFESSIONAL
+from tests.support.content import MEDICAL, PROFESSIONAL
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.conftest import PUBLIC_PAGES
-from tests.factories import MEDICAL, PROFESSIONAL, make_faq, make_treatment
-from tests.markup import parse_html
+from tests.support.content import MEDICAL, PROFESSIONAL, make_faq, make_treatment
+from tests.support.html import parse_html
+from tests.support.pages import PUBLIC_PAGES
 from treatments.models import (
     FAQ,
     ComparisonAspect,

@@ -20,13 +20,12 @@ from booking.models import (
     ConsultationBooking,
     FreedTime,
     OutboundEmail,
-    PartOfDay,
     WaitlistEntry,
     WaitlistOffer,
 )
 from booking.services import waitlist
 from booking.services.schedule import bookable_slots
-from tests.booking_helpers import (
+from tests.support.booking import (
     ESTHETICIAN,
     MEDICAL_CONSULTATION,
     NURSE_PRACTITIONER,
@@ -42,37 +41,19 @@ from tests.booking_helpers import (
     practitioner,
     utc,
 )
-from tests.markup import form_data
+from tests.support.html import form_data
+from tests.support.waitlist import ALL_PARTS, make_entry
 
 pytestmark = pytest.mark.django_db
 
 JOIN_URL = "/waitlist/"
 Kind = OutboundEmail.Kind
-ALL_PARTS = ",".join(part.value for part in PartOfDay)
 
 
 @pytest.fixture(autouse=True)
 def one_practitioner():
     """The esthetician alone: whoever is offered a time books it with her."""
     only_practitioners(practitioner(ESTHETICIAN))
-
-
-def make_entry(n=1, **fields):
-    """Someone waiting for a skin assessment, any practitioner, any day and time within 30 days."""
-    today = timezone.localdate()
-    defaults = {
-        "consultation_type": consultation_type(),
-        "weekdays": "0123456",
-        "parts_of_day": ALL_PARTS,
-        "earliest_day": today,
-        "latest_day": today + timedelta(days=30),
-        "full_name": f"Waiting Person{n}",
-        "email": f"waiting{n}@example.com",
-        "phone": "+12125550100",
-        "consent_given_at": timezone.now(),
-        "privacy_policy_version": "test",
-    }
-    return WaitlistEntry.objects.create(**defaults | fields)
 
 
 @pytest.fixture
@@ -202,6 +183,7 @@ def test_a_practitioner_who_does_not_hold_the_type_is_refused(client):
     assert "does not hold skin assessments" in error_texts(client.post(JOIN_URL, data))
 
 
+@pytest.mark.every_database
 def test_a_double_click_joins_once(client):
     data = join_form(client)
     assert client.post(JOIN_URL, data).status_code == 302
@@ -212,6 +194,7 @@ def test_a_double_click_joins_once(client):
     assert len(emails(Kind.WAITLIST_JOINED)) == 1
 
 
+@pytest.mark.every_database
 def test_the_same_email_cannot_wait_twice_for_one_type(client):
     make_entry(email=VISITOR["email"].upper())
     response = client.post(JOIN_URL, join_form(client))
@@ -276,6 +259,7 @@ def test_a_leave_link_for_another_salt_does_not_work(client):
     assert client.get(f"/waitlist/leave/{token}/").status_code == 404
 
 
+@pytest.mark.every_database
 def test_the_join_page_costs_a_fixed_number_of_queries(client, django_assert_num_queries):
     client.get(JOIN_URL)  # The rules row, made on first read.
     # The rules, the types with who holds them, the practitioners.
@@ -283,6 +267,7 @@ def test_the_join_page_costs_a_fixed_number_of_queries(client, django_assert_num
         assert client.get(JOIN_URL).status_code == 200
 
 
+@pytest.mark.every_database
 def test_the_leave_page_costs_one_query(client, django_assert_num_queries):
     url = make_entry().get_leave_url()
     with django_assert_num_queries(1):
@@ -311,6 +296,7 @@ def test_a_cancellation_offers_the_freed_time_to_everyone_who_matches(client, ca
     assert FreedTime.objects.get().handled_at is not None
 
 
+@pytest.mark.every_database
 def test_a_freed_time_is_offered_once_however_often_it_is_handled(cancel):
     booking = book()
     entry = make_entry()
@@ -325,6 +311,7 @@ def test_a_freed_time_is_offered_once_however_often_it_is_handled(cancel):
     assert len(emails(Kind.WAITLIST_OFFER)) == 1
 
 
+@pytest.mark.every_database
 def test_nobody_is_offered_the_same_time_twice_when_it_frees_up_again(cancel):
     entry = make_entry()
     first = book()
@@ -454,6 +441,7 @@ def test_claiming_books_the_time_and_takes_them_off_the_list(client, offered):
     assert OutboundEmail.objects.filter(booking=booking, kind=Kind.RECEIPT).exists()
 
 
+@pytest.mark.every_database
 def test_claiming_twice_books_once(client, offered):
     _, offer, _ = offered
     client.post(offer.get_claim_url())
@@ -519,6 +507,7 @@ def test_someone_who_left_cannot_claim(client, offered):
     assert not ConsultationBooking.objects.filter(email=offer.entry.email).exists()
 
 
+@pytest.mark.every_database
 def test_the_offer_page_costs_a_fixed_number_of_queries(client, offered, django_assert_num_queries):
     _, offer, _ = offered
     url = offer.get_claim_url()
@@ -677,11 +666,12 @@ def test_one_email_address_may_wait_for_only_a_few_consultations(client):
 
 
 def test_a_type_asking_health_questions_is_not_offered_on_the_join_form(client):
-    from tests.screening_helpers import Kind, Outcome, make_questionnaire
+    from booking.models import ScreeningOutcome
+    from tests.support.screening import Kind, make_questionnaire
 
     kind = consultation_type()
     make_questionnaire(
-        kind, questions=[(Kind.YES_NO, "Are you pregnant?", [("yes", None, Outcome.CALL)])]
+        kind, questions=[(Kind.YES_NO, "Are you pregnant?", [("yes", None, ScreeningOutcome.CALL)])]
     )
 
     response = client.get("/waitlist/")
@@ -693,7 +683,8 @@ def test_a_type_asking_health_questions_is_not_offered_on_the_join_form(client):
 def test_a_claim_of_a_type_that_now_asks_health_questions_is_refused_and_the_entry_waits(
     client, cancel
 ):
-    from tests.screening_helpers import Kind, Outcome, make_questionnaire
+    from booking.models import ScreeningOutcome
+    from tests.support.screening import Kind, make_questionnaire
 
     kind = consultation_type()
     booking = book()
@@ -702,7 +693,7 @@ def test_a_claim_of_a_type_that_now_asks_health_questions_is_refused_and_the_ent
     (offer,) = offers_to(entry)
     # Published after they joined.
     make_questionnaire(
-        kind, questions=[(Kind.YES_NO, "Are you pregnant?", [("yes", None, Outcome.CALL)])]
+        kind, questions=[(Kind.YES_NO, "Are you pregnant?", [("yes", None, ScreeningOutcome.CALL)])]
     )
 
     response = client.post(offer.get_claim_url())

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from booking.models import FreedTime, OutboundEmail, WaitlistEntry, WaitlistOffer
 from booking.services.schedule import bookable_slots
-from tests.booking_helpers import (
+from tests.support.booking import (
     ESTHETICIAN,
     consultation_type,
     only_practitioners,
@@ -24,8 +24,8 @@ from tests.booking_helpers import (
     practitioner,
     set_hours,
 )
-from tests.markup import form_data
-from tests.test_waitlist import make_entry
+from tests.support.html import form_data
+from tests.support.waitlist import make_entry
 
 pytestmark = pytest.mark.django_db
 
@@ -92,6 +92,7 @@ def test_the_entry_and_offer_pages_render(admin_client):
     assert admin_client.get(freed_page).status_code == 200
 
 
+@pytest.mark.every_database
 def test_the_list_costs_the_same_queries_for_many_entries(admin_client, django_assert_num_queries):
     make_entry(1)
     admin_client.get(CHANGELIST)  # The session and user, once.

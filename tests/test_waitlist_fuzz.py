@@ -1,6 +1,6 @@
 """
 Hypothesis fuzz of the waitlist's public pages, with the booking form's
-strategies (tests/test_fuzz_forms.py): whatever the join form is sent, the
+strategies (tests/support/fuzz.py): whatever the join form is sent, the
 answer is a page, never a 5xx, and an entry is stored only when every
 answer is valid; forged leave and offer links change nothing.
 """
@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from booking.form_tokens import new_form_token
 from booking.models import ConsultationBooking, WaitlistEntry, WaitlistOffer
 from booking.signed_links import WAITLIST_LEAVE_SALT, WAITLIST_OFFER_SALT
-from tests.test_fuzz_forms import (
+from tests.support.fuzz import (
     INJECTIONS,
     PLAUSIBLE,
     assert_no_markup_echoed,
@@ -27,7 +27,7 @@ from tests.test_fuzz_forms import (
     rolled_back,
     sent_value,
 )
-from tests.test_waitlist import make_entry
+from tests.support.waitlist import make_entry
 
 pytestmark = pytest.mark.django_db
 

@@ -8,13 +8,6 @@ row lock. On SQLite, separate processes claim on one database file (the
 last test); the sequential versions are in test_waitlist.py.
 """
 
-import json
-import os
-import sqlite3
-import subprocess
-import sys
-import textwrap
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -34,7 +27,7 @@ from booking.models import (
 )
 from booking.services import waitlist
 from booking.services.schedule import bookable_slots
-from tests.booking_helpers import (
+from tests.support.booking import (
     all_at_once,
     main_text,
     make_consultation_type,
@@ -42,6 +35,7 @@ from tests.booking_helpers import (
     only_practitioners,
     page,
 )
+from tests.support.races import race, run
 
 REPO = Path(__file__).resolve().parent.parent
 PEOPLE = 20
@@ -194,115 +188,21 @@ def test_one_freed_time_handled_by_several_workers_at_once_is_offered_once(freed
 # run` has. Its IMMEDIATE transactions serialize the claims, and the overlap
 # triggers refuse a second booking of the time.
 
-SQLITE_SETUP = textwrap.dedent(
-    """
-    import json, sys
-    import django
-    django.setup()
-    from datetime import timedelta
-    from django.utils import timezone
-    from booking import services
-    from booking.services import waitlist
-    from booking.services.schedule import bookable_slots
-    from booking.models import ConsultationType, Practitioner, WaitlistEntry, WaitlistOffer
-    kind = ConsultationType.objects.get(slug="skin-assessment")
-    maya = Practitioner.objects.get(slug="maya-chen")
-    starts_at = next(
-        slot.starts_at for slot in bookable_slots(kind, practitioner=maya)
-        if slot.starts_at > timezone.now() + timedelta(days=2)
-    )
-    booking, _ = services.book_consultation(
-        consultation_type=kind, practitioner=maya, starts_at=starts_at, concerns=[],
-        submission_key="setup", full_name="Setup", email="setup@example.com",
-        phone="+12125550147", preferred_contact="email",
-    )
-    today = timezone.localdate()
-    for n in range(int(sys.argv[1])):
-        WaitlistEntry.objects.create(
-            consultation_type=kind, practitioner=maya, weekdays="0123456",
-            parts_of_day="morning,afternoon,evening", earliest_day=today,
-            latest_day=today + timedelta(days=30), full_name=f"Waiting {n}",
-            email=f"waiting{n}@example.com", phone="+12125550100",
-            consent_given_at=timezone.now(), privacy_policy_version="test",
-        )
-    services.change_status(booking, "cancelled", by_client=True)
-    # Local mode queues the offers' task for a worker: the sweep runs it here.
-    waitlist.sweep_waitlist()
-    print(json.dumps([offer.pk for offer in WaitlistOffer.objects.order_by("pk")]))
-    """
-)
-
-SQLITE_CLAIM = textwrap.dedent(
-    """
-    import json, sys, time
-    import django
-    django.setup()
-    from booking.services import waitlist
-    from booking.models import WaitlistOffer
-    offer = WaitlistOffer.objects.get(pk=int(sys.argv[1]))
-    time.sleep(max(0, float(sys.argv[2]) - time.time()))
-    try:
-        print(json.dumps({"booked": waitlist.claim_offer(offer).reference}))
-    except waitlist.TimeTaken:
-        print(json.dumps({"taken": True}))
-    """
-)
-
 CLAIMANTS_ON_SQLITE = 8
 
 
-@pytest.fixture
-def sqlite_file(tmp_path):
-    """A migrated SQLite file with the seed data, as `make run` makes it."""
-    database = tmp_path / "waitlist.sqlite3"
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{database}",
-        "DJANGO_SETTINGS_MODULE": "clinic_site.settings.local",
-        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-    }
-    env.pop("REDIS_URL", None)
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-        cwd=REPO,
-        env=env,
-        check=True,
-        timeout=300,
-    )
-    return env
-
-
-def run_script(env, script, *args):
-    return subprocess.Popen(
-        [sys.executable, "-c", script, *map(str, args)],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def last_json_line(process):
-    out, err = process.communicate(timeout=120)
-    assert process.returncode == 0, err
-    return json.loads(out.strip().splitlines()[-1])
-
-
-def test_on_sqlite_claims_from_separate_processes_book_the_freed_time_once(sqlite_file):
-    offers = last_json_line(run_script(sqlite_file, SQLITE_SETUP, CLAIMANTS_ON_SQLITE))
+@pytest.mark.sqlite
+def test_on_sqlite_claims_from_separate_processes_book_the_freed_time_once(sqlite_site):
+    env = sqlite_site.environment()
+    offers = run(env, "offers_of_a_cancellation", CLAIMANTS_ON_SQLITE)
     assert len(offers) == CLAIMANTS_ON_SQLITE
 
-    go = time.time() + 8  # Every process has imported Django by then.
-    claims = [run_script(sqlite_file, SQLITE_CLAIM, pk, go) for pk in offers]
-    results = [last_json_line(process) for process in claims]
+    results = race(env, "claim", [(pk,) for pk in offers])
 
     assert sum("booked" in result for result in results) == 1, results
     assert sum("taken" in result for result in results) == CLAIMANTS_ON_SQLITE - 1, results
-    database = sqlite_file["DATABASE_URL"].removeprefix("sqlite:///")
-    with sqlite3.connect(database) as db:
-        active = db.execute(
-            "SELECT count(*) FROM booking_consultationbooking "
-            "WHERE status IN ('requested', 'confirmed') AND email LIKE 'waiting%'"
-        ).fetchone()
-    assert active == (1,)
+    active = sqlite_site.rows(
+        "SELECT count(*) FROM booking_consultationbooking "
+        "WHERE status IN ('requested', 'confirmed') AND email LIKE 'waiting%'"
+    )
+    assert active == [(1,)]

@@ -23,8 +23,8 @@ from django.urls import get_resolver
 
 from clinic_site import warmup
 from scripts.live_server import ROOT
-from tests.conftest import _production_environment
-from tests.test_faults import Site
+from tests.support.local_site import Site
+from tests.support.production import production_environment
 
 
 def cached_templates(engine):
@@ -107,7 +107,7 @@ print(json.dumps({
 
 def test_the_warm_up_works_with_the_database_and_redis_down(tmp_path):
     """As gunicorn's master runs it: production settings, nothing listening."""
-    env = _production_environment(
+    env = production_environment(
         DATABASE_URL="postgres://clinic@127.0.0.1:9/clinic",
         REDIS_URL="redis://127.0.0.1:9/0",
         STATIC_ROOT=str(tmp_path / "static"),
@@ -230,7 +230,7 @@ def connect_in_a_worker(**environment):
     result = subprocess.run(
         [sys.executable, "-c", CONNECT],
         cwd=ROOT,
-        env=_production_environment(**environment),
+        env=production_environment(**environment),
         capture_output=True,
         text=True,
         timeout=60,
@@ -300,9 +300,8 @@ def test_a_worker_opens_its_database_connection_before_its_first_request():
 
 
 @pytest.fixture
-def site(tmp_path):
-    site = Site(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'site.sqlite3'}")
-    site.manage("migrate", "--noinput", "-v", "0")
+def site(tmp_path, sqlite_site):
+    site = Site(tmp_path, DATABASE_URL=f"sqlite:///{sqlite_site.path}")
     yield site
     site.stop()
 

@@ -1,7 +1,34 @@
 """Settings for the test suite (pytest-django)."""
 
-from .base import *  # noqa: F403
-from .base import env
+import os
+from urllib.parse import urlsplit, urlunsplit
+
+
+def _redis_url_of_this_worker(url, worker):
+    """
+    REDIS_URL's database plus the pytest-xdist worker's number (gw0, gw1, …):
+    each worker gets a Redis database of its own, so one worker's
+    `cache.clear()` never empties another's cache in the middle of a test.
+    """
+    if not url or not worker:
+        return url
+    parts = urlsplit(url)
+    database = int(parts.path.strip("/") or 0) + int(worker.removeprefix("gw"))
+    if database > 15:
+        raise ValueError(f"{url} leaves no Redis database for worker {worker} (0-15)")
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+# Before the base settings read it, and in the environment, so the site's
+# own processes that a test starts (gunicorn, the task worker) share the
+# test's Redis database.
+if os.environ.get("REDIS_URL"):
+    os.environ["REDIS_URL"] = _redis_url_of_this_worker(
+        os.environ["REDIS_URL"], os.environ.get("PYTEST_XDIST_WORKER")
+    )
+
+from .base import *  # noqa: E402, F403
+from .base import env  # noqa: E402
 
 SECRET_KEY = "tests-only-not-secret"
 DEBUG = False

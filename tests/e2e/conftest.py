@@ -11,50 +11,11 @@ must run.
 
 import os
 import shutil
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import PUBLIC_PAGES
-
-BASE_DIR = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless=new",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-NODE_MODULES = BASE_DIR / "node_modules"
-AXE_SCRIPT = NODE_MODULES / "axe-core" / "axe.min.js"
-VNU_JAR = NODE_MODULES / "vnu-jar" / "build" / "dist" / "vnu.jar"
-SCREENSHOTS = BASE_DIR / "artifacts" / "screenshots"
-
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
-
-# The guide's result page: public, and reached from the site's own links.
-GUIDE_RESULT = "/guide/?concerns=acne-scars&concerns=uneven-tone&sensitivity=not-sensitive&goal=long-term-change"
-
-# Every address a visitor can reach without a booking of their own.
-PUBLIC_PATHS = [*PUBLIC_PAGES, GUIDE_RESULT]
-
-
-def in_ci():
-    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
-
-
-def require(available, what, install):
-    """Skip (locally) or fail (in CI) when a tool the test needs is missing."""
-    if available:
-        return
-    reason = f"{what} is missing; install it with `{install}`"
-    if in_ci():
-        pytest.fail(f"{reason}. CI must run the browser tests, never skip them.", pytrace=False)
-    pytest.skip(reason)
+from tests.support.browser import AXE_SCRIPT, CHROMIUM, CHROMIUM_ARGS, DESKTOP, VNU_JAR
+from tests.support.tools import require
 
 
 @pytest.fixture(scope="session")

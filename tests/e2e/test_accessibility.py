@@ -6,13 +6,13 @@ confirmation, or on the client's manage page.
 
 import pytest
 
-from tests.e2e.conftest import PUBLIC_PATHS
-from tests.e2e.helpers import (
+from tests.support.browser import (
     VISITOR,
     axe_violations,
     fill_booking_form,
-    manage_path_from_receipt,
 )
+from tests.support.mailbox import link_in_email
+from tests.support.pages import PUBLIC_PATHS
 
 pytestmark = [
     pytest.mark.browser,
@@ -81,7 +81,7 @@ def test_confirmation_and_manage_pages_have_no_wcag_violations(open_page):
     found = {}
     audit(page, "booking received", found)
 
-    page.goto(manage_path_from_receipt(VISITOR["email"]))
+    page.goto(link_in_email(VISITOR["email"], "/book/manage/"))
     audit(page, "manage booking", found)
     page.get_by_role("button", name="Move my consultation").click()
     assert page.locator("#error-summary").count() == 1

@@ -10,12 +10,10 @@ import subprocess
 
 import pytest
 
-from tests.e2e.conftest import BASE_DIR
-from tests.e2e.helpers import visitor_pages
+from tests.support.browser import BASE_DIR, VNU_CANARY
+from tests.support.pages import visitor_pages
 
 pytestmark = pytest.mark.django_db
-
-CANARY = '<!doctype html><html lang="en"><title>Canary</title><p id="twice"><p id="twice">'
 
 
 def test_pages_are_valid_html(client, vnu_command, tmp_path):
@@ -29,7 +27,7 @@ def test_pages_are_valid_html(client, vnu_command, tmp_path):
     files[str(BASE_DIR / "static" / "css" / "site.css")] = "static/css/site.css"
     # A page with a known error proves the checker read the files it was given.
     canary = tmp_path / "canary.html"
-    canary.write_text(CANARY)
+    canary.write_text(VNU_CANARY)
     files[str(canary)] = "canary"
 
     result = subprocess.run(

@@ -15,15 +15,15 @@ from playwright.sync_api import expect
 from booking import services
 from booking.models import ConsultationBooking, ConsultationType, OutboundEmail, Practitioner
 from booking.services.schedule import bookable_slots, parse_slot_value
-from tests.e2e.helpers import (
+from tests.support.browser import (
     VISITOR,
     fill_booking_form,
     focused,
-    manage_path_from_receipt,
     reference_on,
     tab_to,
     tab_to_id,
 )
+from tests.support.mailbox import link_in_email
 from treatments.models import FAQ
 
 pytestmark = [
@@ -178,7 +178,7 @@ def test_client_cancels_from_the_link_in_their_receipt_and_the_time_is_free_agai
     assert page.locator(f"input[name=slot][value='{slot}']").count() == 0
 
     # The client opens the link from their email, in a browser of their own.
-    manage = open_page(manage_path_from_receipt(VISITOR["email"]))
+    manage = open_page(link_in_email(VISITOR["email"], "/book/manage/"))
     expect(manage.locator(".booking-reference")).to_have_text(reference)
     manage.get_by_role("button", name="Cancel my consultation").click()
 

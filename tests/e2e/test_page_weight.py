@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.e2e.conftest import BASE_DIR, PUBLIC_PATHS
+from tests.support.browser import BASE_DIR
+from tests.support.pages import PUBLIC_PATHS
 
 pytestmark = [
     pytest.mark.browser,

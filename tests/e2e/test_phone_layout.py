@@ -6,8 +6,8 @@ exceptions for links inside sentences and for well-spaced targets).
 
 import pytest
 
-from tests.e2e.conftest import PHONE, PUBLIC_PATHS
-from tests.e2e.helpers import phone_layout
+from tests.support.browser import PHONE, phone_layout
+from tests.support.pages import PUBLIC_PATHS
 
 pytestmark = [
     pytest.mark.browser,

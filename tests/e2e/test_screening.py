@@ -7,9 +7,9 @@ sent, and axe-clean in each state (asked, with errors, with the outcome).
 import pytest
 from playwright.sync_api import expect
 
-from booking.models import ConsultationBooking
-from tests.e2e.helpers import VISITOR, axe_violations, reference_on, tab_to, tab_to_id
-from tests.screening_helpers import Outcome, key, publish_example
+from booking.models import ConsultationBooking, ScreeningOutcome
+from tests.support.browser import VISITOR, axe_violations, reference_on, tab_to, tab_to_id
+from tests.support.screening import key, publish_example
 
 pytestmark = [
     pytest.mark.browser,
@@ -93,7 +93,7 @@ def test_the_health_questions_are_answered_with_the_keyboard_and_axe_clean(open_
 
     expect(page.locator("h1")).to_have_text("Thank you — we have your request")
     booking = ConsultationBooking.objects.get(reference=reference_on(page))
-    assert booking.screening.outcome == Outcome.REVIEW
+    assert booking.screening.outcome == ScreeningOutcome.REVIEW
     assert booking.screening.answers[key(version, ALLERGIES)] == "Latex"
     assert booking.screening.answers[key(version, PREGNANT)] == "no"
     assert booking.screening.answers[key(version, ISOTRETINOIN)] == "2020-01-15"

@@ -9,9 +9,9 @@ import subprocess
 
 import pytest
 
-from tests.booking_helpers import BOOK_URL, booking_form, filled_booking_form, page
-from tests.markup import form_data
-from tests.screening_helpers import key, publish_example
+from tests.support.booking import BOOK_URL, booking_form, filled_booking_form, page
+from tests.support.html import form_data
+from tests.support.screening import key, publish_example
 
 pytestmark = pytest.mark.django_db
 

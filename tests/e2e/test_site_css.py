@@ -15,9 +15,10 @@ import subprocess
 import pytest
 from django.template.loader import render_to_string
 
-from tests.e2e.conftest import BASE_DIR, NODE_MODULES, require
-from tests.e2e.helpers import visitor_pages
-from tests.markup import parse_html
+from tests.support.browser import BASE_DIR, NODE_MODULES
+from tests.support.html import parse_html
+from tests.support.pages import visitor_pages
+from tests.support.tools import require
 
 SITE_CSS = BASE_DIR / "static" / "css" / "site.css"
 SASS = NODE_MODULES / ".bin" / "sass"

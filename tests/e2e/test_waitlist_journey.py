@@ -9,13 +9,10 @@ Checker.
 """
 
 import json
-import re
 import subprocess
-import time
 from datetime import timedelta
 
 import pytest
-from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -27,16 +24,16 @@ from booking.models import (
     WaitlistOffer,
 )
 from booking.services.schedule import parse_slot_value
-from tests.e2e.conftest import PHONE
-from tests.e2e.helpers import (
+from tests.support.browser import (
+    PHONE,
     VISITOR,
+    VNU_CANARY,
     axe_violations,
     fill_booking_form,
-    manage_path_from_receipt,
     phone_layout,
     reference_on,
 )
-from tests.e2e.test_html_validity import CANARY
+from tests.support.mailbox import link_in_email
 
 pytestmark = [
     pytest.mark.browser,
@@ -50,21 +47,6 @@ WAITING = [
     {"full_name": "Bea Waiting", "email": "bea.waiting@example.com", "phone": "(212) 555-0148"},
     {"full_name": "Cy Waiting", "email": "cy.waiting@example.com", "phone": "(212) 555-0149"},
 ]
-
-
-def link_in_email(email_address, path_pattern, *, timeout=5.0):
-    """A link's path from the first email to `email_address` that has one (sent by the live server)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        for message in mail.outbox:
-            if email_address in message.to:
-                found = re.search(rf"https?://[^/\s]+({path_pattern}[^\s]+/)", message.body)
-                if found:
-                    return found[1]
-        if time.monotonic() > deadline:
-            subjects = [(message.to, message.subject) for message in mail.outbox]
-            raise AssertionError(f"no {path_pattern} link for {email_address}: {subjects}")
-        time.sleep(0.05)
 
 
 def join_from_the_booking_page(page, person, found):
@@ -107,7 +89,7 @@ def test_a_cancelled_time_goes_to_the_first_on_the_waitlist_to_claim_it(open_pag
     assert WaitlistEntry.objects.waiting().count() == 2
 
     # The client cancels from their email: the time frees up.
-    manage = open_page(manage_path_from_receipt(VISITOR["email"]))
+    manage = open_page(link_in_email(VISITOR["email"], "/book/manage/"))
     manage.get_by_role("button", name="Cancel my consultation").click()
     expect(manage.get_by_role("status")).to_contain_text("Your consultation is cancelled")
 
@@ -209,7 +191,7 @@ def test_the_waitlist_pages_are_valid_html(client, vnu_command, tmp_path):
         files[str(target)] = name
     # A page with a known error proves the checker read the files it was given.
     canary = tmp_path / "canary.html"
-    canary.write_text(CANARY)
+    canary.write_text(VNU_CANARY)
     files[str(canary)] = "canary"
     result = subprocess.run(
         [*vnu_command, "--format", "json", "--stdout", "--exit-zero-always", *files],

@@ -8,9 +8,8 @@ from booking.models import (
     QuestionnaireUse,
 )
 from booking.services import screening
-from tests.booking_helpers import MEDICAL_CONSULTATION
+from tests.support.booking import MEDICAL_CONSULTATION
 
-Outcome = screening.Outcome
 Kind = Question.Kind
 
 

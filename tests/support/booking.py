@@ -25,7 +25,7 @@ from booking.models import (
     WorkingHours,
 )
 from booking.services.schedule import bookable_slots
-from tests.markup import form_data, parse_html
+from tests.support.html import form_data, parse_html
 from treatments.models import SitePage
 
 CLINIC_ZONE = ZoneInfo("America/New_York")
@@ -285,6 +285,14 @@ def offered_slots(document):
 def error_summary(document):
     summary = document.find(class_="error-summary")
     return [] if summary is None else [item.text for item in summary.find_all("li")]
+
+
+def received_booking(response):
+    """The booking a 302 from the booking form points at: its "request received" page."""
+    assert response.status_code == 302, error_summary(page(response))
+    reference = response.url.rstrip("/").rsplit("/", 1)[-1]
+    assert response.url == f"/book/received/{reference}/"
+    return ConsultationBooking.objects.get(reference=reference)
 
 
 def main_text(document):

@@ -1,29 +1,39 @@
 """
-What the browser tests ask of a page: axe-core's verdict, where keyboard
+What the browser tests use: Debian's Chromium and the viewports they open
+pages at, the npm tools pinned in package-lock.json (axe-core, the Nu HTML
+Checker), and what they ask of a page: axe-core's verdict, where keyboard
 focus is and whether it shows, the size of tap targets, and the booking
-form filled in as a visitor fills it. And the pages a visitor can see, for
-the checks that read their markup.
+form filled in as a visitor fills it.
 """
 
-import re
-import time
+from pathlib import Path
 
-from django.core import mail
-from django.urls import reverse
+from tests.support.booking import VISITOR
 
-from booking.models import ConsultationBooking
-from tests.e2e.conftest import AXE_SCRIPT, PUBLIC_PATHS
-from tests.markup import form_data, parse_html
+BASE_DIR = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless=new",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+NODE_MODULES = BASE_DIR / "node_modules"
+AXE_SCRIPT = NODE_MODULES / "axe-core" / "axe.min.js"
+VNU_JAR = NODE_MODULES / "vnu-jar" / "build" / "dist" / "vnu.jar"
+# A page with a known error: the Nu HTML Checker's report on it proves the
+# checker read the files it was given.
+VNU_CANARY = '<!doctype html><html lang="en"><title>Canary</title><p id="twice"><p id="twice">'
+
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
 
 # axe-core's tags for the WCAG 2.0, 2.1 and 2.2 success criteria at levels
 # A and AA (2.2 adds no level A rule to axe, so it has no wcag22a tag).
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-
-VISITOR = {
-    "full_name": "Ada Quinterra",
-    "email": "ada.quinterra@example.com",
-    "phone": "(212) 555-0147",
-}
 
 
 def axe_violations(page):
@@ -187,65 +197,3 @@ def fill_booking_form(page, visitor=VISITOR, *, slot_index=0):
 
 def reference_on(page):
     return page.locator(".booking-reference").inner_text().strip()
-
-
-def manage_path_from_receipt(email_address, *, timeout=5.0):
-    """
-    The manage link's path from the receipt sent to `email_address`. The
-    live server sends it after the booking commits, in its own thread.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        for message in mail.outbox:
-            if email_address in message.to:
-                found = re.search(r"https?://[^/\s]+(/book/manage/[^\s]+/)", message.body)
-                if found:
-                    return found[1]
-        if time.monotonic() > deadline:
-            subjects = [(message.to, message.subject) for message in mail.outbox]
-            raise AssertionError(f"no receipt with a manage link for {email_address}: {subjects}")
-        time.sleep(0.05)
-
-
-# A practitioner who does not hold the consultation chosen: the form explains
-# instead of showing times.
-MISMATCH = {"type": "medical-grade-facial-consultation", "practitioner": "maya-chen"}
-
-
-def booked_pages(client):
-    """The pages a visitor sees around a booking of their own, as (name, response) pairs."""
-    form = parse_html(client.get("/book/").content).find("form", class_="booking-form")
-    data = form_data(form)
-    data |= VISITOR
-    data["slot"] = form.find("input", name="slot").attrs["value"]
-    data["consent"] = "on"
-    received = client.post("/book/", data, follow=True)
-    assert received.redirect_chain, "the booking was not accepted"
-    booking = ConsultationBooking.objects.get(email=VISITOR["email"])
-    manage_url = booking.get_manage_url()
-    move_refused = client.post(manage_url, {"action": "move"})
-    assert move_refused.status_code == 200
-    return [
-        ("booking-received", received),
-        ("manage-booking", client.get(manage_url)),
-        ("manage-booking-with-anyone", client.get(manage_url, {"with": "any"})),
-        ("manage-booking-move-refused", move_refused),
-    ]
-
-
-def visitor_pages(client):
-    """
-    Every page a visitor can see, as (name, response) pairs: the public
-    pages, the forms in their error states, the booking confirmation and
-    the manage page, and the pages for a wrong address or link.
-    """
-    return [
-        *[(path, client.get(path)) for path in PUBLIC_PATHS],
-        ("booking-form-errors", client.post("/book/", {})),
-        ("booking-form-mismatch", client.get("/book/", MISMATCH)),
-        ("booking-form-show-times", client.post("/book/", {**MISMATCH, "show_times": "1"})),
-        ("guide-errors", client.get("/guide/", {"sensitivity": "not-on-the-list"})),
-        ("not-found", client.get("/no-such-page/")),
-        ("manage-link-invalid", client.get(reverse("booking:manage", args=["not-a-link"]))),
-        *booked_pages(client),
-    ]

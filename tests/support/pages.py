@@ -1,0 +1,75 @@
+"""
+The site's pages as a visitor meets them: the public pages with the copy
+that describes each, and every page a visitor can see (errors, a booking of
+their own, wrong links), for the checks that read all of them.
+"""
+
+from django.urls import reverse
+
+from booking.models import ConsultationBooking
+from tests.support.booking import VISITOR
+from tests.support.html import form_data, parse_html
+
+# Every page a visitor can reach from the site's navigation, with the copy
+# that describes it: a SitePage key, or the slug of a treatment.
+PUBLIC_PAGES = {
+    "/": ("page", "home"),
+    "/treatments/": ("page", "treatments"),
+    "/treatments/professional-facial/": ("treatment", "professional-facial"),
+    "/treatments/medical-grade-facial/": ("treatment", "medical-grade-facial"),
+    "/compare/": ("page", "comparison"),
+    "/faqs/": ("page", "faqs"),
+    "/guide/": ("page", "guide"),
+    "/book/": ("page", "booking"),
+    "/privacy/": ("page", "privacy"),
+    "/team/": ("page", "team"),
+}
+
+# The guide's result page: public, and reached from the site's own links.
+GUIDE_RESULT = "/guide/?concerns=acne-scars&concerns=uneven-tone&sensitivity=not-sensitive&goal=long-term-change"
+
+# Every address a visitor can reach without a booking of their own.
+PUBLIC_PATHS = [*PUBLIC_PAGES, GUIDE_RESULT]
+
+# A practitioner who does not hold the consultation chosen: the form explains
+# instead of showing times.
+MISMATCH = {"type": "medical-grade-facial-consultation", "practitioner": "maya-chen"}
+
+
+def booked_pages(client):
+    """The pages a visitor sees around a booking of their own, as (name, response) pairs."""
+    form = parse_html(client.get("/book/").content).find("form", class_="booking-form")
+    data = form_data(form)
+    data |= VISITOR
+    data["slot"] = form.find("input", name="slot").attrs["value"]
+    data["consent"] = "on"
+    received = client.post("/book/", data, follow=True)
+    assert received.redirect_chain, "the booking was not accepted"
+    booking = ConsultationBooking.objects.get(email=VISITOR["email"])
+    manage_url = booking.get_manage_url()
+    move_refused = client.post(manage_url, {"action": "move"})
+    assert move_refused.status_code == 200
+    return [
+        ("booking-received", received),
+        ("manage-booking", client.get(manage_url)),
+        ("manage-booking-with-anyone", client.get(manage_url, {"with": "any"})),
+        ("manage-booking-move-refused", move_refused),
+    ]
+
+
+def visitor_pages(client):
+    """
+    Every page a visitor can see, as (name, response) pairs: the public
+    pages, the forms in their error states, the booking confirmation and
+    the manage page, and the pages for a wrong address or link.
+    """
+    return [
+        *[(path, client.get(path)) for path in PUBLIC_PATHS],
+        ("booking-form-errors", client.post("/book/", {})),
+        ("booking-form-mismatch", client.get("/book/", MISMATCH)),
+        ("booking-form-show-times", client.post("/book/", {**MISMATCH, "show_times": "1"})),
+        ("guide-errors", client.get("/guide/", {"sensitivity": "not-on-the-list"})),
+        ("not-found", client.get("/no-such-page/")),
+        ("manage-link-invalid", client.get(reverse("booking:manage", args=["not-a-link"]))),
+        *booked_pages(client),
+    ]
