@@ -223,7 +223,7 @@ def test_moved_booking_sends_a_calendar_update_for_the_new_time(send_on_commit, 
         if slot.starts_at > booking.starts_at
     ]
     with send_on_commit():
-        booking = services.move_booking(booking, later[3])
+        booking = services.move_booking(booking, later[3]).booking
 
     [confirmation] = [m for m in mailoutbox if "confirmed" in m.subject]
     [moved] = [m for m in mailoutbox if "moved" in m.subject]

@@ -12,7 +12,7 @@ from django.test import Client, override_settings
 from django.utils import dateformat, timezone
 
 from booking.models import REFERENCE_ALPHABET, ConsultationBooking, Practitioner
-from booking.services import privacy_policy_version
+from booking.services.bookings import privacy_policy_version
 from booking.services.schedule import ClinicCalendar, parse_slot_value
 from tests.support.booking import (
     ASSESSMENT,

@@ -14,7 +14,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from booking.models import ConsultationBooking, OutboundEmail
-from booking.services import schedule as availability
+from booking.services import schedule
 from booking.signed_links import SALT
 from tests.support.booking import (
     ESTHETICIAN,
@@ -45,13 +45,13 @@ def booking():
 def bookable_slots(booking, **options):
     """The times the booking could move to, with its own practitioner by default."""
     options.setdefault("practitioner", booking.practitioner)
-    return availability.bookable_slots(booking.consultation_type, **options)
+    return schedule.bookable_slots(booking.consultation_type, **options)
 
 
 def find_slot(booking, starts_at, **options):
     """The time, if free with the booking's own practitioner (the booking itself counts)."""
     options.setdefault("practitioner", booking.practitioner)
-    return availability.find_slot(booking.consultation_type, starts_at, **options)
+    return schedule.find_slot(booking.consultation_type, starts_at, **options)
 
 
 @pytest.fixture
@@ -167,9 +167,7 @@ def test_moving_form_offers_the_times_of_the_current_practitioner_by_default(cli
 
     assert busy.value not in move_form_values(same)
     assert busy.value in move_form_values(anyone)
-    assert availability.find_slot(booking.consultation_type, busy.starts_at).practitioners == (
-        daniel,
-    )
+    assert schedule.find_slot(booking.consultation_type, busy.starts_at).practitioners == (daniel,)
     # Each page's move form says whom it is for; the week links keep it.
     assert same.find("input", type="hidden", name="with").attrs["value"] == "same"
     assert anyone.find("input", type="hidden", name="with").attrs["value"] == "any"

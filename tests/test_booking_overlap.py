@@ -170,7 +170,7 @@ def test_a_move_racing_a_new_booking_into_the_same_time_gets_one(two_practitione
 
         def race(n, movers=movers, attempt=attempt):
             if n < 2:
-                return services.move_booking(movers[n], target, practitioner=person)
+                return services.move_booking(movers[n], target, practitioner=person).booking
             return request_booking(short, target, f"new-{attempt}-{n}", practitioner=person)
 
         results = all_at_once(race, count=4)

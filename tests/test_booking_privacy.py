@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from booking import services
 from booking.models import BookingStatusChange, ConsultationBooking, OutboundEmail
+from booking.services.bookings import ANONYMISED_NAME
 from booking.services.emails import queue_email
 from tests.support.booking import (
     BOOK_URL,
@@ -90,7 +91,7 @@ def test_bookings_older_than_the_retention_period_lose_their_personal_data():
 
     old.refresh_from_db()
     assert output.startswith("1 booking(s) anonymised")
-    assert old.full_name == services.ANONYMISED_NAME
+    assert old.full_name == ANONYMISED_NAME
     assert (old.email, str(old.phone), old.message, old.internal_notes) == ("", "", "", "")
     assert old.submission_key is None
     assert list(old.concerns.all()) == []

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from booking import services
 from booking.models import BookingStatusChange, ConsultationBooking, OutboundEmail
-from booking.services import schedule as availability
+from booking.services import schedule
 from tests.support.booking import (
     ESTHETICIAN,
     NURSE_PRACTITIONER,
@@ -50,11 +50,11 @@ NOT_YET = "The consultation has not happened yet."
 
 def bookable_slots(**options):
     """The skin assessment's bookable times (with either practitioner, unless one is given)."""
-    return availability.bookable_slots(consultation_type(), **options)
+    return schedule.bookable_slots(consultation_type(), **options)
 
 
 def find_slot(starts_at, **options):
-    return availability.find_slot(consultation_type(), starts_at, **options)
+    return schedule.find_slot(consultation_type(), starts_at, **options)
 
 
 def two_hours_after(slot, **options):
@@ -330,7 +330,7 @@ def test_calendar_sequence_rises_on_confirm_move_and_cancel():
 
     booking = services.change_status(booking, Status.CONFIRMED)
     sequences.append(booking.calendar_sequence)
-    booking = services.move_booking(booking, another_time(booking))
+    booking = services.move_booking(booking, another_time(booking)).booking
     sequences.append(booking.calendar_sequence)
     booking = services.change_status(booking, Status.CANCELLED)
     sequences.append(booking.calendar_sequence)

@@ -161,7 +161,7 @@ def test_a_clients_move_of_a_confirmed_booking_needs_confirming_again(reconfirm,
             status=Status.CONFIRMED,
             attendance_confirmed_at=clinic_time(2027, 1, 24, 9),
         )
-        moved = services.move_booking(booking, clinic_time(2027, 2, 1, 14), by_client=True)
+        moved = services.move_booking(booking, clinic_time(2027, 2, 1, 14), by_client=True).booking
     assert moved.status == expected
     # A new time is a new question: they have not confirmed coming to it yet.
     assert moved.attendance_confirmed_at is None

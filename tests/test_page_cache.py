@@ -13,10 +13,10 @@ from django.core.cache import cache
 from django.test import Client
 from django.views.generic import TemplateView
 
+from clinic_site import versions
 from tests.support.booking import BOOK_URL, filled_booking_form, make_booking, received_booking, utc
 from tests.support.local_site import Site
 from treatments import caching
-from treatments.caching import content_version, version_in_database
 from treatments.models import FAQ, ContentBlock, SkinConcern, SkinGoal, Treatment
 
 pytestmark = [pytest.mark.django_db]
@@ -79,7 +79,7 @@ def test_a_cached_content_page_costs_no_query_but_the_content_version(
     only place every process sees (treatments/caching.py).
     """
     first = client.get("/compare/")
-    expected = 1 if version_in_database() else 0
+    expected = 1 if versions.in_database() else 0
     with django_assert_num_queries(expected) as captured:
         second = client.get("/compare/")
     assert second.status_code == 200
@@ -162,12 +162,12 @@ def test_an_unchanged_page_revisited_with_its_etag_gets_304(client):
 
 
 def test_a_booking_does_not_invalidate_the_content_cache(django_capture_on_commit_callbacks):
-    before = content_version()
+    before = caching.CONTENT.current()
     with django_capture_on_commit_callbacks(execute=True):
         booking = make_booking(starts_at=utc(2030, 1, 7, 14), full_name="Ana")
     with django_capture_on_commit_callbacks(execute=True):
         booking.concerns.set(SkinConcern.objects.all()[:2])
-    assert content_version() == before
+    assert caching.CONTENT.current() == before
 
 
 # Edits made outside the process serving the pages: a management command, a
@@ -295,7 +295,7 @@ def test_a_visitor_with_a_session_gets_the_cached_page_without_touching_it(staff
 
 
 def test_the_cache_read_is_one_round_trip_with_redis(client, django_assert_num_queries):
-    if version_in_database():
+    if versions.in_database():
         pytest.skip("runs with REDIS_URL (CI's PostgreSQL pass): one MGET of the version and page")
     client.get("/compare/")
     with (
@@ -339,7 +339,7 @@ def test_a_guide_result_is_served_from_the_cache_the_second_time(
     client, django_assert_max_num_queries
 ):
     first = client.get(RESULT)
-    with django_assert_max_num_queries(1 if version_in_database() else 0):
+    with django_assert_max_num_queries(1 if versions.in_database() else 0):
         again = client.get(RESULT)
     assert again.status_code == 200
     assert again.content == first.content

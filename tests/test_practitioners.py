@@ -235,10 +235,10 @@ def test_the_client_moves_to_any_practitioner_or_stays_with_theirs():
             booking, clinic_time(2027, 2, 1, 14), practitioner=esthetician, by_client=True
         )
     # ...with any practitioner it is, with the nurse.
-    moved = services.move_booking(booking, clinic_time(2027, 2, 1, 14), by_client=True)
+    moved = services.move_booking(booking, clinic_time(2027, 2, 1, 14), by_client=True).booking
     assert (moved.practitioner, moved.starts_at) == (nurse, clinic_time(2027, 2, 1, 14))
     # "Any" keeps the same practitioner when they are free.
-    moved = services.move_booking(moved, clinic_time(2027, 2, 1, 15), by_client=True)
+    moved = services.move_booking(moved, clinic_time(2027, 2, 1, 15), by_client=True).booking
     assert moved.practitioner == nurse
 
 

@@ -24,6 +24,8 @@ from booking.models import (
     WaitlistOffer,
 )
 from booking.services import waitlist
+from booking.services.emails import queue_waitlist_email
+from booking.services.offers import note_freed_time, offer_freed_time
 from booking.services.schedule import bookable_slots
 from tests.support.booking import (
     ESTHETICIAN,
@@ -303,9 +305,9 @@ def test_a_freed_time_is_offered_once_however_often_it_is_handled(cancel):
     cancel(booking)
     freed = FreedTime.objects.get()
 
-    assert waitlist.offer_freed_time(freed.pk) == []
+    assert offer_freed_time(freed.pk) == []
     FreedTime.objects.filter(pk=freed.pk).update(handled_at=None)
-    assert waitlist.offer_freed_time(freed.pk) == []  # handled again: the same time, not twice
+    assert offer_freed_time(freed.pk) == []  # handled again: the same time, not twice
 
     assert len(offers_to(entry)) == 1
     assert len(emails(Kind.WAITLIST_OFFER)) == 1
@@ -395,7 +397,7 @@ def test_moving_a_booking_offers_its_old_time(committed):
 
 def test_a_time_already_past_frees_nothing():
     assert (
-        waitlist.note_freed_time(
+        note_freed_time(
             practitioner(ESTHETICIAN),
             timezone.now() - timedelta(hours=2),
             timezone.now() - timedelta(hours=1),
@@ -646,7 +648,7 @@ def test_the_offer_email_shows_the_zone_of_a_time_in_the_repeated_hour(starts_at
         entry=entry, starts_at=starts_at, expires_at=starts_at - timedelta(hours=12)
     )
 
-    message = waitlist._queue_message(entry, Kind.WAITLIST_OFFER, offer=offer)
+    message = queue_waitlist_email(entry, Kind.WAITLIST_OFFER, offer=offer)
 
     assert f"Sunday 3 November 2030, 1:30 AM ({zone}, clinic time)" in message.body
     assert f"1:30 AM {zone}" in message.subject

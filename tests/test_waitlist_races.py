@@ -26,6 +26,7 @@ from booking.models import (
     WaitlistOffer,
 )
 from booking.services import waitlist
+from booking.services.offers import offer_freed_time
 from booking.services.schedule import bookable_slots
 from tests.support.booking import (
     all_at_once,
@@ -175,7 +176,7 @@ def test_one_freed_time_handled_by_several_workers_at_once_is_offered_once(freed
         ).pk
     )
 
-    results = all_at_once(lambda n: len(waitlist.offer_freed_time(rows[n % 2])), 6)
+    results = all_at_once(lambda n: len(offer_freed_time(rows[n % 2])), 6)
 
     assert [result for result in results if isinstance(result, Exception)] == []
     assert sum(results) == PEOPLE

@@ -48,7 +48,6 @@ from django.http import HttpResponse
 from django.middleware.gzip import re_accepts_gzip
 from django.urls import Resolver404, get_resolver
 
-from clinic_site import versions
 from clinic_site.versions import SharedVersion
 
 logger = logging.getLogger(__name__)
@@ -60,8 +59,6 @@ LONGEST_KEY_PATH = 200
 # middleware, or by CachedPage.response.
 STORED_HEADERS = {"content-type", "content-language", "x-robots-tag", "link"}
 
-version_in_database = versions.in_database
-content_version = CONTENT.current
 # Raise the version for an edit being saved (treatments/signals.py).
 content_changed = CONTENT.changed
 

@@ -15,6 +15,7 @@ from booking.models import (
     Questionnaire,
     QuestionnaireUse,
     QuestionnaireVersion,
+    ScreeningOutcome,
 )
 from booking.services import screening
 
@@ -29,9 +30,9 @@ def health_form_label(outcome):
     """A booking's health form in a list: its outcome, flagged unless fine; never an answer."""
     if not outcome:
         return "—"
-    if outcome == screening.Outcome.FINE:
+    if outcome == ScreeningOutcome.FINE:
         return "Fine"
-    return f"⚑ {screening.Outcome(outcome).label}"
+    return f"⚑ {ScreeningOutcome(outcome).label}"
 
 
 class HealthFormFilter(admin.SimpleListFilter):
@@ -46,10 +47,10 @@ class HealthFormFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() == "flagged":
             return queryset.filter(screening__isnull=False).exclude(
-                screening__outcome=screening.Outcome.FINE
+                screening__outcome=ScreeningOutcome.FINE
             )
         if self.value() == "fine":
-            return queryset.filter(screening__outcome=screening.Outcome.FINE)
+            return queryset.filter(screening__outcome=ScreeningOutcome.FINE)
         if self.value() == "none":
             return queryset.filter(screening__isnull=True)
         return queryset

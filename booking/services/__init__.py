@@ -15,14 +15,13 @@ base/services/):
 Within the package the imports go one way (the contracts in pyproject.toml):
 waitlist -> bookings -> offers -> schedule, emails, screening.
 
-The booking service's functions are re-exported here, so `services.change_status`
-and the like keep working for callers outside booking (scripts, tests).
+What the views, the admin and the commands call is re-exported here
+(`services.change_status`, `services.SlotUnavailable`); anything else is
+imported from its own module.
 """
 
 from .bookings import (
     AFTER_THE_CONSULTATION,
-    ANONYMISED_NAME,
-    MoveResult,
     PastClientCutoff,
     SlotUnavailable,
     StaleBooking,
@@ -32,15 +31,11 @@ from .bookings import (
     change_status,
     confirm_attendance,
     move_booking,
-    move_booking_for_result,
-    privacy_policy_version,
 )
 from .reminders import send_due_before_care, send_due_reminders
 
 __all__ = [
     "AFTER_THE_CONSULTATION",
-    "ANONYMISED_NAME",
-    "MoveResult",
     "PastClientCutoff",
     "SlotUnavailable",
     "StaleBooking",
@@ -50,8 +45,6 @@ __all__ = [
     "change_status",
     "confirm_attendance",
     "move_booking",
-    "move_booking_for_result",
-    "privacy_policy_version",
     "send_due_before_care",
     "send_due_reminders",
 ]

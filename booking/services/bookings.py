@@ -20,6 +20,7 @@ from booking.models import (
     ConsultationBooking,
     OutboundEmail,
     ScreeningAnswers,
+    ScreeningOutcome,
 )
 from booking.sqlite import REFUSAL as OVERLAP_CONSTRAINT
 from treatments.caching import CONTENT
@@ -178,7 +179,7 @@ def book_consultation(
             health_form_question = False
             if screening is not None:
                 health.record_answers(booking, screening)
-                health_form_question = screening.assessment.outcome != health.Outcome.FINE
+                health_form_question = screening.assessment.outcome != ScreeningOutcome.FINE
             if for_staff:
                 _record_status_change(booking, "", by=taken_by, note="Booked by phone")
             else:
@@ -362,15 +363,7 @@ class MoveResult:
         return bool(self.health_recheck and self.health_recheck.needs_a_word)
 
 
-def move_booking(booking, new_starts_at, **options):
-    """
-    Move a booking (see move_booking_for_result) and return it as moved: for
-    callers that need nothing else to say (scripts and the tests).
-    """
-    return move_booking_for_result(booking, new_starts_at, **options).booking
-
-
-def move_booking_for_result(
+def move_booking(
     booking,
     new_starts_at,
     *,

@@ -33,9 +33,8 @@ from booking.models import (
 
 logger = logging.getLogger(__name__)
 
-Outcome = ScreeningOutcome
 Kind = Question.Kind
-SEVERITY = list(Outcome.values)  # fine < review < medical < call
+SEVERITY = list(ScreeningOutcome.values)  # fine < review < medical < call
 
 # The version of the health-information notice (the privacy page's section
 # on health questions) that a client consents to. Raise it whenever that
@@ -146,12 +145,12 @@ def rule_applies(rule, kind, answer, appointment_date):
 
 @dataclass
 class Assessment:
-    outcome: str = Outcome.FINE
+    outcome: str = ScreeningOutcome.FINE
     reasons: list = field(default_factory=list)
 
     @property
     def label(self):
-        return Outcome(self.outcome).label
+        return ScreeningOutcome(self.outcome).label
 
 
 def assess(content, answers, appointment_date, *, consultation_type):
@@ -160,20 +159,20 @@ def assess(content, answers, appointment_date, *, consultation_type):
     notes of those rules. “Needs a medical provider” is met by a type that
     already needs one: the booking is flagged for that provider's review.
     """
-    worst, reasons = Outcome.FINE, []
+    worst, reasons = ScreeningOutcome.FINE, []
     for question in content["questions"]:
         answer = answers.get(question["key"])
         for rule in question["rules"]:
             if not rule_applies(rule, question["kind"], answer, appointment_date):
                 continue
             outcome = rule["outcome"]
-            if outcome == Outcome.MEDICAL and consultation_type.needs_medical_provider:
-                outcome = Outcome.REVIEW
-            if outcome != Outcome.FINE:
+            if outcome == ScreeningOutcome.MEDICAL and consultation_type.needs_medical_provider:
+                outcome = ScreeningOutcome.REVIEW
+            if outcome != ScreeningOutcome.FINE:
                 reasons.append(rule["note"] or question["text"])
             if SEVERITY.index(outcome) > SEVERITY.index(worst):
                 worst = outcome
-    return Assessment(Outcome(worst), reasons)
+    return Assessment(ScreeningOutcome(worst), reasons)
 
 
 def client_message(assessment, *, phone, medical_consultation=None):
@@ -182,14 +181,14 @@ def client_message(assessment, *, phone, medical_consultation=None):
     `medical_consultation`: the type with a medical provider to choose instead.
     """
     outcome = assessment.outcome
-    if outcome == Outcome.FINE:
+    if outcome == ScreeningOutcome.FINE:
         return "Thank you: nothing in your answers stops you booking this consultation."
-    if outcome == Outcome.REVIEW:
+    if outcome == ScreeningOutcome.REVIEW:
         return (
             "Thank you: you can book. Your practitioner will read your answers before your "
             "consultation and may call you about them."
         )
-    if outcome == Outcome.MEDICAL:
+    if outcome == ScreeningOutcome.MEDICAL:
         medical = (
             medical_consultation.name.lower()
             if medical_consultation
@@ -206,7 +205,7 @@ def client_message(assessment, *, phone, medical_consultation=None):
 
 
 def blocks_booking(assessment):
-    return assessment.outcome in {Outcome.MEDICAL, Outcome.CALL}
+    return assessment.outcome in {ScreeningOutcome.MEDICAL, ScreeningOutcome.CALL}
 
 
 @dataclass
@@ -247,7 +246,7 @@ class Recheck:
     @property
     def needs_a_word(self):
         """Whether the client's answers need a word with them (emails say so, never why)."""
-        return self.new != Outcome.FINE
+        return self.new != ScreeningOutcome.FINE
 
 
 def recheck_after_move(booking):
@@ -275,7 +274,7 @@ def recheck_after_move(booking):
         new_date,
         consultation_type=booking.consultation_type,
     )
-    old = Outcome(answers.outcome)
+    old = ScreeningOutcome(answers.outcome)
     answers.outcome, answers.reasons, answers.checked_for = (
         assessment.outcome,
         assessment.reasons,
@@ -285,7 +284,7 @@ def recheck_after_move(booking):
     if old != assessment.outcome:
         # The reference alone: even an outcome says something about a client's health.
         logger.info("Booking %s: health form outcome changed after a move", booking.reference)
-    return Recheck(old=old, new=Outcome(assessment.outcome))
+    return Recheck(old=old, new=ScreeningOutcome(assessment.outcome))
 
 
 def answers_as_seen(answers):

@@ -31,15 +31,13 @@ from .offers import (
     Offered,
     OfferUnavailable,
     Waiting,
-    note_freed_time,
     offer_freed_time,
     offer_time,
 )
 from .schedule import ClinicCalendar
 
-# The waitlist's whole API in one place for callers outside booking/services
-# (the offers' part is offers.py's, re-exported). `_queue_message` is the
-# name tests/test_waitlist.py calls the offer email by.
+# The waitlist's API for the views, in one place (the offers' part, an
+# offer by hand and its refusals, is offers.py's, re-exported).
 __all__ = [
     "AlreadyOffered",
     "AsksHealthQuestions",
@@ -50,13 +48,9 @@ __all__ = [
     "join_waitlist",
     "leave_waitlist",
     "next_free_times",
-    "note_freed_time",
-    "offer_freed_time",
     "offer_time",
     "sweep_waitlist",
 ]
-_queue_message = queue_waitlist_email
-
 
 logger = logging.getLogger(__name__)
 

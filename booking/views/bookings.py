@@ -300,7 +300,7 @@ class ManageBookingView(TemplateView):
             )
             return redirect(request.path)
         try:
-            moved = services.move_booking_for_result(
+            moved = services.move_booking(
                 self.booking,
                 form.cleaned_data["slot"],
                 practitioner=form.practitioner,

@@ -1,6 +1,6 @@
 """
 Staff booking a caller and moving a booking, in the admin: thin views over
-services.book_consultation and services.move_booking_for_result, which hold the rules
+services.book_consultation and services.move_booking, which hold the rules
 (free times, the no-overlap rule, the outbox) for the public site and the
 admin alike.
 """
@@ -126,7 +126,7 @@ def move_view(model_admin, request, object_id):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                moved = services.move_booking_for_result(
+                moved = services.move_booking(
                     booking,
                     data["starts_at"],
                     practitioner=data["practitioner"],
