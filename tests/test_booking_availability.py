@@ -13,7 +13,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from booking.models import Closure, TimeOff, WorkingHours
-from booking.services.schedule import bookable_slots, find_slot, parse_slot_value
+from booking.services.schedule import ClinicCalendar, bookable_slots, parse_slot_value
 from tests.support.booking import (
     CLINIC_ZONE,
     ESTHETICIAN,
@@ -51,7 +51,7 @@ def slots(kind=None, **options):
 
 
 def find(starts_at, kind=None, **options):
-    return find_slot(kind or consultation_type(), starts_at, **options)
+    return ClinicCalendar(kind or consultation_type(), **options).find(starts_at)
 
 
 def local(slot):

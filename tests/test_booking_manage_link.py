@@ -51,7 +51,7 @@ def bookable_slots(booking, **options):
 def find_slot(booking, starts_at, **options):
     """The time, if free with the booking's own practitioner (the booking itself counts)."""
     options.setdefault("practitioner", booking.practitioner)
-    return schedule.find_slot(booking.consultation_type, starts_at, **options)
+    return schedule.ClinicCalendar(booking.consultation_type, **options).find(starts_at)
 
 
 @pytest.fixture
@@ -167,7 +167,9 @@ def test_moving_form_offers_the_times_of_the_current_practitioner_by_default(cli
 
     assert busy.value not in move_form_values(same)
     assert busy.value in move_form_values(anyone)
-    assert schedule.find_slot(booking.consultation_type, busy.starts_at).practitioners == (daniel,)
+    assert schedule.ClinicCalendar(booking.consultation_type).find(
+        busy.starts_at
+    ).practitioners == (daniel,)
     # Each page's move form says whom it is for; the week links keep it.
     assert same.find("input", type="hidden", name="with").attrs["value"] == "same"
     assert anyone.find("input", type="hidden", name="with").attrs["value"] == "any"

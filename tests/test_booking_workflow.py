@@ -54,7 +54,7 @@ def bookable_slots(**options):
 
 
 def find_slot(starts_at, **options):
-    return schedule.find_slot(consultation_type(), starts_at, **options)
+    return schedule.ClinicCalendar(consultation_type(), **options).find(starts_at)
 
 
 def two_hours_after(slot, **options):

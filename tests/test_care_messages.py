@@ -20,7 +20,7 @@ from django.utils import dateformat
 
 from booking import services
 from booking.models import BookingQuerySet, ConsultationBooking, ConsultationType, OutboundEmail
-from booking.services.emails import DeliveryResult, deliver, send_email
+from booking.services.emails import DeliveryResult, deliver, send_emails
 from tests.support.booking import (
     ASSESSMENT,
     CLINIC_ZONE,
@@ -476,7 +476,7 @@ def test_completing_a_consultation_sends_aftercare_once(complete, mailoutbox, st
     assert row.status == SENT
     # The task, run again (a retry, a second worker), finds it sent.
     with clinic_clock(NOW):
-        assert send_email.call(row.pk) == DeliveryResult.NOT_DUE
+        assert send_emails.call([row.pk]) == [DeliveryResult.NOT_DUE]
         assert deliver(row.pk) == DeliveryResult.NOT_DUE
     assert len(with_subject(mailoutbox, AFTERCARE_SUBJECT)) == 1
 

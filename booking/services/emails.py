@@ -249,17 +249,6 @@ def send_emails(pks):
     return [deliver(pk).value for pk in pks]
 
 
-@task
-def send_email(pk):
-    """
-    Deliver one outbox message: the task as queued before send_emails. No
-    row can name it any more (rows queued under booking.emails, its old
-    path, fail to import, and send_outbox delivers their messages); it stays
-    only for tests/test_care_messages.py, and goes when that test does.
-    """
-    return deliver(pk).value
-
-
 class DeliveryResult(enum.StrEnum):
     """What one delivery attempt did."""
 

@@ -320,12 +320,6 @@ def bookable_slots(consultation_type, *, practitioner=None, now=None, days=None,
     return calendar.slots(days if days is not None else calendar.all_days())
 
 
-def find_slot(consultation_type, starts_at, *, practitioner=None, now=None, **options):
-    """The bookable time of that type starting at `starts_at`, or None."""
-    calendar = ClinicCalendar(consultation_type, practitioner=practitioner, now=now, **options)
-    return calendar.find(starts_at)
-
-
 def slots_by_day(slots):
     """[(date, [slots])] in clinic-local days, for the grouped radio buttons."""
     return [

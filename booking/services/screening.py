@@ -107,18 +107,6 @@ def publish_questionnaire(questionnaire, *, by=None):
     return version, True
 
 
-def published_version_for(consultation_type):
-    """The version clients of this type answer now, or None (no questionnaire, or none published)."""
-    return (
-        QuestionnaireVersion.objects.filter(
-            questionnaire__uses__consultation_type=consultation_type,
-            questionnaire__is_active=True,
-        )
-        .order_by("-number")
-        .first()
-    )
-
-
 # Evaluating answers.
 
 
