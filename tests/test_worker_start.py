@@ -39,7 +39,7 @@ def test_the_warm_up_compiles_the_templates_and_loads_the_urls_without_the_datab
     site = cached_templates(engines["django"].engine)
     for name in (
         "base.html",
-        "booking/book.html",
+        "booking/bookings/book.html",
         "treatments/guide.html",
         "includes/site_footer.html",
         "emails/receipt.txt",

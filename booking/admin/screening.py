@@ -167,7 +167,7 @@ class HealthAnswersMixin:
         if answers is None:
             return "No health answers are held (none were asked, or they were deleted)."
         return render_to_string(
-            "admin/booking/includes/health_answers.html",
+            "booking/screening/includes/health_answers.html",
             {"answers": answers, "rows": screening.answers_as_seen(answers)},
         )
 

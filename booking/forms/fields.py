@@ -32,7 +32,7 @@ ANY_PRACTITIONER = ""
 class SlotChoiceMixin:
     """
     A `slot` field shown as radio buttons grouped by day, a week at a time
-    (see booking/includes/slot_picker.html) so the page stays small. The
+    (see booking/bookings/includes/slot_picker.html) so the page stays small. The
     week is worked out only if the page is shown: a valid submission goes
     straight to the booking service, which is the one place that decides
     whether the time is free (inside its transaction), so availability is

@@ -1,6 +1,6 @@
 """
 `{{ field|slot_days }}`: the slot picker's radio buttons for one week, a
-fieldset per clinic day (see booking/includes/slot_picker.html).
+fieldset per clinic day (see booking/bookings/includes/slot_picker.html).
 
 Written in Python rather than as a template loop: a week holds a radio for
 every start time on the type's grid (about 140 with the seeded hours, several

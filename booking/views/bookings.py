@@ -59,7 +59,7 @@ def booked_references(request):
 
 class PrivacyPolicyView(CachedPageMixin, SitePageMixin, TemplateView):
     page_key = SitePage.Key.PRIVACY
-    template_name = "booking/privacy.html"
+    template_name = "booking/bookings/privacy.html"
 
 
 # Every booking page is one visitor's own (a form token, their details, their
@@ -70,7 +70,7 @@ class PrivacyPolicyView(CachedPageMixin, SitePageMixin, TemplateView):
 @method_decorator(sensitive_post_parameters(), name="dispatch")
 class BookConsultationView(SitePageMixin, FormView):
     page_key = SitePage.Key.BOOKING
-    template_name = "booking/book.html"
+    template_name = "booking/bookings/book.html"
     form_class = ConsultationRequestForm
 
     def get_initial(self):
@@ -166,7 +166,7 @@ class BookConsultationView(SitePageMixin, FormView):
 
 @method_decorator(never_cache, name="dispatch")
 class BookingReceivedView(TemplateView):
-    template_name = "booking/received.html"
+    template_name = "booking/bookings/received.html"
 
     def get_context_data(self, **kwargs):
         reference = self.kwargs["reference"]
@@ -188,18 +188,18 @@ class ManageBookingView(TemplateView):
     need a POST from the page's buttons.
     """
 
-    template_name = "booking/manage.html"
+    template_name = "booking/bookings/manage.html"
 
     def dispatch(self, request, *args, **kwargs):
         try:
             reference = reference_from_token(kwargs["token"])
         except LinkExpired:
             return render(
-                request, "booking/manage_link_invalid.html", {"expired": True}, status=410
+                request, "booking/bookings/manage_link_invalid.html", {"expired": True}, status=410
             )
         except LinkInvalid:
             return render(
-                request, "booking/manage_link_invalid.html", {"expired": False}, status=404
+                request, "booking/bookings/manage_link_invalid.html", {"expired": False}, status=404
             )
         self.booking = (
             ConsultationBooking.objects.select_related("consultation_type", "practitioner")
@@ -208,7 +208,7 @@ class ManageBookingView(TemplateView):
         )
         if self.booking is None or self.booking.anonymised_at:
             return render(
-                request, "booking/manage_link_invalid.html", {"expired": False}, status=404
+                request, "booking/bookings/manage_link_invalid.html", {"expired": False}, status=404
             )
         return super().dispatch(request, *args, **kwargs)
 
@@ -338,7 +338,7 @@ class TeamView(CachedPageMixin, SitePageMixin, TemplateView):
     """
 
     page_key = SitePage.Key.TEAM
-    template_name = "booking/team.html"
+    template_name = "booking/bookings/team.html"
 
     def get_context_data(self, **kwargs):
         kwargs["practitioners"] = Practitioner.objects.on_team_page()

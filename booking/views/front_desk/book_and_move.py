@@ -75,7 +75,7 @@ def book_caller_view(model_admin, request):
             messages.warning(request, problem)
         form = StaffBookingForm(initial=initial)
     return _render(
-        request, model_admin, "admin/booking/book_caller.html", "Book a caller", form=form
+        request, model_admin, "booking/front_desk/book_caller.html", "Book a caller", form=form
     )
 
 
@@ -167,7 +167,7 @@ def move_view(model_admin, request, object_id):
     return _render(
         request,
         model_admin,
-        "admin/booking/move_booking.html",
+        "booking/front_desk/move_booking.html",
         f"Move booking {booking.reference}",
         form=form,
         booking=booking,

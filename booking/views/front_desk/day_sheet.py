@@ -286,7 +286,7 @@ def day_sheet_view(model_admin, request):
         "next_day": day + timedelta(days=1),
         "can_change": can_change,
     }
-    return TemplateResponse(request, "admin/booking/day_sheet.html", context)
+    return TemplateResponse(request, "booking/front_desk/day_sheet.html", context)
 
 
 def act_view(model_admin, request):

@@ -61,4 +61,4 @@ def offer_by_hand_view(model_admin, request, object_id):
         "next_day": day + timedelta(days=1),
         "change_page": change_page,
     }
-    return TemplateResponse(request, "admin/booking/waitlist_offer_by_hand.html", context)
+    return TemplateResponse(request, "booking/front_desk/waitlist_offer_by_hand.html", context)

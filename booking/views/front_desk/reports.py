@@ -230,4 +230,4 @@ def report_view(model_admin, request):
         "report": report,
         "rows": report_rows(report) if report else None,
     }
-    return TemplateResponse(request, "admin/booking/report.html", context)
+    return TemplateResponse(request, "booking/front_desk/report.html", context)
