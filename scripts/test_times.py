@@ -15,20 +15,26 @@ from pathlib import Path
 PARTS = {
     "browser (tests/e2e)": lambda name: name.startswith("tests.e2e."),
     "processes (site, races, faults)": lambda name: (
-        name.rsplit(".", 1)[-1]
+        name
         in {
-            "test_booking_overlap",
-            "test_booking_concurrency",
-            "test_deploy",
-            "test_faults",
-            "test_front",
-            "test_make_run",
-            "test_scale_out",
-            "test_waitlist_races",
-            "test_worker_start",
+            "tests.booking.bookings.test_booking_overlap",
+            "tests.booking.bookings.test_booking_concurrency",
+            "tests.booking.waitlist.test_waitlist_races",
+            "tests.site.test_deploy",
+            "tests.site.test_faults",
+            "tests.site.test_front",
+            "tests.site.test_make_run",
+            "tests.site.test_scale_out",
+            "tests.site.test_worker_start",
         }
     ),
-    "fuzzing (Hypothesis)": lambda name: name.endswith("fuzz") or name.endswith("fuzz_forms"),
+    "fuzzing (Hypothesis)": lambda name: (
+        name
+        in {
+            "tests.booking.bookings.test_fuzz_forms",
+            "tests.booking.waitlist.test_waitlist_fuzz",
+        }
+    ),
     "the rest": lambda name: True,
 }
 

@@ -15,7 +15,7 @@ the table anyway.
 The trigram indexes exist on PostgreSQL only: SQLite, the local default, has
 no GIN index and no pg_trgm, and a local database is small. They are not in
 the model's Meta for that reason (Django would create them on SQLite too when
-it rebuilds the table); tests/test_booking_admin.py checks they exist and
+it rebuilds the table); tests/booking/front_desk/test_booking_admin.py checks they exist and
 that the search uses them.
 """
 

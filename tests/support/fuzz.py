@@ -3,8 +3,8 @@ What the Hypothesis fuzz of the public forms sends and how it runs: the
 nasty values (any unicode, control characters, very long strings, SQL and
 HTML injection), plausible answers with those spliced in, the settings for
 a test whose every example is a request or two, and the checks every
-answer must pass. Shared by tests/test_fuzz_forms.py and
-tests/test_waitlist_fuzz.py.
+answer must pass. Shared by tests/booking/bookings/test_fuzz_forms.py and
+tests/booking/waitlist/test_waitlist_fuzz.py.
 """
 
 import os

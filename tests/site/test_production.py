@@ -9,7 +9,7 @@ from unittest import mock
 import pytest
 from django.db import OperationalError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 PRODUCTION_ENV = {
     "DJANGO_SETTINGS_MODULE": "clinic_site.settings.production",

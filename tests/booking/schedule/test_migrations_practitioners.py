@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[3]
 
 pytestmark = pytest.mark.every_database
 

@@ -329,7 +329,7 @@ def test_guide_with_tampered_answers_shows_the_form_again_with_a_message(client,
 )
 def test_guide_with_a_null_character_in_the_address_gets_the_400_page(client, query):
     # Refused before any view reads it, like every request holding a NUL
-    # (clinic_site/middleware.py; tests/test_nul_bytes.py).
+    # (clinic_site/middleware.py; tests/site/test_nul_bytes.py).
     response = client.get("/guide/", query)
 
     assert response.status_code == 400

@@ -32,7 +32,7 @@ from tests.support.booking import (
 pytestmark = pytest.mark.django_db
 
 LIMIT = 3
-BASE_SETTINGS = Path(__file__).resolve().parents[1] / "clinic_site" / "settings" / "base.py"
+BASE_SETTINGS = Path(__file__).resolve().parents[3] / "clinic_site" / "settings" / "base.py"
 
 
 @pytest.fixture(autouse=True)

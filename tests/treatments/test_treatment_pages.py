@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 # A copy of the article the seed migration loads, kept with the tests so they
 # check the site against the words the clinic signed off.
-ARTICLE = Path(__file__).parent / "data" / "facials-article.txt"
+ARTICLE = Path(__file__).resolve().parents[1] / "data" / "facials-article.txt"
 
 # The article's headings. The site uses its own headings (“What it is best
 # for”), so only the lines under them are expected word for word.

@@ -274,7 +274,7 @@ def get_with(client, path, query):
 def expected_page_status(response):
     """
     200, or the site's 400 page for a query string holding a NUL: the site
-    refuses those before any view reads them (tests/test_nul_bytes.py).
+    refuses those before any view reads them (tests/site/test_nul_bytes.py).
     """
     query = response.request.get("QUERY_STRING", "")
     return 400 if "\x00" in query or "%00" in query else 200

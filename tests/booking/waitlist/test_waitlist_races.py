@@ -38,7 +38,7 @@ from tests.support.booking import (
 )
 from tests.support.races import race, run
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[3]
 PEOPLE = 20
 Status = ConsultationBooking.Status
 
