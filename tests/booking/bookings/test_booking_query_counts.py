@@ -1,0 +1,147 @@
+"""
+What a booking costs: the public form's successful POST stays within a fixed
+budget of queries, in the tests' set-up and as production runs it, and works
+out the free times once.
+"""
+
+from unittest import mock
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django_tasks_db.models import DBTaskResult
+
+from booking.models import ConsultationBooking
+from booking.services.schedule import ClinicCalendar
+from tests.support.booking import (
+    ASSESSMENT,
+    BOOK_URL,
+    ESTHETICIAN,
+    filled_booking_form,
+    offered_slots,
+)
+from treatments.models import SkinConcern
+
+pytestmark = [pytest.mark.django_db, pytest.mark.every_database]
+
+
+# The booking POST: a visitor's successful request, as the form sends it.
+
+
+@pytest.fixture
+def locmem_cache(settings):
+    """The rate limit's counters in memory: the budget counts SQL only, never Redis."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+# Reading the form's choices (consultation types with who holds them, the
+# practitioners), the per-contact limit, the rules, hours, closures and
+# everyone's busy times, the privacy policy's version; writing the booking
+# (in a savepoint while another practitioner could still take it), its
+# history and its two messages in one insert, and taking the client off the
+# waitlist for that consultation (one update). The test's own transaction
+# adds a savepoint and its release around the booking's (BEGIN and COMMIT
+# in production, where the two task rows follow on commit instead).
+BOOKING_QUERY_BUDGET = 16
+
+
+def test_a_booking_costs_a_fixed_budget_of_queries(
+    client, locmem_cache, django_assert_max_num_queries
+):
+    _, data = filled_booking_form(client)
+
+    with django_assert_max_num_queries(BOOKING_QUERY_BUDGET):
+        response = client.post(BOOK_URL, data)
+
+    assert response.status_code == 302
+    assert ConsultationBooking.objects.get().emails.count() == 2
+
+
+def test_a_booking_with_concerns_costs_two_queries_more(
+    client, locmem_cache, django_assert_max_num_queries
+):
+    concerns = list(SkinConcern.objects.for_guide().values_list("slug", flat=True)[:3])
+    _, data = filled_booking_form(client, concerns=concerns)
+
+    # Listing the concerns to check the answer, and adding them to the booking.
+    with django_assert_max_num_queries(BOOKING_QUERY_BUDGET + 2):
+        response = client.post(BOOK_URL, data)
+
+    assert response.status_code == 302
+    assert ConsultationBooking.objects.get().concerns.count() == 3
+
+
+@pytest.fixture
+def as_in_production(settings, django_capture_on_commit_callbacks):
+    """
+    The caches as production has them: the shared versions in the cache
+    (Redis there, a memory cache standing for it here), the booking rules and
+    the privacy policy's version remembered between changes, and tasks
+    written to the database for the worker.
+    """
+    settings.CACHES = {"default": {"BACKEND": "tests.support.caches.SharedMemoryCache"}}
+    settings.CONTENT_CACHE_SECONDS = settings.AVAILABILITY_CACHE_SECONDS = 300
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    from django.core.cache import cache
+
+    cache.clear()
+    yield lambda: django_capture_on_commit_callbacks(execute=True)
+    cache.clear()
+
+
+# In production: the per-contact limit, the hours, closures and everyone's
+# busy times; the booking, its history, its two messages in one insert and
+# taking its client off the waitlist; after commit, one task row for both
+# messages: 9. When two practitioners could take the time ("any
+# practitioner"), the booking is tried in a savepoint, and its release: 11.
+# The form's choices and the booking rules are kept by the process between
+# changes. The test's own transaction adds a savepoint and its release.
+PRODUCTION_BOOKING_QUERIES = 12
+TEST_TRANSACTION = 2
+
+
+@pytest.mark.parametrize(
+    "practitioner, savepoints", [(ESTHETICIAN, 1), ("", 2)], ids=["named", "any-of-two"]
+)
+def test_a_booking_costs_at_most_twelve_queries_in_production(
+    as_in_production, practitioner, savepoints
+):
+    # A process that has served a booking before remembers what it keeps.
+    warm_up = Client()
+    document, data = filled_booking_form(warm_up, email="warm.up@example.com")
+    data["slot"] = offered_slots(document)[-1]  # Leaving the first times free for the test.
+    with as_in_production():
+        assert warm_up.post(BOOK_URL, data).status_code == 302
+
+    client = Client()
+    # The skin assessment: both seeded practitioners hold it, at the same hours.
+    _, data = filled_booking_form(
+        client,
+        f"{BOOK_URL}?type={ASSESSMENT}&practitioner={practitioner}",
+        email="bo.other@example.com",
+    )
+    with CaptureQueriesContext(connection) as queries, as_in_production():
+        response = client.post(BOOK_URL, data)
+
+    assert response.status_code == 302
+    statements = [query["sql"] for query in queries]
+    assert sum(sql.startswith("SAVEPOINT") for sql in statements) == savepoints
+    assert len(statements) <= PRODUCTION_BOOKING_QUERIES + TEST_TRANSACTION, "\n".join(
+        sql[:100] for sql in statements
+    )
+    booking = ConsultationBooking.objects.get(email="bo.other@example.com")
+    assert booking.emails.count() == 2
+    assert DBTaskResult.objects.count() == 2  # One task row a booking.
+
+
+def test_a_booking_works_out_the_free_times_once(client):
+    _, data = filled_booking_form(client)
+
+    with mock.patch.object(
+        ClinicCalendar, "slots", autospec=True, side_effect=ClinicCalendar.slots
+    ) as slots:
+        response = client.post(BOOK_URL, data)
+
+    assert response.status_code == 302
+    assert slots.call_count == 1
