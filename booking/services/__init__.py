@@ -3,7 +3,8 @@ Every write with side effects, one module per domain, each write in one
 transaction with its history and outbox rows (HackSoft's services, pretix's
 base/services/):
 
-- bookings.py: booking, moving and changing a booking's status; anonymising;
+- bookings.py: booking, moving and changing a booking's status;
+- retention.py: anonymising bookings past the retention period;
 - schedule.py: the free times (read only: the availability of each type
   and practitioner that the forms, the services and the waitlist share);
 - emails.py: the outbox and its delivery task; reminders.py: the
@@ -26,13 +27,13 @@ from .bookings import (
     SlotUnavailable,
     StaleBooking,
     TransitionNotAllowed,
-    anonymise_old_bookings,
     book_consultation,
     change_status,
     confirm_attendance,
     move_booking,
 )
 from .reminders import send_due_before_care, send_due_reminders
+from .retention import anonymise_old_bookings
 
 __all__ = [
     "AFTER_THE_CONSULTATION",

@@ -13,7 +13,8 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from booking import services
-from booking.forms.front_desk import PICK_TIME, SHOW_TIMES, StaffBookingForm, StaffMoveForm
+from booking.forms.front_desk.book_and_move import StaffBookingForm, StaffMoveForm
+from booking.forms.front_desk.times import PICK_TIME, SHOW_TIMES
 from booking.models import ConsultationBooking
 
 Status = ConsultationBooking.Status

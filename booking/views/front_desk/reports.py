@@ -18,7 +18,7 @@ from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from booking.forms.front_desk import ReportPeriodForm
+from booking.forms.front_desk.reports import ReportPeriodForm
 from booking.models import ConsultationBooking
 
 Status = ConsultationBooking.Status

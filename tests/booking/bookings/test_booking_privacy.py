@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from booking import services
 from booking.models import BookingStatusChange, ConsultationBooking, OutboundEmail
-from booking.services.bookings import ANONYMISED_NAME
 from booking.services.emails import queue_email
+from booking.services.retention import ANONYMISED_NAME
 from tests.support.booking import (
     BOOK_URL,
     PROFESSIONAL_CONSULTATION,
