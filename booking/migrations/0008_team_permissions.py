@@ -5,7 +5,7 @@ Who edits the team and the consultation types:
   off, consultation types (lengths, turnover, who holds them).
 - Content editors write what clients read about them: bios and credentials,
   type names, descriptions and prices. The admin shows them the schedule's
-  fields read-only and no hours or time off (see booking/admin.py).
+  fields read-only and no hours or time off (see booking/admin/schedule.py).
 """
 
 from django.contrib.auth.management import create_permissions

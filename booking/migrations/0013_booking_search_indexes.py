@@ -2,7 +2,7 @@
 Indexes for the admin's booking search, so that finding a client among years
 of bookings does not read every booking.
 
-The search (`search_fields` in booking/admin.py) compares a reference with
+The search (`search_fields` in booking/admin/bookings.py) compares a reference with
 UPPER(reference) = UPPER(term) and a name, email or phone with
 UPPER(column) LIKE UPPER('%term%'), the SQL Django writes for `iexact` and
 `icontains` on PostgreSQL. A btree index cannot find text in the middle of a

@@ -10,7 +10,7 @@ Suitability screening's roles and starting content:
   not published, so no client is asked it until a clinical lead has reviewed
   it and pressed "Publish" in the admin.
 - The privacy page's section on health questions (its wording is the
-  version booking/screening.py's HEALTH_POLICY_VERSION names).
+  version booking/services/screening.py's HEALTH_POLICY_VERSION names).
 """
 
 from django.contrib.auth.management import create_permissions

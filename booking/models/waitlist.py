@@ -2,7 +2,7 @@
 The waitlist: people waiting for a time to free up, the times that freed
 up (written with the change that freed them, handled once), and the
 offers made from them. The logic is in booking/services/waitlist.py and
-booking/services/freed_times.py.
+booking/services/offers.py.
 """
 
 from django.conf import settings

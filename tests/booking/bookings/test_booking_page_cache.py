@@ -1,6 +1,6 @@
 """
 The booking page is rendered once for everyone between changes to its free
-times, with each visitor's own tokens (booking/caching.py); the booking
+times, with each visitor's own tokens (booking/views/page_cache.py); the booking
 rules are read once per process between changes.
 
 Each test runs twice: with the version in the database (the cache is each

@@ -1,5 +1,5 @@
 """
-The cached booking page (booking/caching.py) follows the health questions:
+The cached booking page (booking/views/page_cache.py) follows the health questions:
 publishing a questionnaire, or taking it off line, shows on the next visit.
 """
 

@@ -663,7 +663,7 @@ def test_one_email_address_may_wait_for_only_a_few_consultations(client):
     assert WaitlistEntry.objects.count() == ENTRIES_PER_EMAIL
 
 
-# Consultation types that ask health questions first (booking/screening.py)
+# Consultation types that ask health questions first (booking/services/screening.py)
 # are booked on the booking page, where they are asked: never from the waitlist.
 
 
