@@ -53,11 +53,22 @@ def class_selectors(css):
     return {name for prelude in preludes for name in re.findall(r"\.(-?[_a-zA-Z][\w-]*)", prelude)}
 
 
+# Templates of the admin's pages, which have the admin's styles: its own and
+# overrides under admin/, the front desk's pages, the health answers as the
+# booking's admin page shows them.
+ADMIN_TEMPLATES = (
+    "admin/",
+    "booking/front_desk/",
+    "booking/screening/includes/health_answers.html",
+)
+
+
 def template_classes():
     """The class names written in the site's templates, outside template tags."""
     names = set()
     for template in TEMPLATES.rglob("*.html"):
-        if {"admin", "emails"} & set(template.relative_to(TEMPLATES).parts):
+        name = template.relative_to(TEMPLATES).as_posix()
+        if name.startswith((*ADMIN_TEMPLATES, "emails/")):
             continue  # the admin's pages have the admin's styles; emails are text
         for value in re.findall(r'class="([^"]*)"', template.read_text()):
             names |= set(re.sub(r"{%.*?%}|{{.*?}}", " ", value).split())
