@@ -16,6 +16,7 @@ from booking import services
 from booking.models import (
     BookingRules,
     ConsultationBooking,
+    FreedTime,
     OutboundEmail,
     WaitlistOffer,
 )
@@ -263,3 +264,44 @@ def test_no_offer_is_made_without_its_practitioner(team):
         offers._make_offer(entry, starts_at, None, rules=BookingRules.current(), now=timezone.now())
 
     assert not WaitlistOffer.objects.exists()
+
+
+# A time freed by a superuser's delete in the admin is offered as a
+# cancellation's is (it wrote no FreedTime before issue 23).
+
+
+@pytest.mark.parametrize("how", ["change page", "bulk action"])
+def test_a_booking_deleted_in_the_admin_offers_its_time_to_the_waitlist(
+    admin_client, team, committed, how
+):
+    _, second, kind = team
+    booking = book(consultation_type=kind, practitioner=second)
+    entry = make_entry(consultation_type=kind)
+
+    with committed():
+        if how == "change page":
+            response = admin_client.post(
+                f"/admin/booking/consultationbooking/{booking.pk}/delete/", {"post": "yes"}
+            )
+        else:
+            response = admin_client.post(
+                "/admin/booking/consultationbooking/",
+                {"action": "delete_selected", "_selected_action": [booking.pk], "post": "yes"},
+            )
+
+    assert response.status_code == 302
+    assert not ConsultationBooking.objects.filter(pk=booking.pk).exists()
+    [offer] = WaitlistOffer.objects.filter(entry=entry)
+    assert (offer.starts_at, offer.practitioner) == (booking.starts_at, second)
+
+
+def test_deleting_a_cancelled_booking_frees_nothing(team):
+    _, _, kind = team
+    booking = book(consultation_type=kind)
+    ConsultationBooking.objects.filter(pk=booking.pk).update(status=Status.CANCELLED)
+    booking.refresh_from_db()
+
+    services.delete_bookings([booking])
+
+    assert not ConsultationBooking.objects.filter(pk=booking.pk).exists()
+    assert not FreedTime.objects.exists()

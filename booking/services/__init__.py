@@ -30,6 +30,7 @@ from .bookings import (
     book_consultation,
     change_status,
     confirm_attendance,
+    delete_bookings,
     move_booking,
 )
 from .reminders import send_due_before_care, send_due_reminders
@@ -44,6 +45,7 @@ __all__ = [
     "book_consultation",
     "change_status",
     "confirm_attendance",
+    "delete_bookings",
     "move_booking",
     "send_due_before_care",
     "send_due_reminders",
