@@ -317,6 +317,14 @@ class ConsultationBookingAdmin(HealthAnswersMixin, admin.ModelAdmin):
         )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
+    # A superuser's delete frees the time for the waitlist, as a
+    # cancellation does (the front desk has no delete permission).
+    def delete_model(self, request, obj):
+        services.delete_bookings([obj])
+
+    def delete_queryset(self, request, queryset):
+        services.delete_bookings(queryset.select_related("practitioner"))
+
     def add_view(self, request, form_url="", extra_context=None):
         # Staff book callers through the same service as the public form
         # (availability, the no-overlap rule, the outbox), on its own page.

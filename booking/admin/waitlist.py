@@ -42,12 +42,20 @@ class WaitlistOfferInline(admin.TabularInline):
     model = WaitlistOffer
     extra = 0
     can_delete = False
-    fields = ["offered_time", "status", "expires_at", "booking", "offered_by", "created_at"]
+    fields = [
+        "offered_time",
+        "practitioner",
+        "status",
+        "expires_at",
+        "booking",
+        "offered_by",
+        "created_at",
+    ]
     readonly_fields = fields
     ordering = ["-created_at"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("booking", "offered_by")
+        return super().get_queryset(request).select_related("practitioner", "booking", "offered_by")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -141,15 +149,24 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
 
 @admin.register(WaitlistOffer)
 class WaitlistOfferAdmin(admin.ModelAdmin):
-    list_display = ["entry", "offered_time", "status", "expires_at", "booking", "created_at"]
-    list_filter = ["status", "entry__consultation_type", "entry__practitioner"]
-    list_select_related = ["entry__consultation_type", "booking"]
+    list_display = [
+        "entry",
+        "offered_time",
+        "practitioner",
+        "status",
+        "expires_at",
+        "booking",
+        "created_at",
+    ]
+    list_filter = ["status", "entry__consultation_type", "practitioner"]
+    list_select_related = ["entry__consultation_type", "practitioner", "booking"]
     search_fields = ["entry__full_name", "entry__email", "booking__reference"]
     date_hierarchy = "starts_at"
     show_facets = admin.ShowFacets.NEVER
     readonly_fields = [
         "entry",
         "offered_time",
+        "practitioner",
         "status",
         "expires_at",
         "booking",

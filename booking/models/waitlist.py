@@ -197,6 +197,18 @@ class WaitlistOffer(models.Model):
 
     entry = models.ForeignKey(WaitlistEntry, on_delete=models.CASCADE, related_name="offers")
     starts_at = models.DateTimeField("consultation time")
+    # Whose time is offered: a claim books exactly them, so one freed time
+    # makes one booking however many practitioners are free then. Empty only
+    # on offers made before it was recorded (migration 0022), which book as
+    # their entry asked (see consultation_with).
+    practitioner = models.ForeignKey(
+        Practitioner,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="waitlist_offers",
+        help_text="Who the consultation is with: the practitioner whose time was offered.",
+    )
     expires_at = models.DateTimeField(
         help_text="The claim link works until then, always before the time's minimum notice."
     )
@@ -237,6 +249,15 @@ class WaitlistOffer(models.Model):
     @property
     def clinic_start(self):
         return timezone.localtime(self.starts_at)
+
+    @property
+    def consultation_with(self):
+        """
+        The practitioner a claim books: the one whose time was offered; for an
+        offer from before that was recorded, the entry's (None: any
+        practitioner free then, as such offers were claimed before).
+        """
+        return self.practitioner or self.entry.practitioner
 
     def get_claim_url(self):
         return reverse("booking:waitlist_offer", kwargs={"token": waitlist_offer_token(self)})

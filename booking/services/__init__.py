@@ -30,6 +30,7 @@ from .bookings import (
     book_consultation,
     change_status,
     confirm_attendance,
+    delete_bookings,
     move_booking,
 )
 from .reminders import send_due_before_care, send_due_reminders
@@ -45,6 +46,7 @@ __all__ = [
     "book_consultation",
     "change_status",
     "confirm_attendance",
+    "delete_bookings",
     "move_booking",
     "send_due_before_care",
     "send_due_reminders",

@@ -321,6 +321,27 @@ def change_status(
     return booking
 
 
+def delete_bookings(bookings, *, now=None):
+    """
+    Delete bookings (the admin's delete, for superusers: the front desk
+    cancels instead). An active booking's time still ahead is freed for the
+    waitlist, as a cancellation's is, in the delete's transaction.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        for booking in bookings:
+            if booking.is_active and booking.blocks_until > now:
+                offers.note_freed_time(
+                    booking.practitioner,
+                    booking.starts_at,
+                    booking.blocks_until,
+                    reason=f"{booking.reference} deleted",
+                    now=now,
+                )
+            # One by one, as the admin deletes: each delete's signals run.
+            booking.delete()
+
+
 def confirm_attendance(booking):
     """The client says they are coming ("Confirm I'm coming" on their page). Idempotent."""
     with transaction.atomic():

@@ -17,8 +17,10 @@ How a freed time becomes offers:
    instance freed the time or runs the task. `sweep_waitlist` (a timer)
    handles any row whose task was lost.
 3. An offer is a WaitlistOffer row and an outbox email with a signed claim
-   link. The unique (entry, time) constraint means nobody is offered the
-   same time twice. The offer expires after WAITLIST_OFFER_HOURS, and always
+   link. It names the freed time's practitioner, whatever the entry asked
+   for ("any" included): a claim books exactly them, so one freed time makes
+   one booking however many practitioners are free then. The unique (entry,
+   time) constraint means nobody is offered the same time twice. The offer expires after WAITLIST_OFFER_HOURS, and always
    before the time's minimum notice; a time inside minimum notice or in the
    past is never offered (ClinicCalendar leaves those out).
 
@@ -199,7 +201,9 @@ def _offers_for(freed, now):
                 if (entry.pk, slot.starts_at) in already or not entry.suits(slot.local_start):
                     continue
                 try:
-                    offer = _make_offer(entry, slot.starts_at, rules=rules, now=now)
+                    offer = _make_offer(
+                        entry, slot.starts_at, freed.practitioner, rules=rules, now=now
+                    )
                 except AlreadyOffered:
                     break  # A concurrent run offered them this time: one is enough.
                 if offer is not None:
@@ -216,11 +220,15 @@ def offer_expiry(starts_at, *, rules, now):
     )
 
 
-def _make_offer(entry, starts_at, *, rules, now, by=None):
+def _make_offer(entry, starts_at, practitioner, *, rules, now, by=None):
     """
-    The offer and its email, or None if it would expire before it could be
-    claimed. AlreadyOffered if the time was offered to them before.
+    The offer of `practitioner`'s time and its email, or None if it would
+    expire before it could be claimed. AlreadyOffered if the time was offered
+    to them before. Every offer made names its practitioner; only offers from
+    before migration 0022 may lack one.
     """
+    if practitioner is None:
+        raise ValueError("An offer names the practitioner whose time it offers.")
     expires_at = offer_expiry(starts_at, rules=rules, now=now)
     if expires_at <= now:
         return None
@@ -229,6 +237,7 @@ def _make_offer(entry, starts_at, *, rules, now, by=None):
             offer = WaitlistOffer.objects.create(
                 entry=entry,
                 starts_at=starts_at,
+                practitioner=practitioner,
                 expires_at=expires_at,
                 offered_by=by,
                 created_at=now,
@@ -245,7 +254,9 @@ def offer_time(entry, starts_at, *, by, now=None):
     """
     Staff offer a specific free time to a specific entry by hand: the same
     offer and email as a freed time makes, under the same rules (free,
-    within minimum notice and horizon, never the same time twice).
+    within minimum notice and horizon, never the same time twice). The offer
+    names the entry's practitioner, or for "any practitioner" whoever the
+    calendar finds free then in the order "any" is booked (`offered_with`).
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -255,14 +266,28 @@ def offer_time(entry, starts_at, *, by, now=None):
         if entry.status != Waiting.WAITING:
             raise OfferUnavailable("They are no longer on the waitlist.")
         calendar = ClinicCalendar(entry.consultation_type, practitioner=entry.practitioner, now=now)
-        if calendar.find(starts_at) is None:
+        slot = calendar.find(starts_at)
+        if slot is None:
             raise OfferUnavailable(
                 "That time is not free for online booking (taken, closed, or inside minimum notice)."
             )
-        offer = _make_offer(entry, starts_at, rules=calendar.rules, now=now, by=by)
+        offer = _make_offer(
+            entry, starts_at, offered_with(calendar, slot), rules=calendar.rules, now=now, by=by
+        )
         if offer is None:
             raise OfferUnavailable("That time is too close to offer: it could not be claimed.")
     return offer
+
+
+def offered_with(calendar, slot):
+    """
+    Whose time an offer by hand gives: for a named entry theirs (the calendar
+    holds no one else); for "any practitioner" the first of those free in the
+    order the booking service gives "any" (the fewest consultations that
+    day, then the team's display order), so the offer books whom a booking
+    of that time would have. `calendar` must be the one that found `slot`.
+    """
+    return calendar.assignment_order(slot)[0]
 
 
 # Changes to the schedule that give time back. They are services rather

@@ -2,9 +2,11 @@
 The waitlist: people who found no time that suits join it, are offered a
 time when one frees up (offers.py), and the first to claim it books it.
 
-A claim books through `bookings.book_consultation`, like the public form:
-the database's no-overlap rule decides who gets the time, and the others
-are told it was just taken and stay on the list. A client who books, by the
+A claim books through `bookings.book_consultation`, like the public form,
+with exactly the practitioner the offer names (the one whose time freed up,
+whatever the entry asked for): the database's no-overlap rule decides who
+gets the time, and the others are told it was just taken and stay on the
+list. A client who books, by the
 waitlist or otherwise, leaves the list for that consultation type
 (`offers.leave_on_booking`, called by the booking service).
 """
@@ -33,6 +35,7 @@ from .offers import (
     Waiting,
     offer_freed_time,
     offer_time,
+    offered_with,
 )
 from .schedule import ClinicCalendar
 
@@ -49,6 +52,7 @@ __all__ = [
     "leave_waitlist",
     "next_free_times",
     "offer_time",
+    "offered_with",
     "sweep_waitlist",
 ]
 
@@ -116,8 +120,10 @@ def leave_waitlist(entry):
 
 def claim_offer(offer, *, now=None):
     """
-    Book the offered time for the entry, through the booking service. The
-    first claim wins; a claim of a time someone else took meanwhile raises
+    Book the offered time for the entry, through the booking service, with
+    the practitioner the offer names (`WaitlistOffer.consultation_with`;
+    "any" only for an offer from before that was recorded). The first claim
+    wins, even when other practitioners are free then; a claim of a time someone else took meanwhile raises
     TimeTaken (and the client stays on the list); an expired one
     OfferExpired. Claiming the same offer again returns its booking.
     """
@@ -129,7 +135,12 @@ def claim_offer(offer, *, now=None):
             .select_related("consultation_type", "practitioner")
             .get(pk=offer.entry_id)
         )
-        offer = WaitlistOffer.objects.select_for_update().get(pk=offer.pk)
+        offer = (
+            WaitlistOffer.objects.select_for_update(of=("self",))
+            .select_related("practitioner")
+            .get(pk=offer.pk)
+        )
+        offer.entry = entry
         if offer.status == Offered.CLAIMED and offer.booking_id:
             return ConsultationBooking.objects.get(pk=offer.booking_id)
         if entry.status != Waiting.WAITING:
@@ -144,7 +155,7 @@ def claim_offer(offer, *, now=None):
         try:
             booking, _ = book_consultation(
                 consultation_type=entry.consultation_type,
-                practitioner=entry.practitioner,
+                practitioner=offer.consultation_with,
                 starts_at=offer.starts_at,
                 concerns=[],
                 submission_key=f"waitlist-offer-{offer.pk}",

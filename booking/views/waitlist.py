@@ -134,7 +134,7 @@ class ClaimOfferView(TemplateView):
             return _link_invalid(request, expired=False)
         self.offer = (
             WaitlistOffer.objects.select_related(
-                "entry__consultation_type", "entry__practitioner", "booking"
+                "entry__consultation_type", "entry__practitioner", "practitioner", "booking"
             )
             .filter(pk=pk)
             .first()

@@ -27,6 +27,8 @@ module needs lives here.
 - sqlite_site: a migrated SQLite database file, copied per test.
 - shared: what a run makes once for all its pytest-xdist workers (the
   migrated SQLite template, collectstatic's output).
+- migrations: a throwaway database of the run's kind, and a migration
+  scenario run on it in a process of its own.
 - races, race_runner, racers: races between separate processes on one
   database, started on a handshake.
 """

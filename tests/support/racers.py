@@ -100,3 +100,60 @@ def offers_of_a_cancellation(waiting):
         return list(WaitlistOffer.objects.order_by("pk").values_list("pk", flat=True))
 
     return go
+
+
+def offers_of_a_time_others_are_free_at(any_waiting, named_waiting):
+    """
+    The set-up of the "any practitioner" race (issue 23), in a process of the
+    site's own: a skin assessment booked with the last in the team's order of
+    those free at a time when others are free too; `any_waiting` clients on
+    the waitlist for any practitioner and `named_waiting` for the booked one;
+    then the booking cancelled and its time offered to them. The offers'
+    keys, the time, whose time it was and who else is free then.
+    """
+    kind = ConsultationType.objects.get(slug="skin-assessment")
+    slot = next(
+        slot
+        for slot in bookable_slots(kind)
+        if slot.starts_at > timezone.now() + timedelta(days=2) and len(slot.practitioners) >= 2
+    )
+    freed = slot.practitioners[-1]
+
+    def go():
+        booking, _ = services.book_consultation(
+            consultation_type=kind,
+            practitioner=freed,
+            starts_at=slot.starts_at,
+            concerns=[],
+            submission_key="setup",
+            full_name="Setup",
+            email="setup@example.com",
+            phone="+12125550147",
+            preferred_contact="email",
+        )
+        today = timezone.localdate()
+        for n in range(any_waiting + named_waiting):
+            WaitlistEntry.objects.create(
+                consultation_type=kind,
+                practitioner=freed if n >= any_waiting else None,
+                weekdays="0123456",
+                parts_of_day="morning,afternoon,evening",
+                earliest_day=today,
+                latest_day=today + timedelta(days=30),
+                full_name=f"Waiting {n}",
+                email=f"waiting{n}@example.com",
+                phone="+12125550100",
+                consent_given_at=timezone.now(),
+                privacy_policy_version="test",
+            )
+        services.change_status(booking, "cancelled", by_client=True)
+        # Local mode queues the offers' task for a worker: the sweep runs it here.
+        waitlist.sweep_waitlist()
+        return {
+            "offers": list(WaitlistOffer.objects.order_by("pk").values_list("pk", flat=True)),
+            "starts_at": slot.starts_at.isoformat(),
+            "freed": freed.slug,
+            "others_free": [person.slug for person in slot.practitioners[:-1]],
+        }
+
+    return go

@@ -49,13 +49,15 @@ def offer_by_hand_view(model_admin, request, object_id):
     day = asked if asked and first_day <= asked <= calendar.last_day else first_day
     offered = set(entry.offers.values_list("starts_at", flat=True))
     slots = [slot for slot in calendar.slots([day]) if slot.starts_at not in offered]
+    # Each time with whom it would be offered (and booked): see offered_with.
+    times = [(slot, waitlist.offered_with(calendar, slot)) for slot in slots]
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.model._meta,
         "title": f"Offer a time to {entry.full_name}",
         "entry": entry,
         "day": day,
-        "slots": slots,
+        "times": times,
         "suits": {slot.starts_at for slot in slots if entry.suits(slot.local_start)},
         "previous_day": day - timedelta(days=1),
         "next_day": day + timedelta(days=1),
