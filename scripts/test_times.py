@@ -12,29 +12,16 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
 
+# By module name: the site-wide tests (tests/site/: production, faults, the front,
+# `make run`, worker start...) and the races,
+# whose modules end in _races, _concurrency or _overlap; the Hypothesis
+# fuzzing, in modules named *fuzz*; the browser tests in tests/e2e/.
 PARTS = {
     "browser (tests/e2e)": lambda name: name.startswith("tests.e2e."),
-    "processes (site, races, faults)": lambda name: (
-        name
-        in {
-            "tests.booking.bookings.test_booking_overlap",
-            "tests.booking.bookings.test_booking_concurrency",
-            "tests.booking.waitlist.test_waitlist_races",
-            "tests.site.test_deploy",
-            "tests.site.test_faults",
-            "tests.site.test_front",
-            "tests.site.test_make_run",
-            "tests.site.test_scale_out",
-            "tests.site.test_worker_start",
-        }
+    "site-wide (tests/site) and races": lambda name: (
+        name.startswith("tests.site.") or name.endswith(("_races", "_concurrency", "_overlap"))
     ),
-    "fuzzing (Hypothesis)": lambda name: (
-        name
-        in {
-            "tests.booking.bookings.test_fuzz_forms",
-            "tests.booking.waitlist.test_waitlist_fuzz",
-        }
-    ),
+    "fuzzing (Hypothesis)": lambda name: "fuzz" in name.rsplit(".", 1)[-1],
     "the rest": lambda name: True,
 }
 

@@ -68,35 +68,7 @@ def offers_of_a_cancellation(waiting):
     )
 
     def go():
-        booking, _ = services.book_consultation(
-            consultation_type=kind,
-            practitioner=maya,
-            starts_at=starts_at,
-            concerns=[],
-            submission_key="setup",
-            full_name="Setup",
-            email="setup@example.com",
-            phone="+12125550147",
-            preferred_contact="email",
-        )
-        today = timezone.localdate()
-        for n in range(waiting):
-            WaitlistEntry.objects.create(
-                consultation_type=kind,
-                practitioner=maya,
-                weekdays="0123456",
-                parts_of_day="morning,afternoon,evening",
-                earliest_day=today,
-                latest_day=today + timedelta(days=30),
-                full_name=f"Waiting {n}",
-                email=f"waiting{n}@example.com",
-                phone="+12125550100",
-                consent_given_at=timezone.now(),
-                privacy_policy_version="test",
-            )
-        services.change_status(booking, "cancelled", by_client=True)
-        # Local mode queues the offers' task for a worker: the sweep runs it here.
-        waitlist.sweep_waitlist()
+        _cancel_with_people_waiting(kind, maya, starts_at, [maya] * waiting)
         return list(WaitlistOffer.objects.order_by("pk").values_list("pk", flat=True))
 
     return go
@@ -120,35 +92,8 @@ def offers_of_a_time_others_are_free_at(any_waiting, named_waiting):
     freed = slot.practitioners[-1]
 
     def go():
-        booking, _ = services.book_consultation(
-            consultation_type=kind,
-            practitioner=freed,
-            starts_at=slot.starts_at,
-            concerns=[],
-            submission_key="setup",
-            full_name="Setup",
-            email="setup@example.com",
-            phone="+12125550147",
-            preferred_contact="email",
-        )
-        today = timezone.localdate()
-        for n in range(any_waiting + named_waiting):
-            WaitlistEntry.objects.create(
-                consultation_type=kind,
-                practitioner=freed if n >= any_waiting else None,
-                weekdays="0123456",
-                parts_of_day="morning,afternoon,evening",
-                earliest_day=today,
-                latest_day=today + timedelta(days=30),
-                full_name=f"Waiting {n}",
-                email=f"waiting{n}@example.com",
-                phone="+12125550100",
-                consent_given_at=timezone.now(),
-                privacy_policy_version="test",
-            )
-        services.change_status(booking, "cancelled", by_client=True)
-        # Local mode queues the offers' task for a worker: the sweep runs it here.
-        waitlist.sweep_waitlist()
+        waiting = [None] * any_waiting + [freed] * named_waiting
+        _cancel_with_people_waiting(kind, freed, slot.starts_at, waiting)
         return {
             "offers": list(WaitlistOffer.objects.order_by("pk").values_list("pk", flat=True)),
             "starts_at": slot.starts_at.isoformat(),
@@ -157,3 +102,40 @@ def offers_of_a_time_others_are_free_at(any_waiting, named_waiting):
         }
 
     return go
+
+
+def _cancel_with_people_waiting(kind, practitioner, starts_at, waiting_for):
+    """
+    A booking of `kind` with `practitioner` at `starts_at`; one client on the
+    waitlist for each of `waiting_for` (a practitioner, or None for any); the
+    booking cancelled, and its freed time offered (local mode queues that task
+    for a worker: the sweep runs it here).
+    """
+    booking, _ = services.book_consultation(
+        consultation_type=kind,
+        practitioner=practitioner,
+        starts_at=starts_at,
+        concerns=[],
+        submission_key="setup",
+        full_name="Setup",
+        email="setup@example.com",
+        phone="+12125550147",
+        preferred_contact="email",
+    )
+    today = timezone.localdate()
+    for n, wanted in enumerate(waiting_for):
+        WaitlistEntry.objects.create(
+            consultation_type=kind,
+            practitioner=wanted,
+            weekdays="0123456",
+            parts_of_day="morning,afternoon,evening",
+            earliest_day=today,
+            latest_day=today + timedelta(days=30),
+            full_name=f"Waiting {n}",
+            email=f"waiting{n}@example.com",
+            phone="+12125550100",
+            consent_given_at=timezone.now(),
+            privacy_policy_version="test",
+        )
+    services.change_status(booking, "cancelled", by_client=True)
+    waitlist.sweep_waitlist()

@@ -9,16 +9,9 @@ process on a database of its own (a SQLite file, or a throwaway PostgreSQL
 database in the PostgreSQL pass), so the test database is left as it is.
 """
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
-from django.db import connection
 
-REPO = Path(__file__).resolve().parents[3]
+from tests.support.migrations import run_scenario, throwaway_database
 
 pytestmark = pytest.mark.every_database
 
@@ -105,45 +98,9 @@ print(json.dumps({"before": before, "after": after, "team": team}))
 
 
 @pytest.fixture(scope="module")
-def migration_database():
-    """A database of its own for the scenario: the test run's kind, empty."""
-    settings = connection.settings_dict
-    if connection.vendor == "postgresql":
-        name = f"{settings['NAME']}_migration"
-        admin = {**settings, "NAME": "postgres"}
-        url = f"postgres://{admin['USER']}@{admin['HOST'] or '127.0.0.1'}:{admin['PORT'] or 5432}"
-        dropdb = ["dropdb", "--if-exists", "-h", settings["HOST"] or "127.0.0.1", "-U"]
-        subprocess.run([*dropdb, settings["USER"], name], check=True)
-        subprocess.run(
-            ["createdb", "-h", settings["HOST"] or "127.0.0.1", "-U", settings["USER"], name],
-            check=True,
-        )
-        yield f"{url}/{name}"
-        subprocess.run([*dropdb, settings["USER"], name], check=True)
-    else:
-        import tempfile
-
-        with tempfile.TemporaryDirectory() as folder:
-            yield f"sqlite:///{folder}/migration.sqlite3"
-
-
-@pytest.fixture(scope="module")
-def migrated(migration_database):
-    env = {
-        **os.environ,
-        "DATABASE_URL": migration_database,
-        "DJANGO_SETTINGS_MODULE": "clinic_site.settings.local",
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", SCENARIO],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+def migrated():
+    with throwaway_database("migration") as database_url:
+        return run_scenario(SCENARIO, database_url)
 
 
 def test_every_booking_keeps_its_time_status_history_emails_and_details(migrated):

@@ -14,7 +14,7 @@ from django.test import Client
 from django.utils import timezone
 
 from booking import services
-from booking.models import BookingRules, ConsultationBooking, PartOfDay, WaitlistEntry
+from booking.models import BookingRules, ConsultationBooking, WaitlistEntry
 from booking.services.schedule import bookable_slots
 from tests.support.booking import (
     all_at_once,
@@ -25,6 +25,7 @@ from tests.support.booking import (
     page,
 )
 from tests.support.races import race, run
+from tests.support.waitlist import make_entry
 
 CLAIMANTS = 12
 
@@ -58,21 +59,8 @@ def freed_time_with_others_free(*, named):
         phone="+12125550147",
         preferred_contact="email",
     )
-    today = timezone.localdate()
     entries = [
-        WaitlistEntry.objects.create(
-            consultation_type=kind,
-            practitioner=freed if n < named else None,
-            weekdays="0123456",
-            parts_of_day=",".join(PartOfDay),
-            earliest_day=today,
-            latest_day=today + timedelta(days=30),
-            full_name=f"Waiting Person{n}",
-            email=f"waiting{n}@example.com",
-            phone="+12125550100",
-            consent_given_at=timezone.now(),
-            privacy_policy_version="test",
-        )
+        make_entry(n, consultation_type=kind, practitioner=freed if n < named else None)
         for n in range(CLAIMANTS)
     ]
     # A real commit: the offers' task runs when the cancellation commits.

@@ -21,7 +21,6 @@ from booking.models import (
     ConsultationBooking,
     FreedTime,
     OutboundEmail,
-    PartOfDay,
     WaitlistEntry,
     WaitlistOffer,
 )
@@ -37,6 +36,7 @@ from tests.support.booking import (
     page,
 )
 from tests.support.races import race, run
+from tests.support.waitlist import make_entry
 
 REPO = Path(__file__).resolve().parents[3]
 PEOPLE = 20
@@ -62,22 +62,7 @@ def freed(transactional_db):
         if slot.starts_at > timezone.now() + timedelta(days=2)
     )
     booking = book(kind, starts_at, "first", practitioner=person)
-    today = timezone.localdate()
-    entries = [
-        WaitlistEntry.objects.create(
-            consultation_type=kind,
-            weekdays="0123456",
-            parts_of_day=",".join(PartOfDay),
-            earliest_day=today,
-            latest_day=today + timedelta(days=30),
-            full_name=f"Waiting Person{n}",
-            email=f"waiting{n}@example.com",
-            phone="+12125550100",
-            consent_given_at=timezone.now(),
-            privacy_policy_version="test",
-        )
-        for n in range(PEOPLE)
-    ]
+    entries = [make_entry(n, consultation_type=kind) for n in range(PEOPLE)]
     # A real commit: the offers' task runs when the cancellation commits.
     services.change_status(booking, Status.CANCELLED, by_client=True)
     offers = [WaitlistOffer.objects.get(entry=entry) for entry in entries]
