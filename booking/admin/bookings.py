@@ -317,8 +317,8 @@ class ConsultationBookingAdmin(HealthAnswersMixin, admin.ModelAdmin):
         )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
-    # A superuser's delete frees the time for the waitlist, as a
-    # cancellation does (the front desk has no delete permission).
+    # A delete frees the time for the waitlist, as a cancellation does. Only
+    # staff given the delete permission can (superusers; no group has it).
     def delete_model(self, request, obj):
         services.delete_bookings([obj])
 

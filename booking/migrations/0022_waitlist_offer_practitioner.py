@@ -5,7 +5,8 @@ already sent are given theirs where it can be known:
 - An offer to an entry that named a practitioner: that practitioner (the
   only one whose times it was ever offered).
 - An offer to an "any practitioner" entry made from a freed time: the
-  practitioner of the FreedTime whose range holds the offer's start. When
+  practitioner of the FreedTime, recorded before the offer, whose range holds
+  the offer's start. When
   several ranges hold it (a closure lifted frees everyone's day; hours
   changed free a whole horizon), the one handled at the moment the offer was
   made is preferred (the task stamps both with one clock), then those who
@@ -51,8 +52,11 @@ def fill_practitioners(apps, schema_editor):
 
 def _freed_practitioner(FreedTime, offer, kind):
     freed = list(
+        # Only freed times recorded before the offer: a later one cannot have made it.
         FreedTime.objects.filter(
-            starts_at__lte=offer.starts_at, ends_at__gt=offer.starts_at
+            starts_at__lte=offer.starts_at,
+            ends_at__gt=offer.starts_at,
+            created_at__lte=offer.created_at,
         ).select_related("practitioner")
     )
     if len(freed) > 1:

@@ -151,7 +151,7 @@ class FreedTime(models.Model):
     A practitioner's time that became free (a cancellation, a decline, a
     move, new hours, time off removed), written in the same transaction as
     the change: the waitlist's outbox. Offers are made from it once, by
-    whichever process handles it first (waitlist.offer_freed_time).
+    whichever process handles it first (services.offers.offer_freed_time).
     """
 
     practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="+")

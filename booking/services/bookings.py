@@ -323,13 +323,19 @@ def change_status(
 
 def delete_bookings(bookings, *, now=None):
     """
-    Delete bookings (the admin's delete, for superusers: the front desk
-    cancels instead). An active booking's time still ahead is freed for the
-    waitlist, as a cancellation's is, in the delete's transaction.
+    Delete bookings (the admin's delete, for staff with the delete
+    permission, which no group has: the front desk cancels instead). An
+    active booking's time still ahead is freed for the waitlist, as a
+    cancellation's is, in the delete's transaction. Each is locked and read
+    afresh first, so a cancellation at the same moment frees its time once.
     """
     now = now or timezone.now()
     with transaction.atomic():
         for booking in bookings:
+            try:
+                booking = _lock(booking)
+            except ConsultationBooking.DoesNotExist:
+                continue  # Deleted meanwhile by someone else.
             if booking.is_active and booking.blocks_until > now:
                 offers.note_freed_time(
                     booking.practitioner,

@@ -8,7 +8,7 @@ How a freed time becomes offers:
 1. The change that frees a practitioner's time (a cancellation, a decline,
    a move, new hours or time off removed, a closure lifted) writes a
    FreedTime row in its own transaction (`note_freed_time`), and enqueues
-   the task `offer_freed_time` once that transaction commits. Nothing is
+   the task `offer_freed_time_task` once that transaction commits. Nothing is
    offered from a change that rolled back.
 2. The task locks the row (SKIP LOCKED: another worker handling it leaves
    it alone), finds who waits for a time then, and offers each of them the
@@ -20,9 +20,10 @@ How a freed time becomes offers:
    link. It names the freed time's practitioner, whatever the entry asked
    for ("any" included): a claim books exactly them, so one freed time makes
    one booking however many practitioners are free then. The unique (entry,
-   time) constraint means nobody is offered the same time twice. The offer expires after WAITLIST_OFFER_HOURS, and always
-   before the time's minimum notice; a time inside minimum notice or in the
-   past is never offered (ClinicCalendar leaves those out).
+   time) constraint means nobody is offered the same time twice. The offer
+   expires after WAITLIST_OFFER_HOURS, and always before the time's minimum
+   notice; a time inside minimum notice or in the past is never offered
+   (ClinicCalendar leaves those out).
 
 Claims, joining and leaving are in waitlist.py, which builds on this module
 and on the booking service; this one imports neither.
@@ -250,13 +251,16 @@ def _make_offer(entry, starts_at, practitioner, *, rules, now, by=None):
     return offer
 
 
-def offer_time(entry, starts_at, *, by, now=None):
+def offer_time(entry, starts_at, *, by, practitioner=None, now=None):
     """
     Staff offer a specific free time to a specific entry by hand: the same
     offer and email as a freed time makes, under the same rules (free,
     within minimum notice and horizon, never the same time twice). The offer
     names the entry's practitioner, or for "any practitioner" whoever the
     calendar finds free then in the order "any" is booked (`offered_with`).
+    `practitioner`, when given, is the one the staff member was shown: the
+    offer names them if they are still free then, and is refused otherwise
+    (the order "any" goes in may have changed since the page was drawn).
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -271,9 +275,13 @@ def offer_time(entry, starts_at, *, by, now=None):
             raise OfferUnavailable(
                 "That time is not free for online booking (taken, closed, or inside minimum notice)."
             )
-        offer = _make_offer(
-            entry, starts_at, offered_with(calendar, slot), rules=calendar.rules, now=now, by=by
-        )
+        if practitioner is None:
+            practitioner = offered_with(calendar, slot)
+        elif practitioner not in slot.practitioners:
+            raise OfferUnavailable(
+                f"{practitioner.name} is no longer free then: choose from the times shown now."
+            )
+        offer = _make_offer(entry, starts_at, practitioner, rules=calendar.rules, now=now, by=by)
         if offer is None:
             raise OfferUnavailable("That time is too close to offer: it could not be claimed.")
     return offer

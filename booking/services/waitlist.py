@@ -6,9 +6,9 @@ A claim books through `bookings.book_consultation`, like the public form,
 with exactly the practitioner the offer names (the one whose time freed up,
 whatever the entry asked for): the database's no-overlap rule decides who
 gets the time, and the others are told it was just taken and stay on the
-list. A client who books, by the
-waitlist or otherwise, leaves the list for that consultation type
-(`offers.leave_on_booking`, called by the booking service).
+list. A client who books, by the waitlist or otherwise, leaves the list for
+that consultation type (`offers.leave_on_booking`, called by the booking
+service).
 """
 
 import logging
@@ -29,20 +29,15 @@ from booking.models import (
 from .bookings import SlotUnavailable, book_consultation, privacy_policy_version
 from .emails import queue_waitlist_email
 from .offers import (
-    AlreadyOffered,
     Offered,
     OfferUnavailable,
     Waiting,
     offer_freed_time,
-    offer_time,
-    offered_with,
 )
 from .schedule import ClinicCalendar
 
-# The waitlist's API for the views, in one place (the offers' part, an
-# offer by hand and its refusals, is offers.py's, re-exported).
+# The waitlist's API for the client's pages (an offer by hand is offers.py's).
 __all__ = [
-    "AlreadyOffered",
     "AsksHealthQuestions",
     "OfferExpired",
     "OfferUnavailable",
@@ -51,8 +46,6 @@ __all__ = [
     "join_waitlist",
     "leave_waitlist",
     "next_free_times",
-    "offer_time",
-    "offered_with",
     "sweep_waitlist",
 ]
 
@@ -123,9 +116,10 @@ def claim_offer(offer, *, now=None):
     Book the offered time for the entry, through the booking service, with
     the practitioner the offer names (`WaitlistOffer.consultation_with`;
     "any" only for an offer from before that was recorded). The first claim
-    wins, even when other practitioners are free then; a claim of a time someone else took meanwhile raises
-    TimeTaken (and the client stays on the list); an expired one
-    OfferExpired. Claiming the same offer again returns its booking.
+    wins, even when other practitioners are free then; a claim of a time
+    someone else took meanwhile raises TimeTaken (and the client stays on
+    the list); an expired one OfferExpired. Claiming the same offer again
+    returns its booking.
     """
     now = now or timezone.now()
     with transaction.atomic():

@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from booking.forms.fields import week_start_from
-from booking.models import WaitlistEntry
-from booking.services import waitlist
+from booking.models import Practitioner, WaitlistEntry
+from booking.services import offers
 from booking.services.schedule import ClinicCalendar, parse_slot_value
 
 
@@ -27,18 +27,22 @@ def offer_by_hand_view(model_admin, request, object_id):
     )
     change_page = reverse("admin:booking_waitlistentry_change", args=[entry.pk])
     if request.method == "POST":
+        # Each button sends its time and whom it was shown with: "<time> <practitioner's key>".
+        slot_value, _, person = request.POST.get("slot", "").partition(" ")
         try:
-            starts_at = parse_slot_value(request.POST.get("slot", ""))
-            waitlist.offer_time(entry, starts_at, by=request.user)
-        except ValueError:
+            starts_at = parse_slot_value(slot_value)
+            practitioner = Practitioner.objects.get(pk=int(person))
+            offer = offers.offer_time(entry, starts_at, by=request.user, practitioner=practitioner)
+        except (ValueError, Practitioner.DoesNotExist):
             messages.error(request, "That time could not be read. Choose one of the free times.")
-        except (waitlist.OfferUnavailable, waitlist.AlreadyOffered) as refusal:
+        except (offers.OfferUnavailable, offers.AlreadyOffered) as refusal:
             messages.error(request, str(refusal))
         else:
             messages.success(
                 request,
-                f"Offered {timezone.localtime(starts_at):%A %-d %B, %-I:%M %p %Z} to "
-                f"{entry.full_name}: they have been emailed a link to claim it.",
+                f"Offered {timezone.localtime(starts_at):%A %-d %B, %-I:%M %p %Z} with "
+                f"{offer.practitioner.name} to {entry.full_name}: they have been emailed a "
+                "link to claim it.",
             )
             return redirect(change_page)
         return redirect(request.get_full_path())
@@ -50,7 +54,7 @@ def offer_by_hand_view(model_admin, request, object_id):
     offered = set(entry.offers.values_list("starts_at", flat=True))
     slots = [slot for slot in calendar.slots([day]) if slot.starts_at not in offered]
     # Each time with whom it would be offered (and booked): see offered_with.
-    times = [(slot, waitlist.offered_with(calendar, slot)) for slot in slots]
+    times = [(slot, offers.offered_with(calendar, slot)) for slot in slots]
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.model._meta,

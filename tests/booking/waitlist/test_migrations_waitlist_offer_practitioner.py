@@ -79,6 +79,10 @@ offer("any-two-freed-one-holds", 3, kind=medical)      # Eve cannot hold it: Nor
 offer("any-two-freed-both-hold", 3)                    # either: unknown
 offer("any-none-freed", 8)                             # nothing freed then: unknown
 offer("any-made-with-one-of-two", 5, created=later)    # made when Tom's was handled
+# Tom's time freed at hour 10 after an offer of that hour was made (whatever
+# made the offer is gone): his freed time cannot have made it.
+freed(tom, 10, handled=later)
+offer("any-freed-only-after", 10)
 
 executor.loader.build_graph()
 executor = MigrationExecutor(connection)
@@ -109,4 +113,5 @@ def test_offers_whose_practitioner_cannot_be_known_stay_empty_and_claim_any(migr
     assert migrated["any-by-hand"] is None
     assert migrated["any-two-freed-both-hold"] is None
     assert migrated["any-none-freed"] is None
-    assert len(migrated) == 7
+    assert migrated["any-freed-only-after"] is None
+    assert len(migrated) == 8

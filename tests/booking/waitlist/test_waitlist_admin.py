@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from booking.models import FreedTime, OutboundEmail, WaitlistEntry, WaitlistOffer
-from booking.services.schedule import bookable_slots
+from booking.services.schedule import ClinicCalendar, bookable_slots
 from tests.support.booking import (
     ESTHETICIAN,
     consultation_type,
@@ -118,7 +118,9 @@ def test_staff_offer_a_free_time_by_hand_and_the_client_is_emailed(admin_client,
     assert response.status_code == 302
     offer = WaitlistOffer.objects.get(entry=entry)
     assert offer.offered_by == admin_user
-    assert offer.starts_at.strftime("%Y-%m-%dT%H:%MZ") == button.attrs["value"]
+    # The button sends the time and whom it showed the time with.
+    assert button.attrs["value"] == f"{offer.starts_at:%Y-%m-%dT%H:%MZ} {offer.practitioner.pk}"
+    assert button.text.endswith(f"with {offer.practitioner.name}")
     assert OutboundEmail.objects.filter(
         kind=OutboundEmail.Kind.WAITLIST_OFFER, to=entry.email
     ).exists()
@@ -128,9 +130,22 @@ def test_staff_offer_a_free_time_by_hand_and_the_client_is_emailed(admin_client,
     assert WaitlistOffer.objects.filter(entry=entry).count() == 1
 
 
-@pytest.mark.parametrize("value", ["garbage", "2020-01-01T09:00Z", "9999-12-31T23:59Z"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "garbage",
+        "2020-01-01T09:00Z",
+        "9999-12-31T23:59Z",
+        "2020-01-01T09:00Z 999999",
+        "{first} x",
+        "{first} 999999",
+        "{first}",
+    ],
+)
 def test_a_bad_or_unfree_time_offered_by_hand_is_refused_clearly(admin_client, value):
     entry = make_entry()
+    first = ClinicCalendar(entry.consultation_type).slots([first_free_day()])[0].value
+    value = value.format(first=first)
     response = admin_client.post(offer_page(entry), {"slot": value}, follow=True)
     assert response.status_code == 200
     text = response.content.decode()

@@ -224,10 +224,47 @@ def test_an_offer_by_hand_to_any_names_whom_a_booking_of_the_time_would_go_to(
     entry = make_entry(consultation_type=kind)
 
     with committed():
-        offer = waitlist.offer_time(entry, starts_at, by=admin_user)
+        offer = offers.offer_time(entry, starts_at, by=admin_user)
 
     assert offer.practitioner == second
     assert waitlist.claim_offer(offer).practitioner == second
+
+
+def test_an_offer_by_hand_names_whom_the_page_showed_while_they_are_free(
+    team, admin_client, committed
+):
+    first, second, kind = team
+    entry = make_entry(consultation_type=kind)
+    slot = bookable_slots(kind)[0]
+    assert set(slot.practitioners) == {first, second}
+
+    # The page showed the second, though "any" would now go to the first.
+    with committed():
+        response = admin_client.post(
+            f"/admin/booking/waitlistentry/{entry.pk}/offer/",
+            {"slot": f"{slot.value} {second.pk}"},
+            follow=True,
+        )
+
+    offer = WaitlistOffer.objects.get(entry=entry)
+    assert offer.practitioner == second
+    assert f"with {second.name} to {entry.full_name}" in response.content.decode()
+
+
+def test_an_offer_by_hand_with_someone_no_longer_free_then_is_refused(team, admin_client):
+    first, second, kind = team
+    entry = make_entry(consultation_type=kind)
+    slot = bookable_slots(kind)[0]
+    book(slot.starts_at, consultation_type=kind, practitioner=second)
+
+    response = admin_client.post(
+        f"/admin/booking/waitlistentry/{entry.pk}/offer/",
+        {"slot": f"{slot.value} {second.pk}"},
+        follow=True,
+    )
+
+    assert f"{second.name} is no longer free then" in response.content.decode()
+    assert not WaitlistOffer.objects.exists()
 
 
 def test_an_offer_by_hand_to_a_named_entry_names_their_practitioner(team, admin_user, committed):
@@ -236,7 +273,7 @@ def test_an_offer_by_hand_to_a_named_entry_names_their_practitioner(team, admin_
     starts_at = bookable_slots(kind, practitioner=second)[0].starts_at
 
     with committed():
-        offer = waitlist.offer_time(entry, starts_at, by=admin_user)
+        offer = offers.offer_time(entry, starts_at, by=admin_user)
 
     assert offer.practitioner == second
 
