@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from booking.cache_versions import availability_changed
@@ -19,7 +19,7 @@ from booking.models import (
     OutboundEmail,
     ScreeningOutcome,
 )
-from booking.sqlite import REFUSAL as OVERLAP_CONSTRAINT
+from booking.overlap import refused_as_overlap
 from treatments.caching import CONTENT
 from treatments.models import SitePage
 
@@ -73,16 +73,16 @@ def _hold_time(booking, practitioners):
             with transaction.atomic():
                 booking.save()
             return
-        except IntegrityError as error:
-            if OVERLAP_CONSTRAINT not in str(error):
+        except (IntegrityError, OperationalError) as error:
+            if not refused_as_overlap(error):
                 raise
     if last is None:
         raise SlotUnavailable
     booking.practitioner = last
     try:
         booking.save()
-    except IntegrityError as error:
-        if OVERLAP_CONSTRAINT in str(error):
+    except (IntegrityError, OperationalError) as error:
+        if refused_as_overlap(error):
             raise SlotUnavailable from error
         raise
 

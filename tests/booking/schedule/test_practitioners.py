@@ -6,7 +6,7 @@ and who "any practitioner" is given.
 from datetime import date, timedelta
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 
 from booking.models import Closure, ConsultationBooking, Practitioner, TimeOff
 from booking.services import bookings as services
@@ -185,6 +185,58 @@ def test_a_named_practitioner_taken_meanwhile_is_refused_not_swapped(monkeypatch
     # Nothing of the refused request is stored (here the "other" booking was
     # written inside the same transaction, so it went with it).
     assert not ConsultationBooking.objects.exists()
+
+
+class DeadlockDetected(Exception):
+    """Stands for psycopg's: what PostgreSQL says when it gives one of two waiting writes up."""
+
+    sqlstate = "40P01"
+
+
+def deadlocked_on_the_overlap_check():
+    """
+    The error Django raises when two transactions each wrote a booking that
+    overlaps the other's and PostgreSQL gave this one up while checking the
+    exclusion constraint (seen in a race of a move and a new booking).
+    """
+    error = OperationalError(
+        "deadlock detected\nCONTEXT:  while checking exclusion constraint on tuple (0,34) "
+        'in relation "booking_consultationbooking"'
+    )
+    error.__cause__ = DeadlockDetected()
+    return error
+
+
+@pytest.mark.parametrize(("named", "booked"), [(True, None), (False, NURSE_PRACTITIONER)])
+def test_a_deadlock_on_the_overlap_check_is_the_time_taken_not_an_error(monkeypatch, named, booked):
+    esthetician = practitioner(ESTHETICIAN)
+    real_save = ConsultationBooking.save
+    attempts = []
+
+    def given_up_first(booking, *args, **kwargs):
+        attempts.append(booking.practitioner)
+        if booking.practitioner == esthetician:
+            raise deadlocked_on_the_overlap_check()
+        return real_save(booking, *args, **kwargs)
+
+    monkeypatch.setattr(ConsultationBooking, "save", given_up_first)
+    if named:
+        with pytest.raises(services.SlotUnavailable):
+            book(clinic_time(2027, 2, 1, 9), practitioner=esthetician)
+        assert not ConsultationBooking.objects.exists()
+    else:
+        # "Any practitioner": the next one free gets the booking.
+        assert book(clinic_time(2027, 2, 1, 9)).practitioner == practitioner(booked)
+    assert attempts[0] == esthetician
+
+
+def test_other_database_errors_while_saving_a_booking_are_not_taken_for_a_refusal(monkeypatch):
+    def broken(booking, *args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(ConsultationBooking, "save", broken)
+    with pytest.raises(OperationalError):
+        book(clinic_time(2027, 2, 1, 9), practitioner=practitioner(ESTHETICIAN))
 
 
 def test_an_overlapping_booking_written_directly_is_refused_by_the_database():
