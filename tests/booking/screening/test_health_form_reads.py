@@ -266,6 +266,19 @@ def test_the_database_refuses_the_orms_update_and_delete_too(admin_user):
     assert HealthFormRead.objects.filter(pk=read.pk, reader_username="admin").exists()
 
 
+@pytest.mark.sqlite
+def test_on_sqlite_migrate_installs_the_health_form_read_triggers(sqlite_site):
+    # What they refuse is shown above, on each database.
+    rows = sqlite_site.rows(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' "
+        "AND tbl_name = 'booking_healthformread' ORDER BY name"
+    )
+    assert rows == [
+        ("booking_healthformread_no_delete",),
+        ("booking_healthformread_no_update",),
+    ]
+
+
 @pytest.mark.every_database
 def test_deleting_a_booking_keeps_its_reads_with_its_reference(admin_user, answered_booking):
     read_of(answered_booking, admin_user)
