@@ -1,5 +1,6 @@
 """
-SQLite's stand-in for the PostgreSQL exclusion constraint.
+SQLite's triggers: the stand-in for the PostgreSQL exclusion constraint,
+and the refusal to change or delete a record of who read a health form.
 
 SQLite has no EXCLUDE constraint, so two triggers refuse any insert or
 update that would leave a practitioner with two active bookings whose
@@ -57,7 +58,39 @@ def install_overlap_triggers(using="default", **kwargs):
             )
 
 
+# Who read which health form: kept as written (migration 0024 installs the
+# same refusal on PostgreSQL). RAISE(ABORT) reaches Django as an IntegrityError.
+READS_TABLE = "booking_healthformread"
+READS_REFUSAL = "health_form_reads_are_kept"
+READS_TRIGGERS = {
+    "booking_healthformread_no_update": "BEFORE UPDATE",
+    "booking_healthformread_no_delete": "BEFORE DELETE",
+}
+
+
+def install_health_form_read_triggers(using="default", **kwargs):
+    from django.db import connections
+
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        if READS_TABLE not in connection.introspection.table_names(cursor):
+            return  # An older schema, mid-migration.
+        for name, timing in READS_TRIGGERS.items():
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+            cursor.execute(
+                f"CREATE TRIGGER {name} {timing} ON {READS_TABLE} FOR EACH ROW "
+                f"BEGIN SELECT RAISE(ABORT, '{READS_REFUSAL}'); END"
+            )
+
+
 def connect(app_config):
     post_migrate.connect(
         install_overlap_triggers, sender=app_config, dispatch_uid="booking.sqlite.overlap_triggers"
+    )
+    post_migrate.connect(
+        install_health_form_read_triggers,
+        sender=app_config,
+        dispatch_uid="booking.sqlite.health_form_read_triggers",
     )

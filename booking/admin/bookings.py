@@ -26,7 +26,7 @@ from booking.views.front_desk import book_and_move, day_sheet, reports
 from booking.views.front_desk.reports import csv_safe
 
 from .common import clinic_time
-from .screening import HealthAnswersMixin, HealthFormFilter
+from .screening import HealthAnswersMixin, HealthFormFilter, HealthFormReadInline
 
 Status = ConsultationBooking.Status
 
@@ -253,7 +253,7 @@ class ConsultationBookingAdmin(HealthAnswersMixin, admin.ModelAdmin):
         ),
     ]
     filter_horizontal = ["concerns"]
-    inlines = [StatusChangeInline, EmailInline]
+    inlines = [StatusChangeInline, EmailInline, HealthFormReadInline]
 
     def get_search_results(self, request, queryset, search_term):
         # Phones are stored as +12125550147; staff type them as they hear

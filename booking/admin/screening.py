@@ -2,7 +2,10 @@
 The admin for suitability screening (imported by booking/admin/__init__.py): clinical
 leads edit questionnaires, their questions and the rules on the answers, and
 publish them as a new version. Bookings show their health answers, as the
-client saw the questions, only to staff with `booking.view_health_answers`.
+client saw the questions, only to staff with `booking.view_health_answers`,
+and each display is recorded (HealthFormRead): clinical leads read those
+records, per booking on its page and in a list of their own, and nobody
+edits or deletes them.
 """
 
 from django.contrib import admin, messages
@@ -11,6 +14,7 @@ from django.template.loader import render_to_string
 
 from booking.models import (
     AnswerRule,
+    HealthFormRead,
     Question,
     Questionnaire,
     QuestionnaireUse,
@@ -185,3 +189,75 @@ class HealthAnswersMixin:
         if obj is not None and self.may_see_health_answers(request):
             fieldsets.insert(2, ("Health form", {"fields": ["health_answers"]}))
         return fieldsets
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # Every rendering of the page shows the answers (a GET, or a POST the
+        # form sent back with errors), so each one is a read. A page without
+        # answers to show records nothing. `screening` is read once: the
+        # readonly field above uses the same instance's cached answers.
+        if (
+            obj is not None
+            and self.may_see_health_answers(request)
+            and getattr(obj, "screening", None) is not None
+        ):
+            screening.record_health_form_read(
+                booking=obj, reader=request.user, page=HealthFormRead.Page.BOOKING_PAGE
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+class ReadOnlyRecordMixin:
+    """Records kept as written: nobody adds, changes or deletes one here, superusers included."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class HealthFormReadInline(ReadOnlyRecordMixin, admin.TabularInline):
+    """
+    On a booking's page, for those who may view the records (clinical leads,
+    superusers): who read its health form, and when. The kept username, not
+    the account, so the page costs one query however many reads there are.
+    """
+
+    model = HealthFormRead
+    fields = ["read_at", "reader_username", "page"]
+    readonly_fields = fields
+    extra = 0
+    verbose_name_plural = "who read the health form"
+
+
+class StaffMemberFilter(admin.SimpleListFilter):
+    """The staff who have read a health form, deleted accounts included (by their kept name)."""
+
+    title = "staff member"
+    parameter_name = "reader"
+
+    def lookups(self, request, model_admin):
+        readers = (
+            HealthFormRead.objects.order_by("reader_username", "reader_id")
+            .values_list("reader_id", "reader_username")
+            .distinct()
+        )
+        return [(str(reader_id), username) for reader_id, username in readers]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(reader_id=self.value())
+        return queryset
+
+
+@admin.register(HealthFormRead)
+class HealthFormReadAdmin(ReadOnlyRecordMixin, admin.ModelAdmin):
+    list_display = ["read_at", "booking_reference", "reader_username", "page"]
+    list_filter = [StaffMemberFilter, "page"]
+    date_hierarchy = "read_at"
+    search_fields = ["=booking_reference"]
+    fields = ["read_at", "booking_reference", "reader_username", "page"]
+    readonly_fields = fields

@@ -32,6 +32,7 @@ from .schedule import (
 )
 from .screening import (
     AnswerRule,
+    HealthFormRead,
     Question,
     Questionnaire,
     QuestionnaireUse,
@@ -62,6 +63,7 @@ __all__ = [
     "ConsultationType",
     "ConsultationTypeQuerySet",
     "FreedTime",
+    "HealthFormRead",
     "OutboundEmail",
     "OutboundEmailQuerySet",
     "PartOfDay",

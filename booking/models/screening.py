@@ -258,3 +258,67 @@ class ScreeningAnswers(models.Model):
 
     def __str__(self):
         return f"Health answers for {self.booking_id}"
+
+
+class HealthFormRead(models.Model):
+    """
+    One display of a booking's health answers to a member of staff: who,
+    when, which booking, from which page. Never an answer. The records are
+    kept as written: the admin offers no add, change or delete, and the
+    database refuses UPDATE and DELETE on the table (a trigger on each
+    database: migration 0024 on PostgreSQL, booking/sqlite.py on SQLite).
+
+    Because no row may change, nothing may cascade into it or be set to NULL
+    in it: the booking and the staff account are foreign keys without a
+    database constraint (DO_NOTHING), with the booking's reference and the
+    account's username kept as text. A deleted booking or account leaves the
+    record whole, with an id that points nowhere (ids are never reused);
+    anonymisation keeps the booking row, so its records still link to it.
+    """
+
+    class Page(models.TextChoices):
+        # The only page that shows answers today. The day sheet and the CSV
+        # export show the outcome alone; a new page that shows answers adds
+        # its own choice here and records through screening.record_health_form_read.
+        BOOKING_PAGE = "booking_page", "The booking's page in the admin"
+
+    booking = models.ForeignKey(
+        "booking.ConsultationBooking",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="health_form_reads",
+        help_text="The booking whose health answers were shown (it may since have been deleted).",
+    )
+    booking_reference = models.CharField(
+        "booking reference",
+        max_length=12,
+        help_text="The booking's reference, kept should the booking be deleted.",
+    )
+    reader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        help_text="The staff account the answers were shown to (it may since have been deleted).",
+    )
+    reader_username = models.CharField(
+        "staff member",
+        max_length=150,
+        help_text="The account's username when it read the form, kept should the account go.",
+    )
+    read_at = models.DateTimeField("read at", default=timezone.now, db_index=True)
+    page = models.CharField(max_length=20, choices=Page)
+
+    class Meta:
+        ordering = ["-read_at", "-pk"]
+        verbose_name = "health form read"
+        verbose_name_plural = "health form reads"
+        # Viewing is the only permission there is: nobody adds, changes or deletes a record.
+        default_permissions = ("view",)
+        indexes = [
+            models.Index(fields=["booking_reference"], name="health_form_read_reference"),
+            models.Index(fields=["reader", "read_at"], name="health_form_read_reader"),
+        ]
+
+    def __str__(self):
+        return f"{self.booking_reference} read by {self.reader_username}"

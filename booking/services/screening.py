@@ -13,6 +13,7 @@ measured again when a booking moves (recheck_after_move).
 
 Health data: answers are never logged (logs name bookings by reference and
 outcomes only), never put in emails, and are deleted by anonymisation.
+Each display of them to staff is recorded (record_health_form_read).
 """
 
 import calendar
@@ -24,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from booking.models import (
+    HealthFormRead,
     Question,
     Questionnaire,
     QuestionnaireVersion,
@@ -217,6 +219,22 @@ def record_answers(booking, screening):
         checked_for=screening.checked_for,
         health_consent_given_at=timezone.now(),
         health_policy_version=HEALTH_POLICY_VERSION,
+    )
+
+
+def record_health_form_read(*, booking, reader, page):
+    """
+    Record that `reader` was shown `booking`'s health answers on `page` (a
+    HealthFormRead.Page), and return the record. Called by every page that
+    renders the answers, once per display; it stores who, when, which
+    booking and where, never an answer.
+    """
+    return HealthFormRead.objects.create(
+        booking=booking,
+        booking_reference=booking.reference,
+        reader=reader,
+        reader_username=reader.get_username(),
+        page=page,
     )
 
 

@@ -1,5 +1,7 @@
 """Helpers for the suitability screening tests: questionnaires made and published in a line."""
 
+from django.utils import timezone
+
 from booking.models import (
     AnswerRule,
     ConsultationType,
@@ -8,7 +10,8 @@ from booking.models import (
     QuestionnaireUse,
 )
 from booking.services import screening
-from tests.support.booking import MEDICAL_CONSULTATION
+from booking.services.schedule import bookable_slots
+from tests.support.booking import MEDICAL_CONSULTATION, book
 
 Kind = Question.Kind
 
@@ -65,3 +68,22 @@ def key(version, text):
 
 def medical_type():
     return ConsultationType.objects.get(slug=MEDICAL_CONSULTATION)
+
+
+def answered(version, starts_at, answers, kind=None):
+    """The Screening the form would pass for these answers at `starts_at`."""
+    kind = kind or medical_type()
+    day = timezone.localdate(starts_at)
+    return screening.Screening(
+        version=version,
+        answers=answers,
+        assessment=screening.assess(version.content, answers, day, consultation_type=kind),
+        checked_for=day,
+    )
+
+
+def book_with_answers(version, answers, starts_at=None):
+    """A medical consultation booked through the service with these health answers."""
+    kind = medical_type()
+    starts_at = starts_at or bookable_slots(kind)[0].starts_at
+    return book(starts_at, consultation_type=kind, screening=answered(version, starts_at, answers))

@@ -229,5 +229,8 @@ def test_on_sqlite_migrate_installs_the_overlap_triggers(sqlite_site):
     # What they refuse is shown in ../schedule/test_practitioners.py and
     # test_booking_workflow.py, which run on SQLite in the SQLite pass (and on
     # the exclusion constraint in the PostgreSQL one).
-    rows = sqlite_site.rows("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
+    rows = sqlite_site.rows(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' "
+        "AND tbl_name = 'booking_consultationbooking' ORDER BY name"
+    )
     assert rows == [("booking_no_overlap_on_insert",), ("booking_no_overlap_on_update",)]

@@ -28,7 +28,13 @@ from booking.services import screening
 from booking.services.schedule import bookable_slots
 from tests.support.booking import book, move_into_the_past, page
 from tests.support.html import form_data
-from tests.support.screening import example_questionnaire, key, medical_type, publish_example
+from tests.support.screening import (
+    book_with_answers,
+    example_questionnaire,
+    key,
+    medical_type,
+    publish_example,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -42,24 +48,6 @@ SECRET_ALLERGY = "Latex-and-marker-4471"
 @pytest.fixture
 def version():
     return publish_example()
-
-
-def answered(version, starts_at, answers, kind=None):
-    """The Screening the form would pass for these answers at `starts_at`."""
-    kind = kind or medical_type()
-    day = timezone.localdate(starts_at)
-    return screening.Screening(
-        version=version,
-        answers=answers,
-        assessment=screening.assess(version.content, answers, day, consultation_type=kind),
-        checked_for=day,
-    )
-
-
-def book_with_answers(version, answers, starts_at=None):
-    kind = medical_type()
-    starts_at = starts_at or bookable_slots(kind)[0].starts_at
-    return book(starts_at, consultation_type=kind, screening=answered(version, starts_at, answers))
 
 
 @pytest.fixture
