@@ -469,6 +469,7 @@ UNUSABLE_EMAILS = [
     pytest.param('""@example.com', "without quotation marks", id="empty local part"),
     pytest.param('"ada quinterra"@example.com', "without quotation marks", id="quoted local part"),
     pytest.param("ada@[127.0.0.1]", "with a domain name", id="IP-literal domain"),
+    pytest.param("ada@exam\u200bple.com", "invisible", id="zero-width space in the domain"),
 ]
 
 
