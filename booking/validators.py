@@ -11,6 +11,8 @@ QUOTED_LOCAL_PART = (
 IP_LITERAL_DOMAIN = (
     "Please enter an email address with a domain name, like name@example.com, not an IP address."
 )
+DOTLESS_DOMAIN = "Please enter your email address with a full domain name, like name@example.com."
+SOURCE_ROUTED = "Please enter your email address without % or !, like name@example.com."
 
 
 def validate_client_email(value):
@@ -20,8 +22,13 @@ def validate_client_email(value):
     part ("\\x1b[31mred"@example.com, ""@example.com) can carry control
     characters into the Reply-To header or be refused by every mail server,
     and an IP-literal domain (name@[192.0.2.1]) bypasses the domain's mail
-    servers. People type neither; they paste them, or a bot sends them, and
-    each would hold a slot whose receipt never arrives.
+    servers. So do a domain without a dot (name@localhost, which Django's
+    validator allows by name: it is this server, or whichever machine the
+    mail server calls so) and the old source-routing forms in the local part
+    (name%other.example@example.com, other.example!name@example.com), which
+    ask a relay to pass the message on to another host. People type none of
+    these; they paste them, or a bot sends them, and each would hold a slot
+    whose receipt never arrives, or goes elsewhere.
     """
     # A format character (a zero-width space, category Cf) passes Django's
     # check in an internationalised domain, and is as invisible as a control one.
@@ -32,6 +39,10 @@ def validate_client_email(value):
         raise ValidationError(QUOTED_LOCAL_PART, code="quoted_local_part")
     if domain.startswith("["):
         raise ValidationError(IP_LITERAL_DOMAIN, code="ip_literal_domain")
+    if "." not in domain.strip("."):
+        raise ValidationError(DOTLESS_DOMAIN, code="dotless_domain")
+    if "%" in local_part or "!" in local_part:
+        raise ValidationError(SOURCE_ROUTED, code="source_routed")
 
 
 CONTROL_CHARACTERS_IN_ANSWER = (

@@ -470,6 +470,9 @@ UNUSABLE_EMAILS = [
     pytest.param('"ada quinterra"@example.com', "without quotation marks", id="quoted local part"),
     pytest.param("ada@[127.0.0.1]", "with a domain name", id="IP-literal domain"),
     pytest.param("ada@exam\u200bple.com", "invisible", id="zero-width space in the domain"),
+    pytest.param("ada@localhost", "with a full domain name", id="dotless domain"),
+    pytest.param("ada%evil.example@example.com", "without % or !", id="percent hack"),
+    pytest.param("evil.example!ada@example.com", "without % or !", id="bang path"),
 ]
 
 
