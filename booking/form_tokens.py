@@ -33,11 +33,28 @@ def read_form_token(token, visitor=""):
         return None
 
 
-def new_form_token(visitor=""):
+def new_form_token(visitor="", *, shown_at=None):
+    """A token for a new submission; `shown_at`, if given, is when its form was first opened."""
     return signing.dumps(
-        {"k": uuid.uuid4().hex, "t": time.time(), "v": _visitor_tag(visitor)},
+        {
+            "k": uuid.uuid4().hex,
+            "t": time.time() if shown_at is None else shown_at,
+            "v": _visitor_tag(visitor),
+        },
         salt=FORM_TOKEN_SALT,
     )
+
+
+def continued_form_token(token, visitor=""):
+    """
+    A new token for a form shown again on the way (another practitioner's
+    times, the health answers checked), keeping when `token`'s form was
+    first opened: a person who spent time on the form and then pressed
+    "Show times" is no quicker than a bot for sending it at once. A token
+    that does not check out starts the clock again.
+    """
+    checked = read_form_token(token, visitor)
+    return new_form_token(visitor, shown_at=checked[1] if checked else None)
 
 
 def visitor_secret(request):

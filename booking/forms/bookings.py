@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
-from booking.form_tokens import new_form_token, read_form_token
+from booking.form_tokens import continued_form_token, new_form_token, read_form_token
 from booking.models import ConsultationBooking, QuestionnaireVersion
 from booking.services import screening
 from booking.services.schedule import parse_slot_value
@@ -388,6 +388,8 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
         """What a visitor sent, as initial values: the form shown again, not checked yet."""
         initial = {name: data.get(name) for name in cls.base_fields if name in data}
         initial["concerns"] = data.getlist("concerns")
+        # Not a field: token_for_page keeps when the form was first opened.
+        initial["form_token"] = data.get("form_token", "")
         # The health questions' answers and consent, kept like the rest.
         initial |= {
             name: data.get(name)
@@ -398,9 +400,15 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
 
     @property
     def token_for_page(self):
-        """The token to put back in the page: the same one, unless it was refused."""
+        """
+        The token to put back in the page: the same one, unless it was
+        refused; for the page shown again on the way (initial_from), a new
+        one that keeps when the form was first opened.
+        """
         if self.is_bound and not getattr(self, "_token_rejected", False):
             return self.data.get("form_token", "")
+        if self.initial.get("form_token"):
+            return continued_form_token(self.initial["form_token"], self.visitor)
         return new_form_token(self.visitor)
 
 

@@ -303,6 +303,11 @@ WAITLIST_RATE_LIMIT = int(env("WAITLIST_RATE_LIMIT", "5"))
 # A friendly page, rendered with the site's frame, when a form's CSRF check fails.
 CSRF_FAILURE_VIEW = "clinic_site.views.csrf_failure"
 
+# Staff sign in only through the admin, so that is where a sign-in lands when
+# its `next` is missing or unsafe (another site's address): Django's default,
+# /accounts/profile/, is no page here (404).
+LOGIN_REDIRECT_URL = "admin:index"
+
 # Background work (booking emails) goes through Django's tasks framework.
 # The database backend keeps each task in a table of the site's own database,
 # written with the request's connection when the booking commits, and

@@ -67,3 +67,15 @@ def test_the_lockout_page_says_when_to_try_again(client, staff, settings):
     assert response.status_code == 429
     assert "Sign-in paused" in response.content.decode()
     assert response["Retry-After"] == str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
+
+
+@pytest.mark.parametrize("unsafe", ["https://evil.example/", "//evil.example/admin/"])
+def test_a_sign_in_with_an_unsafe_next_lands_on_the_admin_index(client, staff, unsafe):
+    response = client.post(
+        f"/admin/login/?next={unsafe}",
+        {"username": "desk", "password": "right-password", "next": unsafe},
+        REMOTE_ADDR="203.0.113.9",
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/"

@@ -20,12 +20,15 @@ import time
 
 import pytest
 
-from scripts.live_server import HOST, Gunicorn, Nginx, Visitor, nginx_binary
+from scripts.live_server import HOST, Gunicorn, Nginx, Visitor, manage, nginx_binary
+from tests.support import local_site
+from tests.support.html import form_data, parse_html
 from tests.support.tools import require
 
 SLOW_CLIENTS = 50
 ANSWER_WITHIN = 1.0  # seconds
 CLIENT_HEADER_TIMEOUT = 10  # seconds, as deploy/nginx/clinic-app.conf sets it
+STAFF_PASSWORD = "right-password"
 
 
 def require_nginx():
@@ -198,3 +201,35 @@ def test_nginx_refuses_oversized_requests_before_they_reach_the_app(stack):
 
     assert too_big.startswith("HTTP/1.1 413 "), too_big
     assert long_header.status == 400
+
+
+@pytest.mark.postgres
+def test_forms_posted_through_nginx_pass_the_csrf_origin_check_on_a_port_of_its_own(
+    stack, production_site
+):
+    """
+    A browser at http://127.0.0.1:<port> sends that as its Origin: what
+    nginx passes on as Host must carry the port too (as `make serve` runs on
+    8000), or Django's CSRF check refuses every form with 403.
+    """
+    _, front = stack
+    manage(
+        production_site | {"DJANGO_SUPERUSER_PASSWORD": STAFF_PASSWORD},
+        *("createsuperuser", "--noinput", "--username", "desk", "--email", "desk@clinic.test"),
+    )
+    visitor = local_site.Visitor(front.port)
+
+    booked, reference = visitor.book()
+
+    staff = Visitor(front.port)
+    sign_in_page = parse_html(staff.get("/admin/login/?next=/admin/").text)
+    signed_in = staff.post(
+        "/admin/login/?next=/admin/",
+        form_data(sign_in_page.find("form", id="login-form"))
+        | {"username": "desk", "password": STAFF_PASSWORD},
+    )
+
+    assert booked.status == 302, booked.text[:500]
+    assert reference
+    assert signed_in.status == 302, signed_in.text[:500]
+    assert signed_in.headers["Location"] == "/admin/"

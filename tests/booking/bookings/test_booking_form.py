@@ -469,6 +469,10 @@ UNUSABLE_EMAILS = [
     pytest.param('""@example.com', "without quotation marks", id="empty local part"),
     pytest.param('"ada quinterra"@example.com', "without quotation marks", id="quoted local part"),
     pytest.param("ada@[127.0.0.1]", "with a domain name", id="IP-literal domain"),
+    pytest.param("ada@exam\u200bple.com", "invisible", id="zero-width space in the domain"),
+    pytest.param("ada@localhost", "with a full domain name", id="dotless domain"),
+    pytest.param("ada%evil.example@example.com", "without % or !", id="percent hack"),
+    pytest.param("evil.example!ada@example.com", "without % or !", id="bang path"),
 ]
 
 
@@ -514,6 +518,38 @@ def test_form_sent_back_faster_than_a_person_could_fill_it_is_refused(client):
     later = time.time() + 6
     with mock.patch("booking.form_tokens.time.time", return_value=later):
         received_booking(client.post(BOOK_URL, again | {"consent": "on"}))
+
+
+@override_settings(BOOKING_MIN_FILL_SECONDS=5)
+@pytest.mark.parametrize("step", ["show_times", "check_answers"])
+def test_a_step_on_the_way_keeps_when_the_form_was_first_opened(client, step):
+    opened = time.time()
+    with mock.patch("booking.form_tokens.time.time", return_value=opened):
+        _, data = filled_booking_form(client)
+    # Long enough on the form, then a step that shows the page again, then sent at once.
+    with mock.patch("booking.form_tokens.time.time", return_value=opened + 6):
+        shown = client.post(BOOK_URL, data | {step: ""})
+        again = resubmitted_values(page(shown))
+        response = client.post(BOOK_URL, again | {"consent": "on"})
+
+    assert again["form_token"] != data["form_token"]  # a new token, with the old start
+    received_booking(response)
+
+
+@override_settings(BOOKING_MIN_FILL_SECONDS=5)
+@pytest.mark.parametrize("step", ["show_times", "check_answers"])
+def test_a_form_sent_within_the_minimum_of_its_first_opening_is_still_refused(client, step):
+    opened = time.time()
+    with mock.patch("booking.form_tokens.time.time", return_value=opened):
+        _, data = filled_booking_form(client)
+    with mock.patch("booking.form_tokens.time.time", return_value=opened + 2):
+        again = resubmitted_values(page(client.post(BOOK_URL, data | {step: ""})))
+    with mock.patch("booking.form_tokens.time.time", return_value=opened + 4):
+        response = client.post(BOOK_URL, again | {"consent": "on"})
+
+    assert response.status_code == 200
+    assert "That was quicker than we expected." in " ".join(error_summary(page(response)))
+    assert not ConsultationBooking.objects.exists()
 
 
 @pytest.mark.parametrize(

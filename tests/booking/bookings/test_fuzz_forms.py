@@ -242,14 +242,19 @@ DATES_AND_SLUGS = (
 # --- What must hold ------------------------------------------------------------
 
 E164 = re.compile(r"\+[1-9][0-9]{1,14}")
-# Unicode's control characters (C0, DEL, C1): no one types them. A message
-# may keep its line breaks and tabs; nothing else stored may hold any.
+# Unicode's control characters (C0, DEL, C1) and format characters (zero-width
+# and text-direction marks): no one types them. A message may keep its line
+# breaks and tabs; nothing else stored may hold any.
 LINE_BREAKS_AND_TABS = frozenset("\t\n\r")
 
 
 def control_characters(value, *, allowed=frozenset()):
     return sorted(
-        {char for char in value if unicodedata.category(char) == "Cc" and char not in allowed}
+        {
+            char
+            for char in value
+            if unicodedata.category(char) in {"Cc", "Cf"} and char not in allowed
+        }
     )
 
 
@@ -588,6 +593,39 @@ def test_control_characters_in_an_answer_are_never_stored(
     summary = page(response).find(class_="error-summary")
     assert [(link.attrs["href"], link.text) for link in summary.find_all("a")] == [
         (f"#id_{field}", CONTROL_CHARACTERS_REFUSED)
+    ]
+
+
+# Unicode's format characters (category Cf), invisible too: they reorder or
+# hide what staff read in the admin, the CSV and emails.
+FORMAT_CHARACTER_ANSWERS = [
+    ("full_name", "Ada\u202eQuinterra"),  # right-to-left override
+    ("full_name", "Ada\u200bQuinterra"),  # zero-width space
+    ("full_name", "\u2066Ada Quinterra\u2069"),  # left-to-right isolate
+    ("full_name", "Ada\ufeffQuinterra"),  # zero-width no-break space (BOM)
+    ("message", "Call me\u202e in the morning"),
+]
+
+FORMAT_CHARACTERS_REFUSED = (
+    "This answer contains invisible formatting characters (such as a zero-width space "
+    "or a text-direction mark), often copied along with text. Please type it again."
+)
+
+
+@pytest.mark.parametrize(("field", "value"), FORMAT_CHARACTER_ANSWERS)
+def test_format_characters_in_an_answer_are_refused_with_a_message_that_says_so(
+    browser, blank_form, offered, field, value
+):
+    before = ConsultationBooking.objects.count()
+    sent = {**blank_form, field: value}
+
+    response = post_form(browser, BOOK_URL, sent)
+
+    assert ConsultationBooking.objects.count() == before
+    assert response.status_code == 200
+    summary = page(response).find(class_="error-summary")
+    assert [(link.attrs["href"], link.text) for link in summary.find_all("a")] == [
+        (f"#id_{field}", FORMAT_CHARACTERS_REFUSED)
     ]
 
 

@@ -374,7 +374,17 @@ def test_staff_notes_saved_in_the_admin_change_nothing_else(admin_client):
     )
 
 
-@pytest.mark.parametrize("email", ['""@example.com', '"\x1b[31mred"@example.com', "a@[10.0.0.1]"])
+@pytest.mark.parametrize(
+    "email",
+    [
+        '""@example.com',
+        '"\x1b[31mred"@example.com',
+        "a@[10.0.0.1]",
+        "a@localhost",
+        "a%evil.example@example.com",
+        "evil.example!a@example.com",
+    ],
+)
 def test_staff_cannot_give_a_booking_an_email_address_no_message_could_reach(admin_client, email):
     booking = book()
     url = change_url(booking)

@@ -155,6 +155,8 @@ def test_the_booking_page_links_to_the_waitlist_with_its_choices(client):
         ({"earliest_day": "not a date"}, "Enter a date like 2026-12-01."),
         ({"consent": None}, "Please agree to the privacy policy"),
         ({"full_name": "Ada\x1b[31m"}, "invisible control characters"),
+        ({"full_name": "Ada\u202eQuinterra"}, "invisible formatting characters"),
+        ({"full_name": "Ada\u200bQuinterra"}, "invisible formatting characters"),
     ],
 )
 def test_a_bad_join_is_shown_again_with_a_clear_message(client, answers, message):
