@@ -54,19 +54,25 @@ FORMAT_CHARACTERS_IN_ANSWER = (
 )
 
 
+# The zero-width non-joiner and joiner are part of how some names are spelt
+# (Persian, Hindi, Malayalam…) and of emoji sequences, and they reorder and
+# hide nothing: they are kept. Every other format character is refused.
+JOINERS = "\u200c\u200d"
+
+
 def refuse_control_characters(value, allowed=""):
     """
     Refuse the characters no one types into a form, in either of Unicode's
     two invisible categories: control characters (Cc: escape sequences,
-    backspaces, NUL) and format characters (Cf: zero-width spaces and
-    joiners, the byte-order mark, and the marks, overrides and isolates that
-    turn text around, as U+202E does). Either kind makes what staff read in
-    the admin, the CSV and emails differ from what it seems to say. Format
-    characters include the zero-width joiners of emoji sequences and some
-    scripts; a name or message is still better without them than shown
-    reordered, so they are refused too, with a message that says what is wrong.
+    backspaces, NUL) and format characters (Cf: zero-width spaces, the
+    byte-order mark, and the marks, overrides and isolates that turn text
+    around, as U+202E does), but the joiners some scripts spell with (JOINERS).
+    Either kind makes what staff read in the admin, the CSV and emails differ
+    from what it seems to say.
     """
-    categories = {unicodedata.category(char) for char in value if char not in allowed}
+    categories = {
+        unicodedata.category(char) for char in value if char not in allowed and char not in JOINERS
+    }
     if "Cc" in categories:
         raise ValidationError(CONTROL_CHARACTERS_IN_ANSWER, code="control_characters")
     if "Cf" in categories:

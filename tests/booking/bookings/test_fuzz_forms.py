@@ -244,8 +244,10 @@ DATES_AND_SLUGS = (
 E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 # Unicode's control characters (C0, DEL, C1) and format characters (zero-width
 # and text-direction marks): no one types them. A message may keep its line
-# breaks and tabs; nothing else stored may hold any.
+# breaks and tabs; nothing else stored may hold any, but the joiners some
+# scripts and emoji are spelt with.
 LINE_BREAKS_AND_TABS = frozenset("\t\n\r")
+JOINERS = frozenset("\u200c\u200d")
 
 
 def control_characters(value, *, allowed=frozenset()):
@@ -253,7 +255,7 @@ def control_characters(value, *, allowed=frozenset()):
         {
             char
             for char in value
-            if unicodedata.category(char) in {"Cc", "Cf"} and char not in allowed
+            if unicodedata.category(char) in {"Cc", "Cf"} and char not in allowed | JOINERS
         }
     )
 
@@ -627,6 +629,25 @@ def test_format_characters_in_an_answer_are_refused_with_a_message_that_says_so(
     assert [(link.attrs["href"], link.text) for link in summary.find_all("a")] == [
         (f"#id_{field}", FORMAT_CHARACTERS_REFUSED)
     ]
+
+
+# Names spelt with a zero-width non-joiner or joiner (Persian, Hindi) and an
+# emoji sequence in a message: the joiners reorder and hide nothing.
+JOINED_ANSWERS = [
+    ("full_name", "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645 Rostami"),  # ZWNJ
+    ("full_name", "\u0915\u094d\u200d\u0937 Sharma"),  # ZWJ
+    ("message", "See you then \U0001f469\u200d\u2695\ufe0f"),  # woman health worker
+]
+
+
+@pytest.mark.parametrize(("field", "value"), JOINED_ANSWERS)
+def test_the_joiners_some_names_are_spelt_with_are_kept(browser, blank_form, offered, field, value):
+    sent = {**blank_form, field: value}
+
+    response = post_form(browser, BOOK_URL, sent)
+
+    assert response.status_code == 302, page(response).find(class_="error-summary")
+    assert getattr(ConsultationBooking.objects.latest("pk"), field) == value
 
 
 @pytest.fixture
