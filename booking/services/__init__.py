@@ -11,7 +11,8 @@ base/services/):
   reminders and before-care the clock sends;
 - screening.py: publishing questionnaires and assessing health answers;
 - offers.py: freed times and the offers made from them, and the schedule
-  changes that free time; waitlist.py: joining, leaving and claiming.
+  changes that free time; waitlist.py: joining, leaving and claiming;
+- tasks.py: the task worker's rows left running by a worker that died.
 
 Within the package the imports go one way (the contracts in pyproject.toml):
 waitlist -> bookings -> offers -> schedule, emails, screening.

@@ -316,6 +316,10 @@ LOGIN_REDIRECT_URL = "admin:index"
 # another backend (Django's ImmediateBackend runs each task at once, in the
 # process that enqueues it; the tests use it).
 TASKS = {"default": {"BACKEND": env("TASK_BACKEND", "django_tasks_db.DatabaseBackend")}}
+# A task row still RUNNING after this long lost its worker (killed mid-task):
+# `send_outbox` marks it failed. Well above any task's run time, so a slow
+# task is never taken for a dead one.
+TASK_STALE_MINUTES = int(env("TASK_STALE_MINUTES", "15"))
 
 # The benchmark's framework-floor view (/_floor); off unless a benchmark asks.
 BENCHMARK_FLOOR_VIEW = env_bool("BENCHMARK_FLOOR_VIEW", False)
