@@ -9,7 +9,18 @@ consultation plus its turnover. Start times fall on the type's grid.
 Times are worked out in the clinic's own time zone (settings.TIME_ZONE),
 less minimum notice and horizon, and returned as aware datetimes in UTC.
 A wall-clock time that does not exist on a daylight-saving day (the hour
-the clocks skip) is not offered; one that happens twice is offered once.
+the clocks skip) is not offered; one that happens twice (the hour the
+clocks go back over) is offered twice, once in each zone, as the two
+instants they are.
+
+What working hours mean on the night the clocks go back: a window runs
+from the first instant the clock shows its opening time to the first
+instant it shows its closing time, and a start is offered when the clock
+then shows a time at or after the opening time. So hours of 01:00–02:00 on
+that Sunday are two real hours (01:00 EDT to 02:00 EST) and both 1:15 AM
+EDT and 1:15 AM EST are offered; hours of 00:00–01:30 end at the first
+1:30 AM (EDT). Every start is an instant, so one instant is never offered
+or booked twice.
 """
 
 from bisect import bisect_right
@@ -66,27 +77,49 @@ def parse_slot_value(value):
     return starts_at
 
 
-def clinic_datetime(day, clock, zone):
+def clinic_datetime(day, clock, zone, *, fold=0):
     """
     The instant (in UTC) of a wall-clock time in the clinic, or None if the
     clocks skip it. UTC, because Python adds to and compares datetimes of
     one zone by wall-clock time, which is wrong across a clock change.
+    `fold=1` names the second of a time that happens twice (when the clocks
+    go back); for any other time it is the same instant as `fold=0`.
     """
-    candidate = datetime.combine(day, clock, tzinfo=zone)
+    candidate = datetime.combine(day, clock, tzinfo=zone).replace(fold=fold)
     instant = candidate.astimezone(UTC)
     if instant.astimezone(zone).replace(tzinfo=None) != candidate.replace(tzinfo=None):
         return None
     return instant
 
 
+def repeated_instants(day, clock, zone):
+    """
+    Both instants of a wall-clock time that happens twice (the clocks go
+    back over it), first then second; an empty tuple for any other time.
+    """
+    first = clinic_datetime(day, clock, zone)
+    second = clinic_datetime(day, clock, zone, fold=1)
+    return (first, second) if first is not None and second != first else ()
+
+
 def _grid_starts(day, window, grid_minutes, zone):
-    """The instants on the type's grid (counted from midnight) from the window's start."""
+    """
+    The instants on the type's grid (counted from midnight) from the
+    window's start, in time order: a time the clocks go back over is on the
+    grid twice, as two instants an hour apart.
+    """
     first = window.starts_at.hour * 60 + window.starts_at.minute
     first += -first % grid_minutes
-    for minutes in range(first, 24 * 60, grid_minutes):
-        starts_at = clinic_datetime(day, time(minutes // 60, minutes % 60), zone)
-        if starts_at is not None:
-            yield starts_at
+    # A start the clock shows after the window's closing time is after it.
+    last = window.ends_at.hour * 60 + window.ends_at.minute
+    starts = set()
+    for minutes in range(first, last + 1, grid_minutes):
+        clock = time(minutes // 60, minutes % 60)
+        for fold in (0, 1):
+            starts_at = clinic_datetime(day, clock, zone, fold=fold)
+            if starts_at is not None:
+                starts.add(starts_at)
+    return sorted(starts)
 
 
 def _window_end(day, window, zone):

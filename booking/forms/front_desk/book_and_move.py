@@ -13,10 +13,11 @@ from phonenumber_field.formfields import PhoneNumberField
 
 from booking.forms.fields import ConsultationTypeField
 from booking.models import ConsultationBooking, ConsultationType, Practitioner
+from booking.services.schedule import repeated_instants
 from booking.validators import refuse_control_characters
 from treatments.models import SkinConcern
 
-from .times import ClinicTimeMixin, date_field, time_field
+from .times import FIRST, SECOND, ClinicTimeMixin, date_field, repeated_time_field, time_field
 
 
 class StaffPractitionerField(forms.ModelChoiceField):
@@ -54,6 +55,7 @@ class StaffBookingForm(ClinicTimeMixin, forms.Form):
     )
     date = date_field("Date")
     time = time_field()
+    repeated_time = repeated_time_field()
     full_name = forms.CharField(
         label="Full name",
         max_length=150,
@@ -258,6 +260,7 @@ class StaffMoveForm(ClinicTimeMixin, forms.Form):
     )
     date = date_field("New date")
     time = time_field()
+    repeated_time = repeated_time_field()
     seen_starts_at = forms.DateTimeField(
         widget=forms.HiddenInput,
         error_messages={
@@ -289,6 +292,8 @@ class StaffMoveForm(ClinicTimeMixin, forms.Form):
                 "time": local_start.time(),
                 "seen_starts_at": booking.starts_at.isoformat(),
             } | self.initial
+            if repeated_instants(local_start.date(), local_start.time(), local_start.tzinfo):
+                self.initial.setdefault("repeated_time", SECOND if local_start.fold else FIRST)
 
     def chosen_type(self):
         return self.booking.consultation_type

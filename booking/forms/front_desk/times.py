@@ -11,12 +11,17 @@ from datetime import date
 from django import forms
 from django.utils import timezone
 
-from booking.services.schedule import ClinicCalendar, clinic_datetime
+from booking.services.schedule import ClinicCalendar, clinic_datetime, repeated_instants
 
 PICK_TIME = "pick_time"  # A free time's button: show the form again with that time.
 
 
 SHOW_TIMES = "show_times"  # "Show free times": show the form again, checking nothing.
+
+
+# Which of a time that happens twice (the night the clocks go back): a free
+# time's button carries it after the clock time, e.g. "01:15 second".
+FIRST, SECOND = "first", "second"
 
 
 def _clock(value):
@@ -38,6 +43,19 @@ class FreeTimes:
     def in_reach(self):
         return self.first_day <= self.day <= self.last_day
 
+    @property
+    def buttons(self):
+        """(value, label) of each free time's button: “01:15 second” names the EST 1:15 AM."""
+        zone = timezone.get_current_timezone()
+        buttons = []
+        for slot in self.slots:
+            local = slot.starts_at.astimezone(zone)
+            value = f"{local:%H:%M}"
+            if repeated_instants(local.date(), local.time().replace(fold=0), zone):
+                value += f" {SECOND if local.fold else FIRST}"
+            buttons.append((value, slot.clock_in(zone)))
+        return buttons
+
 
 class ClinicTimeMixin:
     """
@@ -57,11 +75,25 @@ class ClinicTimeMixin:
             return None
         # The same rule as the calendar's grid, so a time accepted here is
         # one the calendar could offer.
+        zone = timezone.get_current_timezone()
         try:
-            starts_at = clinic_datetime(day, clock, timezone.get_current_timezone())
+            starts_at = clinic_datetime(day, clock, zone)
+            twice = repeated_instants(day, clock, zone)
         except OverflowError:  # The very ends of the calendar (year 1, year 9999).
             self.add_error("date", "Choose a date within a year of today.")
             return None
+        if twice:
+            # The clocks go back over this time: which of the two is meant.
+            which = self.cleaned_data.get("repeated_time")
+            if not which:
+                first, second = (f"{instant.astimezone(zone):%Z}" for instant in twice)
+                self.add_error(
+                    "repeated_time",
+                    f"{_clock(clock)} happens twice on {day:%A %-d %B %Y}: the clocks go back "
+                    f"that night. Choose the first ({first}) or the second ({second}).",
+                )
+                return None
+            starts_at = twice[which == SECOND]
         if starts_at is None:
             self.add_error(
                 "time",
@@ -124,8 +156,13 @@ class ClinicTimeMixin:
             elif name in data:
                 initial[name] = data[name]
         if PICK_TIME in data:
-            initial["time"] = data[PICK_TIME]
+            initial["time"], _, which = data[PICK_TIME].partition(" ")
+            initial["repeated_time"] = which
         return initial
+
+    def asks_repeated_time(self):
+        """Whether to show the first-or-second choice: a time the clocks go back over."""
+        return bool(self["repeated_time"].value() or self["repeated_time"].errors)
 
 
 def date_field(label):
@@ -136,6 +173,20 @@ def date_field(label):
             "required": f"Enter the {label.lower()}.",
             "invalid": "Enter a date like 2026-12-01.",
         },
+    )
+
+
+def repeated_time_field():
+    return forms.ChoiceField(
+        label="Which one",
+        choices=[
+            (FIRST, "The first, before the clocks go back (daylight time)"),
+            (SECOND, "The second, after the clocks go back (standard time)"),
+        ],
+        required=False,
+        widget=forms.RadioSelect,
+        help_text="The night the clocks go back, 1:00–1:59 AM happens twice.",
+        error_messages={"invalid_choice": "Choose the first or the second."},
     )
 
 

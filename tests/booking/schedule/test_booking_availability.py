@@ -572,25 +572,30 @@ def test_spring_forward_window_skips_the_times_that_do_not_exist(no_notice):
     ]
 
 
-def test_fall_back_window_offers_the_repeated_hour_once(no_notice):
+def test_fall_back_window_offers_each_hour_of_the_repeated_hour(no_notice):
     set_hours({SUNDAY: [("00:00", "03:00")]})
 
     offered = slots(now=clinic_time(2030, 11, 2, 0, 0))
 
-    # 1:00–2:00 happens twice that night (EDT, then EST); it is offered once.
-    assert starts_on(offered, FALL_BACK) == quarter_hours("00:00", "02:30")
+    # 1:00–2:00 happens twice that night (EDT, then EST): the window runs from
+    # 00:00 EDT to 03:00 EST, four real hours, and each instant is offered once.
+    assert starts_on(offered, FALL_BACK) == (
+        quarter_hours("00:00", "01:45") + quarter_hours("01:00", "02:30")
+    )
     assert utc_starts_on(offered, FALL_BACK) == [
-        utc(2030, 11, 3, 4, 0),
-        utc(2030, 11, 3, 4, 15),
-        utc(2030, 11, 3, 4, 30),
-        utc(2030, 11, 3, 4, 45),
-        utc(2030, 11, 3, 5, 0),
-        utc(2030, 11, 3, 5, 15),
-        utc(2030, 11, 3, 5, 30),
-        utc(2030, 11, 3, 5, 45),
-        utc(2030, 11, 3, 7, 0),
-        utc(2030, 11, 3, 7, 15),
-        utc(2030, 11, 3, 7, 30),
+        utc(2030, 11, 3, 4, 0) + timedelta(minutes=15 * n) for n in range(15)
+    ]
+
+
+def test_fall_back_window_closing_in_the_repeated_hour_closes_at_its_first_instance(no_notice):
+    set_hours({SUNDAY: [("00:00", "01:30")]})
+
+    offered = slots(now=clinic_time(2030, 11, 2, 0, 0))
+
+    # Closing at 1:30 AM means the first 1:30 AM (EDT): a 30-minute
+    # consultation starts by 1:00 AM EDT, never in the EST hour.
+    assert utc_starts_on(offered, FALL_BACK) == [
+        utc(2030, 11, 3, 4, 0) + timedelta(minutes=15 * n) for n in range(5)
     ]
 
 

@@ -144,11 +144,15 @@ def test_slot_picker_labels_show_each_times_zone(client):
     labels = [
         label.text for label in document.find("fieldset", class_="slot-picker").find_all("label")
     ]
-    assert labels[:6] == [
+    # 1:00–1:59 AM happens twice that night: both hours are offered, each
+    # with its zone (the form's values are UTC, so each names its instant).
+    assert labels[:8] == [
         "12:00 AM EDT",
         "12:30 AM EDT",
         "1:00 AM EDT",
         "1:30 AM EDT",
+        "1:00 AM EST",
+        "1:30 AM EST",
         "2:00 AM EST",
         "2:30 AM EST",
     ]
