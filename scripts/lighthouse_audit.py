@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
-from scripts.live_server import Gunicorn, free_port  # noqa: E402
+from scripts.live_server import Gunicorn, free_port, manage, standalone_environment  # noqa: E402
 
 LIGHTHOUSE = BASE_DIR / "node_modules" / ".bin" / "lighthouse"
 CHROMIUM = os.environ.get("CHROME_PATH", "/usr/bin/chromium")
@@ -55,33 +55,6 @@ README_MARKERS = ("<!-- lighthouse-table:start -->", "<!-- lighthouse-table:end 
 EXTRA_PATHS = [
     "/guide/?concerns=acne-scars&concerns=uneven-tone&sensitivity=not-sensitive&goal=long-term-change"
 ]
-
-
-def site_environment(workdir, origin):
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        # The audit's site stands alone: its own database, no shared cache.
-        if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_ENV"}
-    }
-    host = urlsplit(origin).hostname
-    env.update(
-        DJANGO_SETTINGS_MODULE="clinic_site.settings.base",
-        DEBUG="false",
-        SECRET_KEY="lighthouse-audit-only-not-secret",
-        ALLOWED_HOSTS=host,
-        DATABASE_URL=f"sqlite:///{workdir / 'audit.sqlite3'}",
-        SITE_URL=origin,
-        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
-        LOG_LEVEL="WARNING",
-    )
-    return env
-
-
-def manage(env, *args):
-    subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, check=True, stdout=sys.stderr
-    )
 
 
 def check_serving(origin):
@@ -201,7 +174,9 @@ def main():
         workdir = Path(folder)
         port = free_port()
         origin = f"http://127.0.0.1:{port}"
-        env = site_environment(workdir, origin)
+        env = standalone_environment(
+            workdir / "audit.sqlite3", origin, secret="lighthouse-audit-only-not-secret"
+        )
         manage(env, "migrate", "--noinput", "--verbosity", "0")
         manage(env, "collectstatic", "--noinput", "--verbosity", "0")
         server = Gunicorn(

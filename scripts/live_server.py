@@ -21,7 +21,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from http.client import HTTPConnection
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -64,6 +64,29 @@ def manage(env, *arguments, timeout=300):
     if result.returncode != 0:
         raise AssertionError(f"manage.py {arguments[0]} failed:\n{result.stderr}")
     return result.stdout
+
+
+def standalone_environment(database, origin, *, secret):
+    """
+    The site on its own, as `make audit` and `make screenshots` serve it: the
+    base settings with DEBUG off, a SQLite database of its own at `database`,
+    no shared cache, mail kept in memory, `origin` its address.
+    """
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_ENV"}
+    }
+    return env | {
+        "DJANGO_SETTINGS_MODULE": "clinic_site.settings.base",
+        "DEBUG": "false",
+        "SECRET_KEY": secret,
+        "ALLOWED_HOSTS": urlsplit(origin).hostname,
+        "DATABASE_URL": f"sqlite:///{database}",
+        "SITE_URL": origin,
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        "LOG_LEVEL": "WARNING",
+    }
 
 
 class Service:

@@ -17,7 +17,6 @@ Usage: python scripts/screenshots.py [--output artifacts/screenshots]
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 from datetime import datetime, time, timedelta
@@ -26,7 +25,7 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
-from scripts.live_server import Gunicorn, free_port  # noqa: E402
+from scripts.live_server import Gunicorn, free_port, manage, standalone_environment  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--no-first-run"]
@@ -42,32 +41,6 @@ PAGES = {
 FRONT_DESK = ("desk", "staff-password")
 # A screenshot under this many bytes is a blank or broken page.
 SMALLEST_PICTURE = 10_000
-
-
-def site_environment(workdir, origin):
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        # The site stands alone: its own database, no shared cache.
-        if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_ENV"}
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="clinic_site.settings.base",
-        DEBUG="false",
-        SECRET_KEY="screenshots-only-not-secret",
-        ALLOWED_HOSTS="127.0.0.1",
-        DATABASE_URL=f"sqlite:///{workdir / 'screenshots.sqlite3'}",
-        SITE_URL=origin,
-        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
-        LOG_LEVEL="WARNING",
-    )
-    return env
-
-
-def manage(env, *args):
-    subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, check=True, stdout=sys.stderr
-    )
 
 
 def add_a_busy_day(env):
@@ -171,7 +144,9 @@ def main():
         workdir = Path(folder)
         port = free_port()
         origin = f"http://127.0.0.1:{port}"
-        env = site_environment(workdir, origin)
+        env = standalone_environment(
+            workdir / "screenshots.sqlite3", origin, secret="screenshots-only-not-secret"
+        )
         manage(env, "migrate", "--noinput", "--verbosity", "0")
         manage(env, "collectstatic", "--noinput", "--verbosity", "0")
         busy_day = add_a_busy_day(env)

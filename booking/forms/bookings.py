@@ -26,10 +26,12 @@ from .fields import (
     SlotChoiceMixin,
     booking_choices,
     consent_field,
+    consultation_type_field,
     consultation_type_label,
     email_field,
     full_name_field,
     phone_field,
+    practitioner_field,
     slot_field,
     spam_trap_field,
 )
@@ -46,20 +48,8 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
 
     bound_field_class = BootstrapBoundField
 
-    consultation_type = forms.ChoiceField(
-        label="Which consultation?",
-        widget=forms.RadioSelect,
-        error_messages={
-            "required": "Choose a consultation.",
-            "invalid_choice": "Please choose a consultation from the list.",
-        },
-    )
-    practitioner = forms.ChoiceField(
-        label="With whom?",
-        required=False,
-        widget=forms.Select(attrs={"class": "form-select"}),
-        error_messages={"invalid_choice": "Please choose a practitioner from the list."},
-    )
+    consultation_type = consultation_type_field()
+    practitioner = practitioner_field()
     concerns = forms.MultipleChoiceField(
         label="Skin concerns you would like to discuss",
         required=False,

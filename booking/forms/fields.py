@@ -125,6 +125,28 @@ class BootstrapBoundField(BoundField):
         return attrs
 
 
+def consultation_type_field():
+    """Which consultation: radios of the types the form offers (its choices are set per form)."""
+    return forms.ChoiceField(
+        label="Which consultation?",
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose a consultation.",
+            "invalid_choice": "Please choose a consultation from the list.",
+        },
+    )
+
+
+def practitioner_field():
+    """With whom: a practitioner, or empty for any (its choices are set per form)."""
+    return forms.ChoiceField(
+        label="With whom?",
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select"}),
+        error_messages={"invalid_choice": "Please choose a practitioner from the list."},
+    )
+
+
 def full_name_field():
     return forms.CharField(
         label="Full name",

@@ -28,10 +28,12 @@ from .fields import (
     ANY_PRACTITIONER,
     BootstrapBoundField,
     consent_field,
+    consultation_type_field,
     consultation_type_label,
     email_field,
     full_name_field,
     phone_field,
+    practitioner_field,
     spam_trap_field,
 )
 
@@ -50,20 +52,8 @@ def _date_field(label, required_message):
 class WaitlistJoinForm(forms.Form):
     bound_field_class = BootstrapBoundField
 
-    consultation_type = forms.ChoiceField(
-        label="Which consultation?",
-        widget=forms.RadioSelect,
-        error_messages={
-            "required": "Choose a consultation.",
-            "invalid_choice": "Please choose a consultation from the list.",
-        },
-    )
-    practitioner = forms.ChoiceField(
-        label="With whom?",
-        required=False,
-        widget=forms.Select(attrs={"class": "form-select"}),
-        error_messages={"invalid_choice": "Please choose a practitioner from the list."},
-    )
+    consultation_type = consultation_type_field()
+    practitioner = practitioner_field()
     weekdays = forms.MultipleChoiceField(
         label="Days that suit you",
         choices=Weekday.choices,
