@@ -91,9 +91,12 @@ SERVE_ENV := DJANGO_ENV=production \
 	SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-false} \
 	PORT=$(PORT)
 
+# scripts/serve.py creates the database DATABASE_URL names if it is missing.
+# SERVE_PYTHON lets a test run it with its own interpreter.
+SERVE_PYTHON ?= $(UV) run --frozen python
+
 serve: install nginx
-	@createdb -h 127.0.0.1 -U postgres clinic 2>/dev/null || true
-	$(SERVE_ENV) $(UV) run --frozen python scripts/serve.py
+	$(SERVE_ENV) $(SERVE_PYTHON) scripts/serve.py
 
 # Backups that are known to restore (scripts/backup.py; the README's
 # "Backups"): a pg_dump custom-format archive of DATABASE_URL (default: make
