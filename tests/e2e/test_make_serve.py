@@ -115,6 +115,10 @@ def posted(page, path):
 
 
 def test_a_visitor_books_and_a_content_editor_signs_in_through_make_serve(chromium, make_serve):
+    """
+    About a minute: `make serve` migrates a new database and runs collectstatic
+    (compressing every static file) before nginx, gunicorn and the worker start.
+    """
     origin, database_url, _ = make_serve
     violations = []
     context = chromium.new_context(base_url=origin, viewport=DESKTOP, locale="en-US")

@@ -203,6 +203,10 @@ def restored(django_user_model, tmp_path):
 
 @whole_database
 def test_every_table_its_triggers_and_the_media_come_back_whole(restored):
+    """
+    Over 20 seconds: it commits a database's worth of rows, then runs
+    pg_dump and pg_restore for real (and the transactional test's flush).
+    """
     source, target, media, printed = restored
 
     before, after = table_fingerprints(source), table_fingerprints(target)
@@ -241,6 +245,7 @@ def test_every_table_its_triggers_and_the_media_come_back_whole(restored):
 
 @whole_database
 def test_the_restored_database_passes_the_checks_and_serves_the_booking_page(restored, tmp_path):
+    """Over 20 seconds: the backup and restore as above, then manage.py twice and gunicorn."""
     _, target, _, _ = restored
     site = Site(tmp_path, DATABASE_URL=target)
 
