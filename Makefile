@@ -7,11 +7,13 @@ UV := $(PYTHON) -m uv
 PORT ?= 8000
 MANAGE := $(UV) run --frozen python manage.py
 
-.PHONY: help install e2e-deps css nginx run serve test test-sqlite test-postgres test-quick lint format check bench audit screenshots
+.PHONY: help install e2e-deps css nginx run serve backup restore test test-sqlite test-postgres test-quick lint format check bench audit screenshots
 
 help:
 	@echo "make run            serve the site on http://127.0.0.1:$(PORT) (SQLite, seed content) with the task worker"
 	@echo "make serve          the production stack locally: nginx, gunicorn, the task worker, PostgreSQL, Redis"
+	@echo "make backup         back up the PostgreSQL database and the media files into BACKUP_DIR (backups/)"
+	@echo "make restore        restore the newest backup into a fresh database (RESTORE_ARGS=--help)"
 	@echo "make test           run the whole test suite as CI does: the SQLite pass, then the PostgreSQL + Redis pass"
 	@echo "make test-sqlite    the SQLite pass alone: the database-specific tests on SQLite"
 	@echo "make test-postgres  the PostgreSQL + Redis pass alone: everything else, and the database-specific tests"
@@ -89,9 +91,26 @@ SERVE_ENV := DJANGO_ENV=production \
 	SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-false} \
 	PORT=$(PORT)
 
+# scripts/serve.py creates the database DATABASE_URL names if it is missing.
+# SERVE_PYTHON lets a test run it with its own interpreter.
+SERVE_PYTHON ?= $(UV) run --frozen python
+
 serve: install nginx
-	@createdb -h 127.0.0.1 -U postgres clinic 2>/dev/null || true
-	$(SERVE_ENV) $(UV) run --frozen python scripts/serve.py
+	$(SERVE_ENV) $(SERVE_PYTHON) scripts/serve.py
+
+# Backups that are known to restore (scripts/backup.py; the README's
+# "Backups"): a pg_dump custom-format archive of DATABASE_URL (default: make
+# serve's database) and a tar of MEDIA_ROOT, named by UTC time, into
+# BACKUP_DIR (default backups/), keeping the newest BACKUP_KEEP (14). make
+# restore puts one into a database it creates (never over one that holds
+# tables without --overwrite): make restore RESTORE_ARGS="latest --media-root /tmp/drill-media"
+RESTORE_ARGS ?= latest
+
+backup: install
+	$(UV) run --frozen python scripts/backup.py backup
+
+restore: install
+	$(UV) run --frozen python scripts/backup.py restore $(RESTORE_ARGS)
 
 # The suite runs in two passes (tests/conftest.py says which test runs where):
 # the SQLite pass runs the database-specific tests on SQLite (`make run`'s

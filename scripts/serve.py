@@ -6,8 +6,9 @@ port), the task worker (`manage.py db_worker`) beside them, and the timers'
 jobs (`send_outbox`, `send_reminders`, `sweep_waitlist`) every minute. Production settings on
 PostgreSQL and Redis, from the environment the Makefile sets.
 
-Everything runs from .serve/ (nginx's configuration, pid, logs and temporary
-files; collectstatic's output in .serve/public/static/); Ctrl-C stops it all.
+Everything runs from .serve/ (SERVE_DIR: nginx's configuration, pid, logs and
+temporary files; collectstatic's output in public/static/ there); Ctrl-C
+stops it all. The database DATABASE_URL names is created if it is missing.
 """
 
 import os
@@ -16,18 +17,33 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scripts.live_server import ROOT, Gunicorn, Nginx, TaskWorker, manage  # noqa: E402
 
-FOLDER = ROOT / ".serve"
+FOLDER = Path(os.environ.get("SERVE_DIR") or ROOT / ".serve")
 JOBS = ["send_outbox", "send_reminders", "sweep_waitlist"]
 JOB_INTERVAL_SECONDS = 60
 
 
 def log(message):
     print(f"serve: {message}", file=sys.stderr, flush=True)
+
+
+def ensure_database(url):
+    """Create the PostgreSQL database `url` names if the server lacks it."""
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    maintenance = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(maintenance, autocommit=True) as server:
+        if not server.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            server.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            log(f"created the database {name}")
 
 
 def main():
@@ -41,7 +57,8 @@ def main():
         "TRUSTED_PROXY_COUNT": "1",
         "PYTHONUNBUFFERED": "1",
     }
-    FOLDER.mkdir(exist_ok=True)
+    FOLDER.mkdir(parents=True, exist_ok=True)
+    ensure_database(env["DATABASE_URL"])
     log("migrate, collectstatic")
     manage(env, "migrate", "--noinput")
     manage(env, "collectstatic", "--noinput", "-v", "0")

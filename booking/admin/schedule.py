@@ -35,12 +35,44 @@ class TimeOffInline(admin.TabularInline):
 
 # Who edits what: the front desk runs the schedule (hours, time off, who
 # takes bookings); content editors write the words clients read (bios,
-# descriptions). Each sees the other's fields read-only.
+# descriptions). Each sees the other's fields read-only. How a practitioner
+# or type is listed and set up (web addresses, the team page, the treatment,
+# when before-care goes) needs a permission of its own, which content
+# editors lack: changing those breaks links clients hold.
 SCHEDULE_PERMISSION = "booking.change_workinghours"
+LISTING_PERMISSION = "booking.set_up_listings"
+
+
+class ReadOnlyByRoleMixin:
+    """Fields read-only to staff without the permission that guards them.
+
+    The admin ignores read-only fields in a POST, so a forged form cannot
+    change them either.
+    """
+
+    schedule_fields = []
+    listing_fields = []
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = [*super().get_readonly_fields(request, obj)]
+        if not request.user.has_perm(SCHEDULE_PERMISSION):
+            readonly += self.schedule_fields
+        if not request.user.has_perm(LISTING_PERMISSION):
+            readonly += self.listing_fields
+        return readonly
+
+    def get_prepopulated_fields(self, request, obj=None):
+        # A read-only slug is not on the form, so nothing fills it in.
+        readonly = self.get_readonly_fields(request, obj)
+        return {
+            field: sources
+            for field, sources in super().get_prepopulated_fields(request, obj).items()
+            if field not in readonly
+        }
 
 
 @admin.register(Practitioner)
-class PractitionerAdmin(admin.ModelAdmin):
+class PractitionerAdmin(ReadOnlyByRoleMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "role",
@@ -55,11 +87,7 @@ class PractitionerAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     inlines = [WorkingHoursInline, TimeOffInline]
     schedule_fields = ["is_medical_provider", "takes_online_bookings", "is_active"]
-
-    def get_readonly_fields(self, request, obj=None):
-        if not request.user.has_perm(SCHEDULE_PERMISSION):
-            return self.schedule_fields
-        return []
+    listing_fields = ["slug", "is_published"]
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -68,7 +96,7 @@ class PractitionerAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConsultationType)
-class ConsultationTypeAdmin(admin.ModelAdmin):
+class ConsultationTypeAdmin(ReadOnlyByRoleMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "treatment",
@@ -137,11 +165,7 @@ class ConsultationTypeAdmin(admin.ModelAdmin):
         "practitioners",
         "bookable_online",
     ]
-
-    def get_readonly_fields(self, request, obj=None):
-        if not request.user.has_perm(SCHEDULE_PERMISSION):
-            return self.schedule_fields
-        return []
+    listing_fields = ["slug", "treatment", "before_care_days"]
 
 
 @admin.register(Closure)

@@ -146,6 +146,17 @@ class Practitioner(models.Model):
     class Meta:
         ordering = ["display_order", "name"]
         verbose_name = "practitioner"
+        # Web addresses (`/team/#slug`, `?practitioner=`, `?type=`), whether
+        # someone is on the team page, what a type is about and when its
+        # before-care goes are set-up, not wording: changing them breaks
+        # links clients hold and what the clinic offers. Content editors,
+        # who change the words, see them read-only (booking/admin/schedule.py).
+        permissions = [
+            (
+                "set_up_listings",
+                "Can change how practitioners and consultation types are listed and set up",
+            )
+        ]
 
     def __str__(self):
         return self.name

@@ -15,11 +15,21 @@ from tests.support.tools import require
 SYSTEMD = DEPLOY / "systemd"
 
 
+BACKUP_TIMER = "clinic-backup.timer"
+
+
+def timer_unit(timer):
+    [unit] = re.findall(r"^Unit=(\S+)$", timer.read_text(), flags=re.MULTILINE)
+    return unit
+
+
 def timer_jobs():
-    """{timer file name: the management command its clinic-job@ unit runs}."""
+    """{timer file name: the management command its clinic-job@ unit runs}, but the backup's."""
     jobs = {}
     for timer in sorted(SYSTEMD.glob("*.timer")):
-        [unit] = re.findall(r"^Unit=(\S+)$", timer.read_text(), flags=re.MULTILINE)
+        if timer.name == BACKUP_TIMER:
+            continue
+        unit = timer_unit(timer)
         match = re.fullmatch(r"clinic-job@(\w+)\.service", unit)
         assert match, f"{timer.name} starts {unit}, not a clinic-job@ unit"
         jobs[timer.name] = match[1]
@@ -40,6 +50,18 @@ def test_every_timer_runs_a_management_command_that_exists():
     }
     for timer, command in jobs.items():
         assert command in commands, f"{timer}: no management command {command}"
+
+
+def test_the_backup_timer_runs_the_backup_script_nightly():
+    service = SYSTEMD / timer_unit(SYSTEMD / BACKUP_TIMER)
+    [command] = re.findall(r"^ExecStart=(.+)$", service.read_text(), flags=re.MULTILINE)
+    python, script, action = command.split()
+
+    assert python == "/srv/clinic/app/.venv/bin/python"
+    assert (ROOT / script).is_file() and action == "backup"
+    assert "OnCalendar=*-*-* 03:15:00" in (SYSTEMD / BACKUP_TIMER).read_text()
+    # It writes only where the backups go.
+    assert "ReadWritePaths=/var/backups/clinic" in service.read_text()
 
 
 def test_systemd_units_verify(tmp_path):

@@ -24,6 +24,7 @@ import json
 import mailbox
 import os
 import pwd
+import re
 import shutil
 import signal
 import sqlite3
@@ -659,6 +660,15 @@ def test_killing_the_worker_and_the_web_server_mid_delivery_sends_every_email_ex
                 "SELECT kind, status, attempts FROM booking_outboundemail ORDER BY id"
             ).fetchall()
 
+    def task_rows():
+        """The task rows that were running or failed: {id: (status, exception)}."""
+        with psycopg.connect(env["DATABASE_URL"]) as connection:
+            rows = connection.execute(
+                "SELECT id, status, exception_class_path FROM django_tasks_database_dbtaskresult"
+                " WHERE status IN ('RUNNING', 'FAILED')"
+            ).fetchall()
+        return {str(id): (status, exception) for id, status, exception in rows}
+
     try:
         start(smtp)
         hold.touch()
@@ -676,6 +686,9 @@ def test_killing_the_worker_and_the_web_server_mid_delivery_sends_every_email_ex
         wait_for(held.exists, seconds=20, what="the worker to start a delivery")
         worker.kill()
         web.kill()
+        # Its task row says RUNNING, and nothing left alive will say otherwise.
+        [(lost_task, lost_row)] = task_rows().items()
+        assert lost_row == ("RUNNING", "")
 
         # The database ended the dead worker's transaction with its
         # connection: every message waits, unsent, none held by anyone.
@@ -704,6 +717,22 @@ def test_killing_the_worker_and_the_web_server_mid_delivery_sends_every_email_ex
         wait_for(lambda: len(outbox()) == 6 and {s for _, s, _ in outbox()} == {"sent"},
                  seconds=30, what="the new booking's emails")  # fmt: skip
         again = live_server.manage(env, "send_outbox")
+        # Within TASK_STALE_MINUTES the row may still be a slow task's: the
+        # sweeps leave it. Once that much time has passed, the next sweep
+        # marks it failed, with the reason, and a superuser finds it in the
+        # admin's failed tasks.
+        assert task_rows() == {lost_task: ("RUNNING", "")}
+        stale_sweep = live_server.manage(
+            env, "shell", "--no-imports", "-c", SEND_OUTBOX_LATER.format(minutes=16)
+        )
+        assert "1 task(s) whose worker was lost marked failed" in stale_sweep, stale_sweep
+        assert task_rows() == {lost_task: ("FAILED", "booking.services.tasks.WorkerLost")}
+        failed_tasks, lost_task_page = admin_pages_as_superuser(
+            env,
+            web.port,
+            "/admin/django_tasks_database/dbtaskresult/?status__exact=FAILED",
+            f"/admin/django_tasks_database/dbtaskresult/{lost_task}/change/",
+        )
     finally:
         for service in reversed(started):
             service.stop()
@@ -722,3 +751,26 @@ def test_killing_the_worker_and_the_web_server_mid_delivery_sends_every_email_ex
             [VISITOR["email"], settings.CLINIC["email"]]
         ), reference
     assert [attempts for _, _, attempts in outbox()] == [1] * 6
+    assert failed_tasks.status == 200
+    failed_ids = re.findall(r"/dbtaskresult/([0-9a-f-]{36})/change/", failed_tasks.text)
+    assert set(failed_ids) == {lost_task}
+    assert lost_task_page.status == 200
+    assert "WorkerLost" in lost_task_page.text
+    assert "not run again" in lost_task_page.text
+
+
+def admin_pages_as_superuser(env, port, *paths):
+    """Sign a new superuser in to the admin at `port` and fetch `paths`."""
+    password = "a-long-test-only-password"
+    live_server.manage(
+        env | {"DJANGO_SUPERUSER_PASSWORD": password},
+        *("createsuperuser", "--noinput", "--username", "boss", "--email", "boss@clinic.test"),
+    )
+    staff = Visitor(port)
+    sign_in = "/admin/login/?next=/admin/"
+    login_form = parse_html(staff.get(sign_in).text).find("form", id="login-form")
+    signed_in = staff.post(
+        sign_in, form_data(login_form) | {"username": "boss", "password": password}
+    )
+    assert signed_in.status == 302, signed_in.text[:500]
+    return [staff.get(path) for path in paths]
