@@ -74,7 +74,10 @@ class VisitActionView(OwnVisitMixin, View):
         return self.back_to_page()
 
     def cancel(self, visit):
-        seen_starts_at = parse_datetime(self.request.POST.get("seen_starts_at", "") or "")
+        try:
+            seen_starts_at = parse_datetime(self.request.POST.get("seen_starts_at", ""))
+        except ValueError:  # Well formed but no such time (month 13): a tampered form.
+            seen_starts_at = None
         seen_status = self.request.POST.get("seen_status", "")
         if seen_starts_at is None or seen_status not in ConsultationBooking.Status.values:
             messages.error(self.request, CHANGED_MEANWHILE)
