@@ -170,9 +170,7 @@ def test_move_takes_a_new_time_with_the_same_service(ada, visit):
     assert visit.emails.filter(kind=OutboundEmail.Kind.RESCHEDULED).count() == 1
 
 
-def test_a_move_of_a_visit_staff_moved_while_the_page_was_open_is_refused(
-    ada, visit, admin_user
-):
+def test_a_move_of_a_visit_staff_moved_while_the_page_was_open_is_refused(ada, visit, admin_user):
     seen = visit.starts_at.isoformat()
     times = free_times(visit)
     services.move_booking(visit, times[8].starts_at, by=admin_user, for_staff=True)
@@ -230,7 +228,9 @@ def test_an_unknown_action_changes_nothing(ada, visit):
 
 
 def test_past_visits_offer_book_again_and_show_aftercare_of_completed_ones(client):
-    set_type(aftercare_text="Keep your skin out of the sun for a week.", care_texts_need_review=False)
+    set_type(
+        aftercare_text="Keep your skin out of the sun for a week.", care_texts_need_review=False
+    )
     done = book(email=ADA)
     services.change_status(done, Status.CONFIRMED)
     move_into_the_past(done)
@@ -243,7 +243,9 @@ def test_past_visits_offer_book_again_and_show_aftercare_of_completed_ones(clien
     assert "Keep your skin out of the sun for a week." in earlier.text
     assert earlier.text.count("Aftercare") == 1
     again = [link.attrs["href"] for link in earlier.find_all("a") if "Book again" in link.text]
-    assert f"/book/?type={done.consultation_type.slug}&practitioner={done.practitioner.slug}" in again
+    assert (
+        f"/book/?type={done.consultation_type.slug}&practitioner={done.practitioner.slug}" in again
+    )
 
 
 def test_waitlist_entries_are_listed_and_can_be_left(ada, visit):
@@ -331,9 +333,7 @@ def test_an_address_with_no_bookings_sees_an_empty_page_not_an_error(client):
 
 
 @pytest.mark.every_database
-def test_the_page_costs_the_same_queries_however_many_visits(
-    client, django_assert_num_queries
-):
+def test_the_page_costs_the_same_queries_however_many_visits(client, django_assert_num_queries):
     book(email=ADA)
     sign_in_as(client, ADA)
     client.get(MY_VISITS)  # warm: the rules and the session's first read
