@@ -68,6 +68,8 @@ def send_sign_in_link(email):
     outbox keeps each message's body, and this body is the sign-in secret.
     A failed send is not retried: the client asks again.
     """
+    # Links past their time are no use to anyone: each run clears those a day old.
+    SignInLink.objects.filter(expires_at__lt=timezone.now() - timedelta(days=1)).delete()
     if not ConsultationBooking.objects.of_client(email).exists():
         return "no bookings"
     _, token = SignInLink.issue(email)

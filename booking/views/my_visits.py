@@ -227,7 +227,7 @@ class DeleteMyDataView(ClientSignInRequired, View):
         messages.success(
             request,
             "We have your request to delete your data. We will carry it out by "
-            f"{erasure_request.due_by:%-d %B %Y} and email you when it is done.",
+            f"{erasure_request.due_by:%-d %B %Y}.",
         )
         return redirect(reverse("booking:my_visits") + "#your-data")
 
