@@ -67,7 +67,6 @@ def anonymise_booking(booking, *, content_type=None):
             phone="",
             message="",
             internal_notes="",
-            marketing_opt_in=False,
             submission_key=None,
             anonymised_at=timezone.now(),
         )
