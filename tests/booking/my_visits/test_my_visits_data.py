@@ -264,3 +264,20 @@ def test_the_erasure_and_marketing_admins_render(staff):
         == 200
     )
     assert staff.get(reverse("admin:booking_erasurerequest_add")).status_code == 403
+
+
+def test_health_answers_and_addresses_stay_out_of_the_logs(client, caplog):
+    version = publish_example()
+    visit = book_with_answers(version, {key(version, ALLERGIES): "Latex-4471"})
+    ConsultationBooking.objects.filter(pk=visit.pk).update(email=ADA)
+    caplog.set_level("DEBUG")
+    client.post("/my-visits/sign-in/", {"email": ADA})
+    sign_in_as(client, ADA)
+    assert "Latex-4471" in client.get(MY_VISITS).content.decode()
+    answers = download(client)["bookings"][0]["health_form"]["answers"]
+    assert any(row["answer"] == "Latex-4471" for row in answers)
+    request, _ = my_visits.request_erasure(email=ADA)
+    my_visits.carry_out_erasure(erasure_request=request, by=None)
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "Latex-4471" not in logged
+    assert ADA not in logged.lower()
