@@ -1,5 +1,5 @@
 """
-A per-IP limit on booking submissions, counted in Django's cache.
+Per-IP (and, for "My visits" sign-in links, per-address) limits, counted in Django's cache.
 
 In production the cache is Redis, shared by every worker and instance, so the
 limit holds however many there are. If the cache is down the limit lets
@@ -35,7 +35,17 @@ def client_ip(request):
 
 def limit_exceeded(request, *, scope, limit, period_seconds):
     """Count this request; True once the address has made more than `limit` in the period."""
-    key = f"ratelimit:{scope}:{client_ip(request)}"
+    return count_exceeded(
+        f"{scope}:{client_ip(request)}", limit=limit, period_seconds=period_seconds
+    )
+
+
+def count_exceeded(name, *, limit, period_seconds):
+    """
+    Count one more for `name` (a scope and what is counted: an IP address,
+    a hashed email address); True once it is over `limit` in the period.
+    """
+    key = f"ratelimit:{name}"
     try:
         if cache.add(key, 1, timeout=period_seconds):
             return False

@@ -1,6 +1,7 @@
 """
 Signed links, a leaf that imports nothing of booking's: the link that lets a
-client manage their own booking without an account, and the waitlist's
+client manage their own booking without an account, a marketing email's
+unsubscribe link, and the waitlist's
 links to leave the list and to claim an offer.
 
 The token carries only the booking's reference, signed with SECRET_KEY and
@@ -75,3 +76,22 @@ def offer_pk_from_token(token):
     return _waitlist_pk(
         token, WAITLIST_OFFER_SALT, timedelta(days=settings.MANAGE_LINK_MAX_AGE_DAYS)
     )
+
+
+# A marketing email's one-click unsubscribe link (RFC 8058) carries the
+# address, signed; it never expires, as an unsubscribe link must keep working.
+UNSUBSCRIBE_SALT = "booking.unsubscribe"
+
+
+def unsubscribe_token(email):
+    return signing.dumps(email.strip().lower(), salt=UNSUBSCRIBE_SALT, compress=False)
+
+
+def email_from_unsubscribe_token(token):
+    try:
+        value = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    except signing.BadSignature as error:
+        raise LinkInvalid from error
+    if not isinstance(value, str):
+        raise LinkInvalid
+    return value

@@ -1,6 +1,8 @@
 from django.urls import path
 
 from .views import bookings as views
+from .views import my_visits as my_visits_views
+from .views import my_visits_changes as visit_views
 from .views import waitlist as waitlist_views
 
 app_name = "booking"
@@ -21,6 +23,55 @@ urlpatterns = [
         waitlist_views.ClaimOfferView.as_view(),
         name="waitlist_offer",
     ),
+    path("my-visits/", my_visits_views.MyVisitsView.as_view(), name="my_visits"),
+    path(
+        "my-visits/sign-in/",
+        my_visits_views.RequestSignInLinkView.as_view(),
+        name="my_visits_sign_in",
+    ),
+    path(
+        "my-visits/link-sent/",
+        my_visits_views.SignInLinkSentView.as_view(),
+        name="my_visits_link_sent",
+    ),
+    path(
+        "my-visits/link/<str:token>/",
+        my_visits_views.UseSignInLinkView.as_view(),
+        name="my_visits_link",
+    ),
+    path("my-visits/sign-out/", my_visits_views.SignOutView.as_view(), name="my_visits_sign_out"),
+    path(
+        "my-visits/preferences/",
+        my_visits_views.MarketingPreferenceView.as_view(),
+        name="my_visits_preferences",
+    ),
+    path(
+        "my-visits/my-data.json",
+        my_visits_views.DownloadMyDataView.as_view(),
+        name="my_visits_download",
+    ),
+    path("my-visits/delete/", my_visits_views.DeleteMyDataView.as_view(), name="my_visits_delete"),
+    path(
+        "my-visits/visit/<str:reference>/",
+        visit_views.VisitActionView.as_view(),
+        name="my_visits_visit",
+    ),
+    path(
+        "my-visits/visit/<str:reference>/move/",
+        visit_views.MoveVisitView.as_view(),
+        name="my_visits_move",
+    ),
+    path(
+        "my-visits/visit/<str:reference>/calendar.ics",
+        visit_views.VisitCalendarView.as_view(),
+        name="my_visits_calendar",
+    ),
+    path(
+        "my-visits/waitlist/<int:pk>/leave/",
+        visit_views.LeaveWaitlistView.as_view(),
+        name="my_visits_leave_waitlist",
+    ),
+    path("unsubscribe/<str:token>/", my_visits_views.UnsubscribeView.as_view(), name="unsubscribe"),
     path("privacy/", views.PrivacyPolicyView.as_view(), name="privacy"),
     path("team/", views.TeamView.as_view(), name="team"),
 ]

@@ -78,3 +78,12 @@ def refuse_control_characters(value, allowed=""):
     if "Cf" in categories:
         raise ValidationError(FORMAT_CHARACTERS_IN_ANSWER, code="format_characters")
     return value
+
+
+def normalise_client_email(value):
+    """
+    A client's address as "My visits" keys it: the booking form keeps what was
+    typed (stripped) and compares addresses without regard to case, so the
+    key is the stripped address in lower case, and lookups use `iexact`.
+    """
+    return (value or "").strip().lower()

@@ -3,6 +3,6 @@ booking's admin, by domain. Importing the modules registers their
 ModelAdmins: Django's autodiscovery imports this package only.
 """
 
-from . import bookings, outbox, schedule, screening, waitlist
+from . import bookings, my_visits, outbox, schedule, screening, waitlist
 
-__all__ = ["bookings", "outbox", "schedule", "screening", "waitlist"]
+__all__ = ["bookings", "my_visits", "outbox", "schedule", "screening", "waitlist"]

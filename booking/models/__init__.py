@@ -1,7 +1,8 @@
 """
 booking's models, one module per domain: the schedule (rules,
 practitioners, hours, time off, closures, consultation types), the bookings
-and their history, the outbox, the health screening and the waitlist.
+and their history, the outbox, the health screening, the waitlist and
+a client's "My visits" (sign-in links, marketing choices, erasure requests).
 Everything is re-exported here: the migrations and callers import
 `booking.models`.
 """
@@ -16,6 +17,7 @@ from .bookings import (
     TsTzRange,
     new_reference,
 )
+from .my_visits import ErasureRequest, MarketingChoice, SignInLink, hash_sign_in_token
 from .outbox import OutboundEmail, OutboundEmailQuerySet
 from .schedule import (
     MAX_BEFORE_CARE_DAYS,
@@ -62,8 +64,10 @@ __all__ = [
     "ConsultationBooking",
     "ConsultationType",
     "ConsultationTypeQuerySet",
+    "ErasureRequest",
     "FreedTime",
     "HealthFormRead",
+    "MarketingChoice",
     "OutboundEmail",
     "OutboundEmailQuerySet",
     "PartOfDay",
@@ -76,6 +80,7 @@ __all__ = [
     "QuestionnaireVersion",
     "ScreeningAnswers",
     "ScreeningOutcome",
+    "SignInLink",
     "TimeOff",
     "TsTzRange",
     "Weekday",
@@ -84,5 +89,6 @@ __all__ = [
     "WaitlistOffer",
     "WaitlistOfferQuerySet",
     "WorkingHours",
+    "hash_sign_in_token",
     "new_reference",
 ]

@@ -131,6 +131,24 @@ class BookingQuerySet(models.QuerySet):
     def past_retention(self, cutoff):
         return self.filter(starts_at__lt=cutoff, anonymised_at__isnull=True)
 
+    def of_client(self, email):
+        """
+        The bookings made with this address (any case), not yet anonymised: a
+        returning client's own, on their "My visits" page.
+        """
+        return self.filter(email__iexact=email, anonymised_at__isnull=True)
+
+    def medical_records(self, *, since):
+        """
+        Completed consultations that needed a medical provider, since `since`:
+        the clinic keeps them whole for the booking rules' medical record years.
+        """
+        return self.filter(
+            status=ConsultationBooking.Status.COMPLETED,
+            consultation_type__needs_medical_provider=True,
+            starts_at__gte=since,
+        )
+
 
 class ConsultationBooking(models.Model):
     class Status(models.TextChoices):

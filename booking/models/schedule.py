@@ -48,6 +48,16 @@ class BookingRules(models.Model):
         blank=True,
         help_text="Where new-booking alerts go. Leave empty to use the clinic's public email.",
     )
+    erasure_days = models.PositiveSmallIntegerField(
+        "erasure requests answered within (days)",
+        default=30,
+        help_text="A client's “Delete my data” is carried out by staff within this many days; the client is told so.",
+    )
+    medical_record_years = models.PositiveSmallIntegerField(
+        "medical records kept (years)",
+        default=7,
+        help_text="Completed consultations that needed a medical provider are kept whole this many years after the consultation, even when the client asks for their data to be deleted (and by the nightly anonymisation). 0 keeps nothing.",
+    )
 
     class Meta:
         verbose_name = "booking rules"

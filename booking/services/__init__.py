@@ -12,10 +12,13 @@ base/services/):
 - screening.py: publishing questionnaires and assessing health answers;
 - offers.py: freed times and the offers made from them, and the schedule
   changes that free time; waitlist.py: joining, leaving and claiming;
-- tasks.py: the task worker's rows left running by a worker that died.
+- tasks.py: the task worker's rows left running by a worker that died;
+- my_visits.py: a returning client's sign-in links, marketing choice and
+  erasure requests; client_data.py: "Download my data" (read only).
 
 Within the package the imports go one way (the contracts in pyproject.toml):
-waitlist -> bookings -> offers -> schedule, emails, screening.
+my_visits, client_data -> waitlist -> bookings -> offers -> schedule,
+emails, screening.
 
 What the views, the admin and the commands call is re-exported here
 (`services.change_status`, `services.SlotUnavailable`); anything else is

@@ -300,6 +300,16 @@ WAITLIST_OFFER_HOURS = float(env("WAITLIST_OFFER_HOURS", "2"))
 # Waitlist joins per address in the booking rate limit's window.
 WAITLIST_RATE_LIMIT = int(env("WAITLIST_RATE_LIMIT", "5"))
 
+# "My visits": a returning client's page, signed in by an emailed link.
+# The link works once, for this many minutes.
+MY_VISITS_LINK_MINUTES = int(env("MY_VISITS_LINK_MINUTES", "30"))
+# How long a browser stays signed in to "My visits".
+MY_VISITS_SESSION_DAYS = int(env("MY_VISITS_SESSION_DAYS", "7"))
+# Sign-in links asked for, per address and per IP address, in this window.
+MY_VISITS_LINKS_PER_ADDRESS = int(env("MY_VISITS_LINKS_PER_ADDRESS", "3"))
+MY_VISITS_LINKS_PER_IP = int(env("MY_VISITS_LINKS_PER_IP", "10"))
+MY_VISITS_RATE_WINDOW_SECONDS = int(env("MY_VISITS_RATE_WINDOW_SECONDS", "900"))
+
 # A friendly page, rendered with the site's frame, when a form's CSRF check fails.
 CSRF_FAILURE_VIEW = "clinic_site.views.csrf_failure"
 

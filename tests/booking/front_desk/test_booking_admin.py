@@ -31,6 +31,7 @@ from booking.models import (
     QuestionnaireUse,
     QuestionnaireVersion,
     ScreeningAnswers,
+    SignInLink,
     TimeOff,
     WorkingHours,
 )
@@ -619,6 +620,7 @@ def test_every_booking_model_has_an_admin():
         QuestionnaireUse,
         QuestionnaireVersion,
         AnswerRule,
+        SignInLink,  # My visits' sign-in links: hashes and times, nothing for staff
     }
     assert {inline.model for inline in PractitionerAdmin.inlines} == {WorkingHours, TimeOff}
     assert {inline.model for inline in QuestionnaireAdmin.inlines} >= {
