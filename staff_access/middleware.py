@@ -18,7 +18,7 @@ from django_otp import user_has_device
 
 from .models import second_factor_required
 
-ALWAYS_OPEN = {"admin:logout", "staff_access:enrol", "staff_access:second_factor"}
+PAGE_FOR = {"enrol": "staff_access:enrol", "code": "staff_access:second_factor"}
 
 
 def second_factor_missing(user):
@@ -38,12 +38,12 @@ class SecondFactorMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if request.resolver_match.view_name in ALWAYS_OPEN:
+        if request.resolver_match.view_name == "admin:logout":
             return None
         missing = second_factor_missing(request.user)
-        if missing is None:
+        if missing is None or request.resolver_match.view_name == PAGE_FOR[missing]:
             return None
-        target = reverse("staff_access:enrol" if missing == "enrol" else "staff_access:second_factor")
+        target = reverse(PAGE_FOR[missing])
         # Back to the page asked for once the code is in; a form sent
         # half-signed-in is not replayed, so it leads to the admin's index.
         after = request.get_full_path() if request.method in ("GET", "HEAD") else None
