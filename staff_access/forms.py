@@ -33,7 +33,11 @@ class CodeField(forms.CharField):
             strip=True,
             error_messages={"required": "Type the code your authenticator app shows."},
             widget=forms.TextInput(
-                attrs={"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false"}
+                attrs={
+                    "autocomplete": "one-time-code",
+                    "autocapitalize": "none",
+                    "spellcheck": "false",
+                }
             ),
             **kwargs,
         )

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django_otp import user_has_device
 
 from .models import second_factor_required
+from .sessions import carries_a_session
 
 PAGE_FOR = {"enrol": "staff_access:enrol", "code": "staff_access:second_factor"}
 
@@ -38,7 +39,7 @@ class SecondFactorMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if request.resolver_match.view_name == "admin:logout":
+        if not carries_a_session(request) or request.resolver_match.view_name == "admin:logout":
             return None
         missing = second_factor_missing(request.user)
         if missing is None or request.resolver_match.view_name == PAGE_FOR[missing]:
@@ -50,4 +51,3 @@ class SecondFactorMiddleware:
         if after and after != reverse("admin:index"):
             target += "?" + urlencode({"next": after})
         return redirect(target)
-

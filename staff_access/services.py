@@ -95,4 +95,3 @@ def authenticator_of(user):
 
 def recovery_codes_of(user):
     return RecoveryCodes.objects.filter(user=user).first()
-

@@ -13,10 +13,11 @@ the account out everywhere else; the page that changed it keeps its own
 session (update_session_auth_hash).
 """
 
+import time
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.utils import timezone
 
 SIGNED_IN_AT = "staff_signed_in_at"
 LAST_SEEN_AT = "staff_last_seen_at"
@@ -26,7 +27,10 @@ LAST_SEEN_PRECISION_SECONDS = 60
 
 
 def _now():
-    return timezone.now().timestamp()
+    # The machine's clock, not timezone.now(): these are seconds elapsed,
+    # and the tests that set the clinic's clock to another day (mocking
+    # timezone.now) must not age a session by it.
+    return time.time()
 
 
 def start_staff_session(sender, request, user, **kwargs):
@@ -57,6 +61,15 @@ def session_expiry(session, now):
     return None
 
 
+def carries_a_session(request):
+    """
+    Whether the request came with a session cookie: without one nobody is
+    signed in, and the session is left unread, so the page cache may still
+    store the page (treatments/caching.py stores none that read it).
+    """
+    return settings.SESSION_COOKIE_NAME in request.COOKIES
+
+
 class StaffSessionLimitsMiddleware:
     """After AuthenticationMiddleware and MessageMiddleware: ends a staff session past its limits."""
 
@@ -65,7 +78,7 @@ class StaffSessionLimitsMiddleware:
 
     def __call__(self, request):
         user = request.user
-        if user.is_authenticated and user.is_staff:
+        if carries_a_session(request) and user.is_authenticated and user.is_staff:
             now = _now()
             expired = session_expiry(request.session, now)
             if expired:

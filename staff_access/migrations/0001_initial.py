@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,38 +14,79 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='RecoveryCodes',
+            name="RecoveryCodes",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text='The human-readable name of this device.', max_length=64)),
-                ('confirmed', models.BooleanField(default=True, help_text='Is this device ready for use?')),
-                ('user', models.ForeignKey(help_text='The user that this device belongs to.', on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        help_text="The human-readable name of this device.", max_length=64
+                    ),
+                ),
+                (
+                    "confirmed",
+                    models.BooleanField(default=True, help_text="Is this device ready for use?"),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        help_text="The user that this device belongs to.",
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'recovery codes',
-                'verbose_name_plural': 'recovery codes',
-                'ordering': ['user_id'],
-                'abstract': False,
+                "verbose_name": "recovery codes",
+                "verbose_name_plural": "recovery codes",
+                "ordering": ["user_id"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='RecoveryCode',
+            name="RecoveryCode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('digest', models.CharField(help_text='SHA-256 of the code, never the code.', max_length=64)),
-                ('codes', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='codes', to='staff_access.recoverycodes')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "digest",
+                    models.CharField(
+                        help_text="SHA-256 of the code, never the code.", max_length=64
+                    ),
+                ),
+                (
+                    "codes",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="codes",
+                        to="staff_access.recoverycodes",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'recovery code',
-                'ordering': ['pk'],
+                "verbose_name": "recovery code",
+                "ordering": ["pk"],
             },
         ),
         migrations.AddConstraint(
-            model_name='recoverycodes',
-            constraint=models.UniqueConstraint(fields=('user',), name='one_recovery_code_set_per_user'),
+            model_name="recoverycodes",
+            constraint=models.UniqueConstraint(
+                fields=("user",), name="one_recovery_code_set_per_user"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='recoverycode',
-            constraint=models.UniqueConstraint(fields=('codes', 'digest'), name='recovery_code_once_per_set'),
+            model_name="recoverycode",
+            constraint=models.UniqueConstraint(
+                fields=("codes", "digest"), name="recovery_code_once_per_set"
+            ),
         ),
     ]

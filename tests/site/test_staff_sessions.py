@@ -52,9 +52,7 @@ def test_a_staff_session_idle_past_the_limit_is_signed_out_with_a_reason(client,
     assert "signed out after 30 minutes without activity" in response.content.decode()
 
 
-def test_a_staff_session_just_inside_the_idle_limit_goes_on_and_is_renewed(
-    client, desk, settings
-):
+def test_a_staff_session_just_inside_the_idle_limit_goes_on_and_is_renewed(client, desk, settings):
     sign_in_verified(client, desk)
     turn_back(client, LAST_SEEN_AT, settings.STAFF_SESSION_IDLE_MINUTES * 60 - 5)
 

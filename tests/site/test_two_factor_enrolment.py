@@ -37,9 +37,7 @@ def setup_key(response):
 
 
 @pytest.mark.parametrize("group", ["Clinical leads", "Front desk", "Practitioners"])
-def test_staff_who_read_health_answers_are_sent_to_enrol_after_their_password(
-    client, staff, group
-):
+def test_staff_who_read_health_answers_are_sent_to_enrol_after_their_password(client, staff, group):
     staff(group=group)
 
     response = password_sign_in(client, "member", PASSWORD)
@@ -114,7 +112,9 @@ def test_the_apps_code_confirms_it_shows_ten_recovery_codes_and_opens_the_admin(
 
     response = client.post(ENROL, {"code": code(key)})
 
-    codes = [item.get_text() for item in parse_html(response.content).select("#recovery-codes code")]
+    codes = [
+        item.get_text() for item in parse_html(response.content).select("#recovery-codes code")
+    ]
     assert response.status_code == 200
     assert len(codes) == 10 and len(set(codes)) == 10
     assert all(re.fullmatch(r"[A-Z2-9]{4}(-[A-Z2-9]{4}){3}", one) for one in codes)

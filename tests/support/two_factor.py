@@ -68,3 +68,9 @@ def password_sign_in(client, username, password, address="203.0.113.9"):
         REMOTE_ADDR=address,
         follow=True,
     )
+
+
+def wait_for_the_step_after(seconds_since_epoch):
+    """Wait until the app shows a new code: the 30-second step after the one at that time."""
+    next_step_starts = (seconds_since_epoch // STEP + 1) * STEP
+    time.sleep(max(0, next_step_starts - time.time()) + 0.05)

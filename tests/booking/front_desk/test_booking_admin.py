@@ -52,6 +52,7 @@ from tests.support.booking import (
 )
 from tests.support.content import make_treatment
 from tests.support.html import form_data
+from tests.support.two_factor import sign_in_verified
 from treatments.models import FAQ, Treatment
 
 pytestmark = pytest.mark.django_db
@@ -790,7 +791,7 @@ def member(client, django_user_model):
             group.lower().replace(" ", "-"), password="pw", is_staff=True
         )
         user.groups.add(Group.objects.get(name=group))
-        client.force_login(user)
+        sign_in_verified(client, user)
         return client
 
     return log_in

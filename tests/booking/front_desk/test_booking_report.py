@@ -27,6 +27,7 @@ from tests.support.booking import (
     page,
     practitioner,
 )
+from tests.support.two_factor import sign_in_verified
 
 pytestmark = [pytest.mark.django_db, pytest.mark.every_database]
 Status = ConsultationBooking.Status
@@ -280,6 +281,6 @@ def test_report_needs_the_view_permission_on_bookings(client, django_user_model)
 def test_front_desk_can_read_the_report(client, django_user_model):
     desk = django_user_model.objects.create_user("desk", password="pw", is_staff=True)
     desk.groups.add(Group.objects.get(name="Front desk"))
-    client.force_login(desk)
+    sign_in_verified(client, desk)
 
     assert client.get(REPORT).status_code == 200

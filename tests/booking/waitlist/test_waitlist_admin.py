@@ -25,6 +25,7 @@ from tests.support.booking import (
     set_hours,
 )
 from tests.support.html import form_data
+from tests.support.two_factor import sign_in_verified
 from tests.support.waitlist import make_entry
 
 pytestmark = pytest.mark.django_db
@@ -258,7 +259,7 @@ def test_the_front_desk_sees_the_waitlist_and_offers_by_hand(client, django_user
 
     user = django_user_model.objects.create_user("desk", password="pw", is_staff=True)
     user.groups.add(Group.objects.get(name="Front desk"))
-    client.force_login(user)
+    sign_in_verified(client, user)
     entry = make_entry()
 
     assert client.get(CHANGELIST).status_code == 200
