@@ -15,9 +15,14 @@ def staff_client(client, django_user_model):
 
 
 @pytest.fixture
-def admin_client(client, admin_user):
-    """pytest-django's, signed in past two-factor sign-in, which a superuser must use."""
-    return sign_in_verified(client, admin_user)
+def admin_client(admin_user):
+    """
+    pytest-django's (a client of its own, not `client`), signed in past
+    two-factor sign-in, which a superuser must use.
+    """
+    from django.test import Client
+
+    return sign_in_verified(Client(), admin_user)
 
 
 @pytest.fixture

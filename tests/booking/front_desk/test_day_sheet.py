@@ -129,9 +129,10 @@ def test_the_sheet_costs_the_same_queries_however_busy_the_day(
             consultation_type=kind,
         )
     admin_client.get(SHEET, {"date": DAY.isoformat()})  # The session and user, once.
-    # Session, user, then: hours, bookings (with the new-client flag), time
-    # off, closure, practitioners, how many wait on the waitlist.
-    with django_assert_max_num_queries(9):
+    # Session, user, the second factor that verified the session, then:
+    # hours, bookings (with the new-client flag), time off, closure,
+    # practitioners, how many wait on the waitlist.
+    with django_assert_max_num_queries(10):
         document = sheet(admin_client)
     assert len(blocks(document)) == bookings
 
