@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import services
+from .models import AuthenticatorApp
 
 
 class SuperusersOnly:
@@ -33,7 +34,7 @@ if admin.site.is_registered(TOTPDevice):
     admin.site.unregister(TOTPDevice)
 
 
-@admin.register(TOTPDevice)
+@admin.register(AuthenticatorApp)
 class AuthenticatorAppAdmin(SuperusersOnly, admin.ModelAdmin):
     list_display = ["user", "confirmed", "created_at", "last_used_at"]
     list_filter = ["confirmed", "last_used_at"]

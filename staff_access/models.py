@@ -13,6 +13,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django_otp.models import Device
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 # What makes an account one that must sign in with a second factor: reading
 # clients' health answers, or managing staff accounts and their groups (which
@@ -102,3 +103,12 @@ class RecoveryCode(models.Model):
 
     def __str__(self):
         return f"Recovery code {self.pk}"
+
+
+class AuthenticatorApp(TOTPDevice):
+    """django-otp's TOTP device under the clinic's name, for the superusers' list in the admin."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "authenticator app"
+        ordering = ["user__username"]

@@ -115,6 +115,8 @@ def test_a_new_sign_in_starts_the_clocks_again(client, desk, settings):
     assert client.get(BOOKINGS).status_code == 200
 
 
+# The sessions are rows in the database (Django's default session engine).
+@pytest.mark.every_database
 def test_changing_ones_password_signs_the_account_out_of_its_other_sessions(desk):
     here, elsewhere = sign_in_verified(Client(), desk), sign_in_verified(Client(), desk)
     assert elsewhere.get(BOOKINGS).status_code == 200
@@ -134,6 +136,7 @@ def test_changing_ones_password_signs_the_account_out_of_its_other_sessions(desk
     assert not signed_in(elsewhere)
 
 
+@pytest.mark.every_database
 def test_a_superuser_setting_a_password_signs_that_account_out_everywhere(desk, admin_client):
     elsewhere = sign_in_verified(Client(), desk)
 

@@ -113,6 +113,7 @@ def test_a_code_of_the_wrong_shape_gets_a_clear_message_and_is_not_counted(app, 
     assert not AccessAttempt.objects.exists()
 
 
+@pytest.mark.every_database
 def test_a_code_already_used_cannot_sign_in_again(app):
     wait_for_a_fresh_step()
     used = code(app)
@@ -146,6 +147,7 @@ def test_a_phone_clock_a_step_off_is_accepted_and_two_steps_off_is_not(app, step
     assert (response.status_code == 302) is accepted
 
 
+@pytest.mark.every_database
 def test_a_recovery_code_signs_in_once(lead, app):
     recovery = services.issue_recovery_codes(user=lead)
     client = signed_in_with_password()
@@ -184,6 +186,7 @@ def test_a_code_straight_after_a_wrong_one_is_told_to_wait_and_not_counted(app):
     assert AccessAttempt.objects.get(username="lead").failures_since_start == 1
 
 
+@pytest.mark.every_database
 def test_wrong_codes_lock_the_account_like_wrong_passwords(app, settings):
     client = signed_in_with_password()
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
@@ -236,7 +239,7 @@ def test_a_superuser_resets_a_lost_phone_and_the_member_enrols_again(lead, app, 
     sign_in_verified(client, admin_user)
 
     response = client.post(
-        "/admin/otp_totp/totpdevice/",
+        "/admin/staff_access/authenticatorapp/",
         {"action": "reset_two_factor_sign_in", "_selected_action": [app.pk]},
         follow=True,
     )
@@ -253,15 +256,30 @@ def test_a_superuser_resets_a_lost_phone_and_the_member_enrols_again(lead, app, 
 def test_only_superusers_see_the_authenticator_apps(lead, app, client):
     sign_in_verified(client, lead)
 
-    assert client.get("/admin/otp_totp/totpdevice/").status_code == 403
-    assert client.get(f"/admin/otp_totp/totpdevice/{app.pk}/change/").status_code == 403
+    assert client.get("/admin/staff_access/authenticatorapp/").status_code == 403
+    assert client.get(f"/admin/staff_access/authenticatorapp/{app.pk}/change/").status_code == 403
 
 
 def test_the_authenticator_list_shows_no_secret_key(app, admin_client):
-    listing = admin_client.get("/admin/otp_totp/totpdevice/")
-    detail = admin_client.get(f"/admin/otp_totp/totpdevice/{app.pk}/change/")
+    listing = admin_client.get("/admin/staff_access/authenticatorapp/")
+    detail = admin_client.get(f"/admin/staff_access/authenticatorapp/{app.pk}/change/")
 
     assert listing.status_code == detail.status_code == 200
     for response in (listing, detail):
         assert app.key not in response.content.decode()
         assert "otpauth://" not in response.content.decode()
+    # django-otp's own device admin, which shows keys and QR codes, is gone.
+    assert admin_client.get("/admin/otp_totp/totpdevice/").status_code == 404
+
+
+def test_for_an_account_without_a_second_factor_the_right_password_clears_the_failures(
+    django_user_model, settings
+):
+    django_user_model.objects.create_user("editor", password=PASSWORD, is_staff=True)
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        password_sign_in(Client(), "editor", "guess", address=ADDRESS)
+
+    assert password_sign_in(Client(), "editor", PASSWORD, address=ADDRESS).status_code == 200
+    assert not AccessAttempt.objects.filter(username="editor").exists()
+    # So one more slip later is not a lockout.
+    assert password_sign_in(Client(), "editor", "guess", address=ADDRESS).status_code == 200
