@@ -39,6 +39,7 @@ import fresh_worker
 import peer_bench
 import psycopg
 import redis
+from django_otp.oath import totp
 from psycopg import sql
 
 HOST = bb.HOST
@@ -119,9 +120,12 @@ import json, os
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from booking.models import ConsultationBooking, ConsultationType, Practitioner
-get_user_model().objects.create_superuser(
+from django_otp.plugins.otp_totp.models import TOTPDevice
+admin = get_user_model().objects.create_superuser(
     os.environ["BENCH_USER"], "bench-admin@example.com", os.environ["BENCH_PASSWORD"]
 )
+# A superuser signs in with a second factor: an authenticator app with the bench's key.
+TOTPDevice.objects.create(user=admin, name="Bench", key=os.environ["BENCH_TOTP_KEY"], confirmed=True)
 existing = Practitioner.objects.count()
 Practitioner.objects.bulk_create(
     Practitioner(
@@ -152,8 +156,15 @@ import json, os, time
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 client = Client(HTTP_HOST="127.0.0.1")
-client.force_login(get_user_model().objects.get(username=os.environ["BENCH_USER"]))
+admin = get_user_model().objects.get(username=os.environ["BENCH_USER"])
+client.force_login(admin)
+# Past the second factor, as a code from the superuser's app would leave the session.
+session = client.session
+session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(user=admin).persistent_id
+session.save()
 queries = []
 def timed(execute, sql, params, many, context):
     began = time.perf_counter()
@@ -659,8 +670,11 @@ def cookie_value(headers, name):
     return None
 
 
-def admin_login(port, staff, username, password):
-    """The session cookie, from a real sign-in through the admin's form (__Host- names)."""
+def admin_login(port, staff, username, password, totp_key):
+    """
+    The session cookie, from a real sign-in through the admin's form (__Host-
+    names): the password, then the code the superuser's app would show.
+    """
     login = f"{staff['admin_url']}login/"
     status, headers, page = bb.http_request(port, "GET", login, headers={"Accept": "text/html"})
     token = bb.form_inputs(page).get("csrfmiddlewaretoken", [None])[0]
@@ -682,6 +696,32 @@ def admin_login(port, staff, username, password):
     session = cookie_value(headers, staff["session_cookie"])
     if status != 302 or not session:
         raise RuntimeError(f"Admin sign-in answered {status}: {bb.error_summary(page)}")
+    # Signing in rotates the CSRF secret: the code page's form carries the new one.
+    csrf = cookie_value(headers, staff["csrf_cookie"]) or csrf
+    cookies = f"{staff['session_cookie']}={session}; {staff['csrf_cookie']}={csrf}"
+    code_page = f"{staff['admin_url']}two-factor/code/"
+    status, headers, page = bb.http_request(
+        port, "GET", code_page, headers={"Accept": "text/html", "Cookie": cookies}
+    )
+    token = bb.form_inputs(page).get("csrfmiddlewaretoken", [None])[0]
+    if status != 200 or not token:
+        raise RuntimeError(f"GET {code_page} answered {status} without a CSRF token")
+    status, headers, page = bb.http_request(
+        port,
+        "POST",
+        code_page,
+        body=urlencode(
+            {"csrfmiddlewaretoken": token, "code": f"{totp(bytes.fromhex(totp_key)):06d}"}
+        ),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": cookies,
+            "Origin": f"http://{HOST}:{port}",
+        },
+    )
+    session = cookie_value(headers, staff["session_cookie"]) or session
+    if status != 302:
+        raise RuntimeError(f"The two-factor code answered {status}: {bb.error_summary(page)}")
     return f"{staff['session_cookie']}={session}"
 
 
@@ -729,12 +769,14 @@ def admin_rows(args, schema, rng, workdir):
     databases = {small: args.database, large: f"{args.database}_large"}
     bb.empty_written_tables(args, schema)
     username, password = "bench-admin", secrets.token_urlsafe(16)
+    totp_key = secrets.token_hex(20)
     staff = json.loads(
         bb.django_shell(
             {
                 **server_env(args, 0),
                 "BENCH_USER": username,
                 "BENCH_PASSWORD": password,
+                "BENCH_TOTP_KEY": totp_key,
                 "BENCH_PRACTITIONERS": str(practitioners_needed(large)),
             },
             STAFF_CODE,
@@ -778,7 +820,7 @@ def admin_rows(args, schema, rng, workdir):
             log_path = workdir / f"gunicorn-admin-{size}.log"
             servers[size] = start_gunicorn(args, env, ports[size], log_path)
             bb.wait_until_serving(servers[size], ports[size])
-            cookies[size] = admin_login(ports[size], staff, username, password)
+            cookies[size] = admin_login(ports[size], staff, username, password, totp_key)
         log(f"Admin: timing, {args.admin_repeats} rounds after a warm-up")
         samples = {(size, label): [] for size in args.sizes for label, _ in views}
         listed = {}

@@ -17,6 +17,8 @@ handler500 = "clinic_site.views.server_error"
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    # The staff member's two-factor pages, inside the admin's address.
+    path(f"{settings.ADMIN_URL}two-factor/", include("staff_access.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
     path(
         "sitemap.xml",

@@ -59,10 +59,12 @@ def add_a_busy_day(env):
     from booking import services
     from booking.models import ConsultationBooking, ConsultationType, Practitioner, TimeOff
     from tests.support.booking import make_booking
+    from tests.support.two_factor import authenticator_for
 
     username, password = FRONT_DESK
     desk = User.objects.create_user(username, "desk@clinic.test", password, is_staff=True)
     desk.groups.add(Group.objects.get(name="Front desk"))
+    authenticator_for(desk)  # The front desk reads health answers: two-factor sign-in.
 
     day = timezone.localdate() + timedelta(days=1)
     while day.weekday() > 4:
@@ -98,6 +100,12 @@ def saved(target):
 
 
 def take_screenshots(browser, origin, output, busy_day):
+    # Django is set up by add_a_busy_day, which made the front desk's app.
+    from django.contrib.auth.models import User
+
+    from tests.support.two_factor import authenticator_for, code
+
+    front_desk_app = authenticator_for(User.objects.get(username=FRONT_DESK[0]))
     for width, viewport in VIEWPORTS.items():
         context = browser.new_context(
             base_url=origin, viewport=viewport, locale="en-US", reduced_motion="reduce"
@@ -121,6 +129,8 @@ def take_screenshots(browser, origin, output, busy_day):
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
+    page.get_by_label("Code from your authenticator app").fill(code(front_desk_app))
+    page.get_by_role("button", name="Sign in").click()
     page.locator("#site-name").wait_for()
     page.goto(f"/admin/booking/consultationbooking/day/?date={busy_day:%Y-%m-%d}")
     page.locator("article.day-sheet-booking").nth(2).wait_for()

@@ -5,13 +5,24 @@ import pytest
 from tests.support.html import parse_html
 from tests.support.production import production_environment
 from tests.support.shared import made_once, run_folder
+from tests.support.two_factor import sign_in_verified
 
 
 @pytest.fixture
 def staff_client(client, django_user_model):
     user = django_user_model.objects.create_superuser("staff", "staff@clinic.test", "pw")
-    client.force_login(user)
-    return client
+    return sign_in_verified(client, user)
+
+
+@pytest.fixture
+def admin_client(admin_user):
+    """
+    pytest-django's (a client of its own, not `client`), signed in past
+    two-factor sign-in, which a superuser must use.
+    """
+    from django.test import Client
+
+    return sign_in_verified(Client(), admin_user)
 
 
 @pytest.fixture

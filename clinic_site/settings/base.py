@@ -59,6 +59,10 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "phonenumber_field",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    # After django-otp's device admin, which its own admin replaces.
+    "staff_access",
     "django_tasks_db",
     "treatments",
     "booking",
@@ -84,6 +88,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Staff sessions' time limits, then whether this session passed the
+    # second factor (django-otp), then where an account without it may go.
+    "staff_access.sessions.StaffSessionLimitsMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "staff_access.middleware.SecondFactorMiddleware",
     "clinic_site.middleware.DatabaseUnavailableMiddleware",
     # Last, as django-axes requires: it answers locked-out sign-ins.
     "axes.middleware.AxesMiddleware",
@@ -100,7 +109,11 @@ AXES_FAILURE_LIMIT = int(env("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(env("AXES_COOLOFF_MINUTES", "15")))
 # Per account and address: an attacker elsewhere cannot lock a colleague out.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
+# Cleared by staff_access/lockout.py once sign-in is complete (the second
+# factor too), not by every right password: see its docstring.
+AXES_RESET_ON_SUCCESS = False
+# Never store a typed one-time code with a failed attempt.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
 AXES_LOCKOUT_TEMPLATE = "admin_locked_out.html"
 # Renders that template with a Retry-After header.
 AXES_LOCKOUT_CALLABLE = "clinic_site.views.staff_sign_in_locked_out"
@@ -109,6 +122,16 @@ AXES_CLIENT_IP_CALLABLE = "booking.ratelimit.client_ip"
 # Axes would log every failure with the address and username; the attempts
 # are in the admin (Access attempts) for staff who need them.
 AXES_VERBOSE = False
+
+# Two-factor sign-in (staff_access/): staff who can read clients' health
+# answers or manage staff accounts, and superusers, sign in with a code from
+# an authenticator app after their password; this extends it to all staff.
+TWO_FACTOR_FOR_ALL_STAFF = env_bool("TWO_FACTOR_FOR_ALL_STAFF", False)
+# Staff sessions end after this long without a request, and this long after
+# signing in whatever happens (staff_access/sessions.py). Clients' sessions
+# keep SESSION_COOKIE_AGE.
+STAFF_SESSION_IDLE_MINUTES = int(env("STAFF_SESSION_IDLE_MINUTES", "30"))
+STAFF_SESSION_MAX_HOURS = int(env("STAFF_SESSION_MAX_HOURS", "12"))
 
 ROOT_URLCONF = "clinic_site.urls"
 WSGI_APPLICATION = "clinic_site.wsgi.application"
@@ -208,6 +231,8 @@ CLINIC = {
     "postal_code": env("CLINIC_POSTAL_CODE", "10016"),
     "country": env("CLINIC_COUNTRY", "US"),
 }
+# The name authenticator apps show beside a staff member's account.
+OTP_TOTP_ISSUER = CLINIC["name"]
 
 # Django 6.1's MAILERS. Production sends through SMTP configured by the
 # environment; local mode prints mail to the console.

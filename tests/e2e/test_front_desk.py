@@ -20,7 +20,8 @@ from booking.models import (
     WorkingHours,
 )
 from tests.support.booking import make_booking
-from tests.support.browser import axe_violations
+from tests.support.browser import axe_violations, sign_in_to_admin
+from tests.support.two_factor import authenticator_for
 
 pytestmark = [
     pytest.mark.browser,
@@ -36,6 +37,7 @@ def front_desk(django_user_model):
         "desk", "desk@clinic.test", "staff-password", is_staff=True
     )
     user.groups.add(Group.objects.get(name="Front desk"))
+    authenticator_for(user)
     return user
 
 
@@ -57,18 +59,10 @@ def working_all_day_today():
     return maya
 
 
-def sign_in(page, username):
-    page.goto("/admin/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("staff-password")
-    page.get_by_role("button", name="Log in").click()
-    expect(page.locator("#site-name")).to_be_visible()
-
-
 def test_staff_book_a_caller_from_the_day_sheet_check_them_in_and_complete(
     page, front_desk, working_all_day_today
 ):
-    sign_in(page, "desk")
+    sign_in_to_admin(page, "desk")
     page.get_by_role("link", name="Today's day sheet").click()
     expect(page.locator("table.day-sheet-grid caption")).to_contain_text(
         f"{timezone.localdate():%B}"
@@ -140,7 +134,7 @@ def test_a_busy_day_on_the_sheet_is_accessible(page, front_desk):
     make_booking(starts_at=at(11, 15), practitioner=maya, full_name="Cleo Marsh")
     TimeOff.objects.create(practitioner=maya, starts_at=at(13), ends_at=at(15), reason="Training")
 
-    sign_in(page, "desk")
+    sign_in_to_admin(page, "desk")
     page.goto(f"/admin/booking/consultationbooking/day/?date={day:%Y-%m-%d}")
     expect(page.locator("article.day-sheet-booking")).to_have_count(3)
     assert axe_violations(page) == []

@@ -15,15 +15,19 @@ from playwright.sync_api import expect
 from booking import services
 from booking.models import ConsultationBooking, ConsultationType, OutboundEmail, Practitioner
 from booking.services.schedule import bookable_slots, parse_slot_value
+from staff_access.models import second_factor_required
 from tests.support.browser import (
+    STAFF_PASSWORD,
     VISITOR,
     fill_booking_form,
     focused,
     reference_on,
+    sign_in_to_admin,
     tab_to,
     tab_to_id,
 )
 from tests.support.mailbox import link_in_email
+from tests.support.two_factor import authenticator_for
 from treatments.models import FAQ
 
 pytestmark = [
@@ -194,19 +198,13 @@ def test_client_cancels_from_the_link_in_their_receipt_and_the_time_is_free_agai
 
 def staff_member(django_user_model, username, group=None, **extra):
     user = django_user_model.objects.create_user(
-        username, f"{username}@clinic.test", "staff-password", is_staff=True, **extra
+        username, f"{username}@clinic.test", STAFF_PASSWORD, is_staff=True, **extra
     )
     if group:
         user.groups.add(Group.objects.get(name=group))
+    if second_factor_required(user):
+        authenticator_for(user)
     return user
-
-
-def sign_in(page, username):
-    page.goto("/admin/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("staff-password")
-    page.get_by_role("button", name="Log in").click()
-    expect(page.locator("#site-name")).to_be_visible()
 
 
 def bookings_link(page):
@@ -239,7 +237,7 @@ def test_staff_confirm_a_booking_that_needs_action(open_page, django_user_model,
     staff_member(django_user_model, "desk", group, is_superuser=group is None)
     booking = requested_booking()
     page = open_page(None)
-    sign_in(page, "desk")
+    sign_in_to_admin(page, "desk")
 
     bookings_link(page).click()
     page.get_by_role("link", name="Needs action (requested)").click()
@@ -263,7 +261,7 @@ def test_staff_confirm_a_booking_that_needs_action(open_page, django_user_model,
 def test_front_desk_cannot_reach_the_content_admin(open_page, django_user_model):
     staff_member(django_user_model, "frontdesk", "Front desk")
     page = open_page(None)
-    sign_in(page, "frontdesk")
+    sign_in_to_admin(page, "frontdesk")
 
     expect(bookings_link(page)).to_be_visible()
     expect(page.locator("#content-main")).not_to_contain_text("Treatment content")
@@ -275,7 +273,7 @@ def test_front_desk_cannot_reach_the_content_admin(open_page, django_user_model)
 def test_content_editor_changes_an_faq_and_the_public_page_shows_it(open_page, django_user_model):
     staff_member(django_user_model, "editor", "Content editors")
     page = open_page(None)
-    sign_in(page, "editor")
+    sign_in_to_admin(page, "editor")
     assert page.goto("/admin/booking/consultationbooking/").status == 403
 
     page.goto("/admin/treatments/faq/")

@@ -54,11 +54,12 @@ def class_selectors(css):
 
 
 # Templates of the admin's pages, which have the admin's styles: its own and
-# overrides under admin/, the front desk's pages, the health answers as the
-# booking's admin page shows them.
+# overrides under admin/, the front desk's pages, the two-factor pages, the
+# health answers as the booking's admin page shows them.
 ADMIN_TEMPLATES = (
     "admin/",
     "booking/front_desk/",
+    "staff_access/",
     "booking/screening/includes/health_answers.html",
 )
 

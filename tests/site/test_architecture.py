@@ -7,7 +7,7 @@ Migrations are written by makemigrations and left out. The import contracts
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ["booking", "treatments", "clinic_site"]
+APPS = ["booking", "treatments", "staff_access", "clinic_site"]
 LONGEST = 500
 
 

@@ -18,6 +18,8 @@ module needs lives here.
 - fuzz: what the Hypothesis fuzz of the public forms sends, and how it runs.
 - browser: Chromium, the viewports, axe-core and the Nu HTML Checker, and
   what the browser tests ask of a page.
+- two_factor: codes an authenticator app would show (pyotp), and a staff
+  member signed in past the second factor.
 - tools: skip a test locally, or fail it in CI, when a program it needs is
   missing.
 - production: the environment of the site's processes under the production

@@ -8,7 +8,11 @@ form filled in as a visitor fills it.
 
 from pathlib import Path
 
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import expect
+
 from tests.support.booking import VISITOR
+from tests.support.two_factor import code, wait_for_a_fresh_step
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -197,3 +201,23 @@ def fill_booking_form(page, visitor=VISITOR, *, slot_index=0):
 
 def reference_on(page):
     return page.locator(".booking-reference").inner_text().strip()
+
+
+STAFF_PASSWORD = "staff-password"
+
+
+def sign_in_to_admin(page, username, password=STAFF_PASSWORD):
+    """
+    The admin's sign-in as staff go through it: the password, then, for an
+    account with an authenticator app, the code the app shows now.
+    """
+    page.goto("/admin/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    if "/two-factor/code/" in page.url:
+        wait_for_a_fresh_step()
+        app = TOTPDevice.objects.get(user__username=username, confirmed=True)
+        page.get_by_label("Code from your authenticator app").fill(code(app))
+        page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#site-name")).to_be_visible()

@@ -23,6 +23,7 @@ from tests.support.booking import (
     page,
     practitioner,
 )
+from tests.support.two_factor import sign_in_verified
 
 pytestmark = [pytest.mark.django_db, pytest.mark.every_database]
 Status = ConsultationBooking.Status
@@ -128,9 +129,10 @@ def test_the_sheet_costs_the_same_queries_however_busy_the_day(
             consultation_type=kind,
         )
     admin_client.get(SHEET, {"date": DAY.isoformat()})  # The session and user, once.
-    # Session, user, then: hours, bookings (with the new-client flag), time
-    # off, closure, practitioners, how many wait on the waitlist.
-    with django_assert_max_num_queries(9):
+    # Session, user, the second factor that verified the session, then:
+    # hours, bookings (with the new-client flag), time off, closure,
+    # practitioners, how many wait on the waitlist.
+    with django_assert_max_num_queries(10):
         document = sheet(admin_client)
     assert len(blocks(document)) == bookings
 
@@ -138,7 +140,7 @@ def test_the_sheet_costs_the_same_queries_however_busy_the_day(
 def test_today_is_the_clinics_day_not_utcs(client, admin_user):
     # 23:30 in New York is already tomorrow in UTC.
     with clinic_clock(clinic_time(2027, 2, 1, 23, 30)):
-        client.force_login(admin_user)
+        sign_in_verified(client, admin_user)
         document = page(client.get(SHEET))
     assert (
         document.find("table", class_="day-sheet-grid")
@@ -253,7 +255,7 @@ def test_front_desk_runs_the_day(on_the_day, client, django_user_model):
 
     desk = django_user_model.objects.create_user("desk", password="pw", is_staff=True)
     desk.groups.add(Group.objects.get(name="Front desk"))
-    client.force_login(desk)
+    sign_in_verified(client, desk)
     booking = make_booking(starts_at=clinic_time(2027, 2, 1, 9))
     act(client, booking, "confirm")
     booking.refresh_from_db()

@@ -28,6 +28,7 @@ from tests.support.booking import (
     set_type,
 )
 from tests.support.html import form_data
+from tests.support.two_factor import sign_in_verified
 
 pytestmark = pytest.mark.django_db
 Status = ConsultationBooking.Status
@@ -55,7 +56,7 @@ def member(client, django_user_model):
             group.lower().replace(" ", "-"), password="pw", is_staff=True
         )
         user.groups.add(Group.objects.get(name=group))
-        client.force_login(user)
+        sign_in_verified(client, user)
         return client
 
     return sign_in

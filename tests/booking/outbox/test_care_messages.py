@@ -37,6 +37,7 @@ from tests.support.booking import (
     page,
 )
 from tests.support.html import form_data
+from tests.support.two_factor import sign_in_verified
 
 pytestmark = [pytest.mark.django_db, pytest.mark.every_database]
 
@@ -591,7 +592,7 @@ def test_content_editors_and_front_desk_write_the_care_texts_in_the_admin(
 ):
     user = django_user_model.objects.create_user("editor", password="pw", is_staff=True)
     user.groups.add(Group.objects.get(name=group))
-    client.force_login(user)
+    sign_in_verified(client, user)
     kind = ConsultationType.objects.get(slug=PROFESSIONAL_CONSULTATION)
     url = reverse("admin:booking_consultationtype_change", args=[kind.pk])
     data = form_data(page(client.get(url)).find("form", id="consultationtype_form"))

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult, get_date_max
 
 from booking.services.tasks import fail_stale_tasks
+from tests.support.two_factor import sign_in_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -110,7 +111,7 @@ def test_superusers_see_task_rows_and_filter_the_failed(client, django_user_mode
     stale = task_row(TaskResultStatus.RUNNING, started_minutes_ago=stale_minutes() + 1)
     running = task_row(TaskResultStatus.RUNNING, started_minutes_ago=1)
     fail_stale_tasks()
-    client.force_login(django_user_model.objects.create_superuser("boss", password="pw"))
+    sign_in_verified(client, django_user_model.objects.create_superuser("boss", password="pw"))
 
     everything = client.get(CHANGELIST)
     failed_only = client.get(CHANGELIST, {"status__exact": TaskResultStatus.FAILED})

@@ -23,6 +23,7 @@ from booking.models import ConsultationBooking, HealthFormRead, ScreeningAnswers
 from booking.services import screening
 from tests.support.booking import book, move_into_the_past, page
 from tests.support.screening import book_with_answers, key, publish_example
+from tests.support.two_factor import sign_in_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +63,7 @@ def test_each_display_of_the_booking_page_records_one_read_by_whom_and_where(
     client, staff, answered_booking, group
 ):
     reader = staff("reader", group)
-    client.force_login(reader)
+    sign_in_verified(client, reader)
 
     first = client.get(change_url(answered_booking))
     client.get(change_url(answered_booking))
@@ -165,7 +166,7 @@ def test_clinical_leads_list_the_reads_by_staff_member_and_period_and_others_can
             )
         ]
     )
-    client.force_login(lead)
+    sign_in_verified(client, lead)
 
     def listed(**query):
         response = client.get(READS, query)
@@ -184,7 +185,7 @@ def test_clinical_leads_list_the_reads_by_staff_member_and_period_and_others_can
     assert len(this_year | last_year) == 4 and len(last_year) == 1
     assert by_reference == everyone
     for user in (nurse, desk):
-        client.force_login(user)
+        sign_in_verified(client, user)
         assert client.get(READS).status_code == 403
 
 
@@ -195,9 +196,9 @@ def test_clinical_leads_see_a_bookings_reads_on_its_page_and_the_front_desk_does
     read_of(answered_booking, desk)
     read_of(book(), desk)  # Another booking's read is not listed.
 
-    client.force_login(lead)
+    sign_in_verified(client, lead)
     section = page(client.get(change_url(answered_booking))).find(id="health_form_reads-group")
-    client.force_login(desk)
+    sign_in_verified(client, desk)
     desk_page = page(client.get(change_url(answered_booking)))
 
     assert section is not None
@@ -211,7 +212,7 @@ def test_the_booking_page_costs_the_same_queries_however_often_it_was_read(
     client, staff, answered_booking
 ):
     lead = staff("lead", "Clinical leads")
-    client.force_login(lead)
+    sign_in_verified(client, lead)
     client.get(change_url(answered_booking))  # Warm the caches (the session, the content types).
 
     def queries():

@@ -35,6 +35,7 @@ from tests.support.screening import (
     medical_type,
     publish_example,
 )
+from tests.support.two_factor import sign_in_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +63,7 @@ def member(client, django_user_model):
             group.lower().replace(" ", "-"), password="pw", is_staff=True
         )
         user.groups.add(Group.objects.get(name=group))
-        client.force_login(user)
+        sign_in_verified(client, user)
         return client
 
     return log_in

@@ -20,6 +20,7 @@ class Command(BaseCommand):
         admin_url = f"{settings.SITE_URL}/{settings.ADMIN_URL}"
         self.stdout.write(
             self.style.SUCCESS(
-                f"Staff admin: {admin_url} — sign in as {USERNAME} / {PASSWORD} (local mode only)."
+                f"Staff admin: {admin_url} — sign in as {USERNAME} / {PASSWORD} (local mode only); "
+                "the first sign-in sets up two-factor sign-in with an authenticator app."
             )
         )
