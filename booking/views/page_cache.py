@@ -76,11 +76,11 @@ def page_key(request):
         value = request.GET.get(name)
         if value and value not in slugs:
             return None
-    today = timezone.localdate()
-    horizon = today + timedelta(days=BookingRules.current().horizon_days)
     for name in ["from", "day"]:
         if name in request.GET:
             chosen = iso_date(request.GET[name])
+            today = timezone.localdate()
+            horizon = today + timedelta(days=BookingRules.current().horizon_days)
             if chosen is None or not today <= chosen <= horizon:
                 return None
     key = page_caching.answers_key(request, FORM_PARAMETERS)
@@ -134,9 +134,11 @@ class BookingPageCache:
         if self.key is None or response.status_code != 200:
             return response
         response.render()
-        # Nothing of one visitor's may reach another: a page that read the
-        # session, set a cookie (a CSRF token) or showed a message is theirs.
-        if page_caching.visitor_specific(self.request, response):
+        # Nothing of one visitor's may reach another: a page that set a
+        # cookie (a CSRF token) or showed a message is theirs. (Reading the
+        # session is not: the form asks whether the visitor is staff, which
+        # changes the request form alone, never stored.)
+        if response.cookies or getattr(getattr(self.request, "_messages", None), "used", False):
             return response
         page = CachedBookingPage(
             versions=self.numbers,

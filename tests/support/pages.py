@@ -7,8 +7,8 @@ their own, wrong links), for the checks that read all of them.
 from django.urls import reverse
 
 from booking.models import ConsultationBooking
-from tests.support.booking import VISITOR
-from tests.support.html import form_data, parse_html
+from tests.support.booking import VISITOR, request_form_page
+from tests.support.html import form_data
 
 # Every page a visitor can reach from the site's navigation, with the copy
 # that describes it: a SitePage key, or the slug of a treatment.
@@ -38,10 +38,9 @@ MISMATCH = {"type": "medical-grade-facial-consultation", "practitioner": "maya-c
 
 def booked_pages(client):
     """The pages a visitor sees around a booking of their own, as (name, response) pairs."""
-    form = parse_html(client.get("/book/").content).find("form", class_="booking-form")
+    form = request_form_page(client).find("form", class_="booking-form")
     data = form_data(form)
     data |= VISITOR
-    data["slot"] = form.find("input", name="slot").attrs["value"]
     data["consent"] = "on"
     received = client.post("/book/", data, follow=True)
     assert received.redirect_chain, "the booking was not accepted"
