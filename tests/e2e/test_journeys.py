@@ -165,11 +165,11 @@ def test_booking_with_the_keyboard_alone(open_page, javascript):
     expect(page.locator(".booking-choice")).to_contain_text("Maya Chen")
 
     # Now fill it in with Tab, Space and typing, and send it with Enter.
-    tab_to(page, lambda focus: focus["id"].startswith("id_concerns_"))
-    page.keyboard.press("Space")
     for field, value in VISITOR.items():
         tab_to_id(page, f"id_{field}")
         page.keyboard.type(value)
+    tab_to(page, lambda focus: focus["id"].startswith("id_concerns_"))
+    page.keyboard.press("Space")
     tab_to_id(page, "id_consent")
     page.keyboard.press("Space")
     tab_to(page, lambda focus: "Request this consultation" in focus["description"])
