@@ -546,15 +546,20 @@ def test_form_sent_back_faster_than_a_person_could_fill_it_is_refused(client):
         received_booking(client.post(BOOK_URL, again | {"consent": "on"}))
 
 
+def on_the_way(step, data):
+    """A press that shows the form again: another time (step 4's buttons) names the time."""
+    return {step: data["slot"] if step == "choose_time" else ""}
+
+
 @override_settings(BOOKING_MIN_FILL_SECONDS=5)
-@pytest.mark.parametrize("step", ["show_times", "check_answers"])
+@pytest.mark.parametrize("step", ["show_times", "check_answers", "choose_time"])
 def test_a_step_on_the_way_keeps_when_the_form_was_first_opened(client, step):
     opened = time.time()
     with mock.patch("booking.form_tokens.time.time", return_value=opened):
         _, data = filled_booking_form(client)
     # Long enough on the form, then a step that shows the page again, then sent at once.
     with mock.patch("booking.form_tokens.time.time", return_value=opened + 6):
-        shown = client.post(BOOK_URL, data | {step: ""})
+        shown = client.post(BOOK_URL, data | on_the_way(step, data))
         again = resubmitted_values(page(shown))
         response = client.post(BOOK_URL, again | {"consent": "on"})
 
@@ -563,13 +568,13 @@ def test_a_step_on_the_way_keeps_when_the_form_was_first_opened(client, step):
 
 
 @override_settings(BOOKING_MIN_FILL_SECONDS=5)
-@pytest.mark.parametrize("step", ["show_times", "check_answers"])
+@pytest.mark.parametrize("step", ["show_times", "check_answers", "choose_time"])
 def test_a_form_sent_within_the_minimum_of_its_first_opening_is_still_refused(client, step):
     opened = time.time()
     with mock.patch("booking.form_tokens.time.time", return_value=opened):
         _, data = filled_booking_form(client)
     with mock.patch("booking.form_tokens.time.time", return_value=opened + 2):
-        again = resubmitted_values(page(client.post(BOOK_URL, data | {step: ""})))
+        again = resubmitted_values(page(client.post(BOOK_URL, data | on_the_way(step, data))))
     with mock.patch("booking.form_tokens.time.time", return_value=opened + 4):
         response = client.post(BOOK_URL, again | {"consent": "on"})
 
