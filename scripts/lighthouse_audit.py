@@ -161,13 +161,29 @@ def markdown(rows, *, runs, version, chromium_version, date, load):
         "| --- | " + " | ".join("---:" for _ in CATEGORIES) + " |",
     ]
     for path, scores, _ in rows:
-        label = f"{path.split('?')[0]} (a result)" if "?" in path else path
+        label = page_label(path)
         lines.append(f"| `{label}` | " + " | ".join(str(scores[key]) for key in CATEGORIES) + " |")
     notes = [(path, page_notes) for path, _, page_notes in rows if page_notes]
     if notes:
         lines += ["", "Below 100:", ""]
         lines += [f"- `{path}`: " + "; ".join(page_notes) for path, page_notes in notes]
     return "\n".join(lines) + "\n"
+
+
+def page_label(path):
+    """The table's name for a page: a query string is a guide's result or a booking step."""
+    if "?" not in path:
+        return path
+    if not path.startswith("/book/"):
+        return f"{path.split('?')[0]} (a result)"
+    step = (
+        "a time chosen: the request form"
+        if "time=" in path
+        else "a day chosen"
+        if "day=" in path
+        else "a consultation and practitioner chosen"
+    )
+    return f"/book/ ({step})"
 
 
 def update_readme(table):
