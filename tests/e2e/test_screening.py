@@ -47,7 +47,7 @@ def test_the_health_questions_are_answered_with_the_keyboard_and_axe_clean(open_
     page = open_page(MEDICAL_PAGE, javascript=javascript)
     # Step 4's first time, by keyboard: the request form (step 5) follows
     # with the questions, the consultation's card having said they would.
-    expect(page.locator(".booking-card[aria-current]")).to_contain_text(
+    expect(page.locator(".booking-card[aria-current]").first).to_contain_text(
         "A few health questions follow"
     )
     tab_to(page, lambda focus: "time-list-time" in focus["classes"])
