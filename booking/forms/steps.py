@@ -237,10 +237,6 @@ class BookingSteps:
             return SLOT_TAKEN
         return ""
 
-    @property
-    def chosen_day_label(self):
-        return self.chosen_day.strftime("%A %-d %B") if self.chosen_day else ""
-
     # Where the page links to.
 
     @property
@@ -258,7 +254,3 @@ class BookingSteps:
         """Back to the steps from the request form, the choices kept but the time."""
         day = self.chosen_day.isoformat() if self.chosen_day else None
         return self.url("consultation", **{"from": self.strip_start, "day": day})
-
-    @property
-    def local_start(self):
-        return timezone.localtime(self.chosen_slot.starts_at) if self.chosen_slot else None
