@@ -7,7 +7,7 @@ UV := $(PYTHON) -m uv
 PORT ?= 8000
 MANAGE := $(UV) run --frozen python manage.py
 
-.PHONY: help install e2e-deps css nginx run serve backup restore test test-sqlite test-postgres test-quick lint format check bench audit screenshots
+.PHONY: help install e2e-deps css htmx nginx run serve backup restore test test-sqlite test-postgres test-quick lint format check bench audit screenshots
 
 help:
 	@echo "make run            serve the site on http://127.0.0.1:$(PORT) (SQLite, seed content) with the task worker"
@@ -20,6 +20,7 @@ help:
 	@echo "make test-quick     the inner loop: every test but the browser's, on SQLite, stopping at the first failure"
 	@echo "make lint           ruff, Django's system checks, the migrations check and the import contracts"
 	@echo "make css            rebuild static/css/site.css from static/scss/ (Bootstrap's Sass sources, npm)"
+	@echo "make htmx           copy htmx (npm, pinned) into static/js/ under its version's name"
 	@echo "make audit          Lighthouse on every public page (3 runs each, mobile) -> docs/lighthouse.md"
 	@echo "make screenshots    refresh the README's screenshots in docs/screenshots/"
 	@echo "make bench          load-test the booking form, then every page and the admin list (BENCH_ARGS, SITE_BENCH_ARGS=--help)"
@@ -54,6 +55,15 @@ CSS_OUT ?= static/css/site.css
 
 css: e2e-deps
 	node_modules/.bin/sass $(SASS_ARGS) static/scss/site.scss $(CSS_OUT)
+
+# htmx for the booking page's steps, from the npm package pinned in
+# package-lock.json, committed under its version's name (like site.css, so
+# serving the site needs no npm). After changing htmx.org's version in
+# package.json, run `make htmx`, update the <script> in book.html, commit both.
+HTMX_VERSION = $(shell node -p "require('./node_modules/htmx.org/package.json').version" 2>/dev/null)
+
+htmx: e2e-deps
+	cp node_modules/htmx.org/dist/htmx.min.js static/js/htmx-$(HTMX_VERSION).min.js
 
 # The site's own address (links in emails, the staff admin's address that
 # ensure_local_staff prints) is the one runserver serves on.

@@ -243,6 +243,8 @@ def http_request(port, method, path, body=None, headers=()):
 
 INPUT = re.compile(r"<input\b[^>]*>", re.S)
 ATTRIBUTE = re.compile(r'([\w-]+)="([^"]*)"')
+# Step 4's times on the booking page: links to the request form.
+TIME_LINK = re.compile(r'class="time-list-time" href="([^"#]+)')
 ERROR_ITEM = re.compile(r'<div[^>]*id="error-summary".*?<ul[^>]*>(.*?)</ul>', re.S)
 TITLE = re.compile(r"<title>(.*?)</title>", re.S)
 TAG = re.compile(r"<[^>]+>")
@@ -305,6 +307,15 @@ class Visitor:
         path = f"/book/?{urlencode(query)}"
         began = time.perf_counter()
         status, headers, page = http_request(self.port, "GET", path, headers=self.headers())
+        # Steps 1 to 4 list the chosen day's times as links; a random one
+        # opens the request form (step 5), which this GET is timed on.
+        times = TIME_LINK.findall(page)
+        if status != 200 or not times:
+            get_ms = (time.perf_counter() - began) * 1000
+            return get_ms, False, None, False, f"GET {path} {status}: {error_summary(page)}", False
+        path = unescape(self.random.choice(times))
+        began = time.perf_counter()
+        status, headers, page = http_request(self.port, "GET", path, headers=self.headers())
         get_ms = (time.perf_counter() - began) * 1000
         inputs = form_inputs(page)
         if status != 200 or not inputs.get("slot"):
@@ -318,7 +329,7 @@ class Visitor:
             ("form_token", inputs["form_token"][0]),
             ("consultation_type", kind),
             ("practitioner", practitioner),
-            ("slot", self.random.choice(inputs["slot"])),
+            ("slot", inputs["slot"][0]),
             *(("concerns", c) for c in self.random.sample(concerns, min(2, len(concerns)))),
             ("full_name", f"Bench Visitor {number}"),
             ("email", f"bench-{number}@example.com"),
@@ -696,8 +707,8 @@ def main():
                 f"  settings {args.settings}, DEBUG off; rules {RULES}; hours {opening}; "
                 f"{args.practitioners} practitioners on duty",
                 "  each submission: a new visitor GETs /book/?from=<random day>&type=<random "
-                "type>&practitioner=<any, or one in four a named one who holds it> and POSTs a "
-                "random time of that week;",
+                "type>&practitioner=<any, or one in four a named one who holds it> (the steps), "
+                "then a random time of the day shown (the request form, the GET timed) and POSTs it;",
                 "  latency = connect to last byte, measured by a client on the same machine",
                 "",
                 table(

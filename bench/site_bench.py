@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
+from html import unescape
 from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -371,6 +372,11 @@ def public_pages(port):
     result = f"/guide/?{query}"
     if "suggestion" not in bb.TITLE.search(get_page(port, result)).group(1).lower():
         raise RuntimeError(f"{result} did not give a suggestion")
+    # The booking page's step 5: a time chosen, the request form with the visitor's tokens.
+    times = bb.TIME_LINK.findall(get_page(port, "/book/"))
+    if not times:
+        raise RuntimeError("/book/ offers no time")
+    request_form = unescape(times[0])
     return [
         ("/", "/"),
         ("/treatments/", "/treatments/"),
@@ -380,6 +386,7 @@ def public_pages(port):
         ("/guide/", "/guide/"),
         ("/guide/ (a result)", result),
         ("/book/", "/book/"),
+        ("/book/ (a time chosen: the request form)", request_form),
         ("/privacy/", "/privacy/"),
         ("/team/", "/team/"),
     ]

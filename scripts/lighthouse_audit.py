@@ -16,8 +16,10 @@ Usage: python scripts/lighthouse_audit.py [--runs 3] [--output docs/lighthouse.m
 """
 
 import argparse
+import html
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -63,13 +65,33 @@ def check_serving(origin):
             raise SystemExit(f"{origin}/ answered {response.status}, not 200")
 
 
+def booking_steps(origin):
+    """
+    The booking page's steps beyond /book/ (the sitemap's): a consultation and
+    a practitioner chosen, a later day, and a time chosen (the request form),
+    the last two by the page's own links.
+    """
+    chosen = "/book/?type=medical-grade-facial-consultation&practitioner=daniel-okafor"
+    with urllib.request.urlopen(origin + chosen, timeout=10) as response:
+        page = response.read().decode()
+    days = re.findall(r'class="day-strip-day" href="([^"#]+)', page)
+    times = re.findall(r'class="time-list-time" href="([^"#]+)', page)
+    if not days or not times:
+        raise SystemExit(f"{chosen} offers no day or time to audit")
+    return [chosen, html.unescape(days[-1]), html.unescape(times[0])]
+
+
 def public_paths(origin):
     """The sitemap's pages (as the running site lists them), then the extra ones."""
     with urllib.request.urlopen(origin + "/sitemap.xml", timeout=10) as response:
         tree = ET.fromstring(response.read())
     namespace = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}
     paths = [urlsplit(loc.text).path for loc in tree.findall("sm:url/sm:loc", namespace)]
-    return sorted(set(paths), key=lambda path: (path != "/", path)) + EXTRA_PATHS
+    return (
+        sorted(set(paths), key=lambda path: (path != "/", path))
+        + EXTRA_PATHS
+        + booking_steps(origin)
+    )
 
 
 def lighthouse(url, output, attempts=2):
@@ -139,13 +161,29 @@ def markdown(rows, *, runs, version, chromium_version, date, load):
         "| --- | " + " | ".join("---:" for _ in CATEGORIES) + " |",
     ]
     for path, scores, _ in rows:
-        label = f"{path.split('?')[0]} (a result)" if "?" in path else path
+        label = page_label(path)
         lines.append(f"| `{label}` | " + " | ".join(str(scores[key]) for key in CATEGORIES) + " |")
     notes = [(path, page_notes) for path, _, page_notes in rows if page_notes]
     if notes:
         lines += ["", "Below 100:", ""]
         lines += [f"- `{path}`: " + "; ".join(page_notes) for path, page_notes in notes]
     return "\n".join(lines) + "\n"
+
+
+def page_label(path):
+    """The table's name for a page: a query string is a guide's result or a booking step."""
+    if "?" not in path:
+        return path
+    if not path.startswith("/book/"):
+        return f"{path.split('?')[0]} (a result)"
+    step = (
+        "a time chosen: the request form"
+        if "time=" in path
+        else "a day chosen"
+        if "day=" in path
+        else "a consultation and practitioner chosen"
+    )
+    return f"/book/ ({step})"
 
 
 def update_readme(table):
@@ -162,6 +200,9 @@ def update_readme(table):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--only", default="", help="audit only the pages whose path holds this text (e.g. /book/)"
+    )
     parser.add_argument("--output", type=Path, default=BASE_DIR / "docs" / "lighthouse.md")
     args = parser.parse_args()
     if not LIGHTHOUSE.exists():
@@ -188,7 +229,7 @@ def main():
         try:
             check_serving(origin)
             rows = []
-            for path in public_paths(origin):
+            for path in [path for path in public_paths(origin) if args.only in path]:
                 scores, notes, report = audit_page(origin + path, args.runs, workdir)
                 rows.append((path, scores, notes))
                 print(
@@ -208,9 +249,10 @@ def main():
         date=datetime.now(UTC).strftime("%Y-%m-%d"),
         load=(load_at_start, os.getloadavg()[0]),
     )
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text("# Lighthouse audit\n\n" + table)
-    update_readme(table)
+    if not args.only:  # Some pages alone: printed, not recorded as the audit.
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text("# Lighthouse audit\n\n" + table)
+        update_readme(table)
     print(table)
 
 

@@ -36,6 +36,7 @@ from .fields import (
     spam_trap_field,
 )
 from .screening import HealthQuestionsForm
+from .steps import BookingSteps
 
 
 class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
@@ -86,8 +87,9 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
     website = spam_trap_field()
 
     def __init__(
-        self, *args, week_start=None, visitor="", limit_requests_per_contact=True, **kwargs
+        self, *args, start=None, day=None, visitor="", limit_requests_per_contact=True, **kwargs
     ):
+        # `start`, `day`: the strip of days' first day and the chosen day (booking/forms/steps.py).
         super().__init__(*args, **kwargs)
         self.visitor = visitor  # see visitor_secret()
         self.limit_requests_per_contact = limit_requests_per_contact
@@ -111,18 +113,15 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
         self.chosen_type = self._chosen("consultation_type", self.types) or self._default_type()
         if not self.is_bound and self.chosen_type:
             self.initial["consultation_type"] = self.chosen_type.slug
-        self.fields["slot"].note = self.mismatch(self.chosen_type, self.chosen_practitioner)
-        self.setup_slot_field(
-            self.chosen_type,
+        self.steps = BookingSteps(
+            types=self.types,
+            practitioners=self.practitioners,
+            consultation_type=self.chosen_type,
             practitioner=self.chosen_practitioner,
-            week_start=week_start,
-            candidates=self.practitioners,
-        )
-        self.fields["slot"].link_query = urlencode(
-            {
-                "type": self.chosen_type.slug if self.chosen_type else "",
-                "practitioner": self.chosen_practitioner.slug if self.chosen_practitioner else "",
-            }
+            start=start,
+            day=day,
+            starts_at=self._chosen_slot(),
+            mismatch=self.mismatch(self.chosen_type, self.chosen_practitioner),
         )
         self.health_form = self._health_form()
         self.health_assessment = None  # What the answers decide, once worked out.
@@ -225,6 +224,11 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
             checked_for=timezone.localdate(starts_at),
         )
 
+    @property
+    def details_typed(self):
+        """Whether the page shows what the visitor typed: its other choices keep it (POSTs)."""
+        return self.is_bound or "full_name" in self.initial
+
     @cached_property
     def concern_options(self):
         return list(SkinConcern.objects.for_guide())
@@ -262,7 +266,7 @@ class ConsultationRequestForm(SlotChoiceMixin, forms.Form):
         if consultation_type and practitioner and not consultation_type.is_held_by(practitioner):
             return (
                 f"{practitioner.name} does not hold {consultation_type.name.lower()}s. "
-                "Choose another practitioner, or any practitioner, and press “Show times”."
+                "Choose another practitioner, or anyone."
             )
         return ""
 

@@ -68,8 +68,10 @@ class SlotChoiceMixin:
         field.week = SimpleLazyObject(week)
 
     def _chosen_slot(self):
+        """The time sent, or for a form not sent yet the one it starts with (the booking page's `?time=`)."""
+        source = self.data if self.is_bound else self.initial
         try:
-            return parse_slot_value(self.data.get(self.add_prefix("slot"), ""))
+            return parse_slot_value(source.get(self.add_prefix("slot")) or "")
         except (TypeError, ValueError):
             return None
 

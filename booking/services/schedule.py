@@ -334,6 +334,55 @@ class ClinicCalendar:
             next=start + timedelta(7) if start + timedelta(7) <= self.last_day else None,
         )
 
+    def fortnight(self, start=None):
+        """
+        The booking page's strip of days: the clinic days (someone who holds
+        the type works that weekday) of the two weeks from `start`, or from
+        the first bookable day, each with its free times, a closed or full
+        day with none. Like week(), a fortnight with nothing free moves on to
+        the next that has something. One query for the busy times of all
+        fourteen days: the chosen day's times are read from the same list.
+        """
+        if start is None or not self.first_day <= start <= self.last_day:
+            start = self.first_day
+        while True:
+            days = [start + timedelta(n) for n in range(FORTNIGHT)]
+            slots = self.slots(days)
+            if slots or start + timedelta(FORTNIGHT) > self.last_day:
+                break
+            start += timedelta(FORTNIGHT)
+        # (self.windows is a defaultdict: slots() adds empty entries for days nobody works.)
+        working_weekdays = {weekday for (_, weekday), windows in self.windows.items() if windows}
+        by_day = dict(slots_by_day(slots))
+        return SlotFortnight(
+            days=[
+                (day, by_day.get(day, []))
+                for day in days
+                if day.weekday() in working_weekdays and self.first_day <= day <= self.last_day
+            ],
+            previous=(
+                max(self.first_day, start - timedelta(FORTNIGHT))
+                if start > self.first_day
+                else None
+            ),
+            next=(
+                start + timedelta(FORTNIGHT)
+                if start + timedelta(FORTNIGHT) <= self.last_day
+                else None
+            ),
+        )
+
+
+# The booking page's strip of days: two weeks at a time.
+FORTNIGHT = 14
+
+
+@dataclass(frozen=True)
+class SlotFortnight:
+    days: list  # [(date, [Slot])]: every clinic day of the fortnight, in order
+    previous: object  # the date the "Earlier days" link starts from, or None
+    next: object  # the date the "Later days" link starts from, or None
+
 
 @dataclass(frozen=True)
 class SlotWeek:

@@ -3,6 +3,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -12,6 +13,7 @@ from booking import services
 from booking.form_tokens import read_form_token, visitor_secret
 from booking.forms.bookings import ConsultationRequestForm, MoveBookingForm
 from booking.forms.fields import SLOT_TAKEN, week_start_from
+from booking.forms.steps import iso_date
 from booking.models import BookingRules, ConsultationBooking, Practitioner
 from booking.ratelimit import limit_exceeded
 from booking.signed_links import LinkExpired, LinkInvalid, reference_from_token
@@ -83,6 +85,8 @@ class BookConsultationView(SitePageMixin, FormView):
                 ("consultation_type", "type"),
                 ("treatment", "treatment"),
                 ("practitioner", "practitioner"),
+                # The time chosen in step 4 (booking/forms/steps.py).
+                ("slot", "time"),
             ]
             if parameter in self.request.GET
         }
@@ -90,7 +94,8 @@ class BookConsultationView(SitePageMixin, FormView):
     def get_form_kwargs(self):
         return {
             **super().get_form_kwargs(),
-            "week_start": week_start_from(self.request),
+            "start": iso_date(self.request.GET.get("from")),
+            "day": iso_date(self.request.GET.get("day")),
             "visitor": visitor_secret(self.request),
             # Staff booking for callers are exempt, as from the rate limit.
             "limit_requests_per_contact": not self.request.user.is_staff,
@@ -105,17 +110,30 @@ class BookConsultationView(SitePageMixin, FormView):
             return cached
         form = self.get_form()
         response = self.render_to_response(self.get_context_data(form=form))
-        return page_cache.store(response, form.fields["slot"].week)
+        return page_cache.store(response, form.steps.first_start)
+
+    def get_template_names(self):
+        # htmx swaps the steps in place (book.html's `steps` partial); a
+        # history restore (back to a page htmx did not keep) needs it whole.
+        htmx = getattr(self.request, "htmx", None)
+        if htmx and not htmx.history_restore_request:
+            return [f"{self.template_name}#steps"]
+        return [self.template_name]
+
+    def render_to_response(self, context, **response_kwargs):
+        response = super().render_to_response(context, **response_kwargs)
+        patch_vary_headers(response, ["HX-Request"])
+        return response
 
     def post(self, request, *args, **kwargs):
-        if "show_times" in request.POST or "check_answers" in request.POST:
-            # Another type or practitioner: the same page with their times,
-            # everything typed kept, and no error for what is not typed yet.
-            # "Check my answers" also shows what the health answers mean.
-            form = self.form_class(
-                initial=ConsultationRequestForm.initial_from(request.POST),
-                visitor=visitor_secret(request),
-            )
+        if {"show_times", "check_answers", "choose_time"} & set(request.POST):
+            # Another choice on the way: the same page with it, everything
+            # typed kept, and no error for what is not typed yet. "Check my
+            # answers" also shows what the health answers mean.
+            initial = ConsultationRequestForm.initial_from(request.POST)
+            if "choose_time" in request.POST:
+                initial["slot"] = request.POST["choose_time"]
+            form = self.form_class(initial=initial, visitor=visitor_secret(request))
             if "check_answers" in request.POST:
                 form.check_health_answers(request.POST)
             return self.render_to_response(self.get_context_data(form=form))

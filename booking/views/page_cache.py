@@ -3,13 +3,13 @@ The booking page's GETs, rendered once for everyone between changes to what
 it shows (the version and what processes keep between changes:
 booking/cache_versions.py).
 
-Working out a week of free times and rendering its radios is most of what
-the booking page costs, yet the page is the same for every visitor who asks
-for the same type, practitioner and week, but for two tokens: the CSRF
-token and the form token, both bound to the visitor's CSRF secret. So the
-page is stored in three parts around those two, and each visitor gets the
-parts joined by tokens of their own; nothing of one visitor's reaches
-another.
+Working out two weeks of free times is most of what the booking page costs,
+and steps 1 to 4 (the consultation, who with, the day, the time) are the
+same for every visitor who makes the same choices: they hold no token and
+nothing of the visitor's. So those pages, whole or as the steps htmx swaps
+in, are stored as they are sent. A page that shows the request form (a time
+is chosen: `?time=`) carries the visitor's CSRF and form tokens and is never
+stored; it costs a fortnight's free times like any uncached page.
 
 A stored page is served while all of these hold:
 
@@ -20,7 +20,7 @@ A stored page is served while all of these hold:
   the booking rules raises it: booking/signals.py, and change_status,
   which updates a booking's status without saving the instance);
 - its first time is still outside the minimum notice: the page is stored
-  until that time reaches the notice, when it would drop out of the week;
+  until that time reaches the notice, when it would drop out of the strip;
 - and for AVAILABILITY_CACHE_SECONDS at most, so a day coming into the
   booking horizon shows within that long.
 
@@ -29,18 +29,17 @@ chosen time inside its transaction, whatever page the visitor saw.
 """
 
 import logging
-import re
 from datetime import timedelta
 from typing import NamedTuple
 
 from django.conf import settings
 from django.http import HttpResponse
-from django.middleware.csrf import get_token
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 
 from booking.cache_versions import AVAILABILITY
-from booking.form_tokens import new_form_token, visitor_secret
-from booking.forms.fields import booking_choices, week_start_from
+from booking.forms.fields import booking_choices
+from booking.forms.steps import iso_date
 from booking.models import BookingRules
 from clinic_site import versions
 from treatments import caching as page_caching
@@ -48,12 +47,9 @@ from treatments import caching as page_caching
 logger = logging.getLogger(__name__)
 
 
-# What the booking page's GET reads of its query string (BookConsultationView).
-FORM_PARAMETERS = ["type", "treatment", "practitioner", "from"]
-
-# The two per-visitor values in the rendered page, in the order they appear.
-CSRF_VALUE = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]*)"')
-FORM_TOKEN_VALUE = re.compile(rb'name="form_token" value="([^"]*)"')
+# What the booking page's GET reads of its query string (BookConsultationView),
+# but `time`, whose page holds the request form and is never stored.
+FORM_PARAMETERS = ["type", "treatment", "practitioner", "from", "day"]
 
 
 def page_key(request):
@@ -64,7 +60,7 @@ def page_key(request):
     so made-up values, which the form ignores, cannot fill the cache with
     copies of one page.
     """
-    if not settings.AVAILABILITY_CACHE_SECONDS:
+    if not settings.AVAILABILITY_CACHE_SECONDS or "time" in request.GET:
         return None
     types, practitioners = booking_choices()
     offered = {
@@ -80,46 +76,31 @@ def page_key(request):
         value = request.GET.get(name)
         if value and value not in slugs:
             return None
-    if "from" in request.GET:
-        week = week_start_from(request)
-        today = timezone.localdate()
-        horizon = today + timedelta(days=BookingRules.current().horizon_days)
-        if week is None or not today <= week <= horizon:
-            return None
-    return page_caching.answers_key(request, FORM_PARAMETERS)
+    for name in ["from", "day"]:
+        if name in request.GET:
+            chosen = iso_date(request.GET[name])
+            today = timezone.localdate()
+            horizon = today + timedelta(days=BookingRules.current().horizon_days)
+            if chosen is None or not today <= chosen <= horizon:
+                return None
+    key = page_caching.answers_key(request, FORM_PARAMETERS)
+    # htmx's requests get the steps alone: a page of their own.
+    return key and (f"{key}:steps" if getattr(request, "htmx", False) else key)
 
 
 class CachedBookingPage(NamedTuple):
-    """The booking page as the cache holds it, but for its two per-visitor tokens."""
+    """The booking page as the cache holds it: as it is sent."""
 
     versions: tuple
     fresh_until: float  # a POSIX timestamp
-    parts: tuple  # the bytes before the CSRF token, between the tokens, after the form token
+    body: bytes
     content_type: str
 
-    @classmethod
-    def of(cls, response, numbers, fresh_until):
-        """The page to store, or None if its tokens are not where they should be."""
-        body = response.content
-        csrf = list(CSRF_VALUE.finditer(body))
-        form_token = list(FORM_TOKEN_VALUE.finditer(body))
-        if len(csrf) != 1 or len(form_token) != 1 or csrf[0].end() > form_token[0].start():
-            return None
-        csrf, form_token = csrf[0].span(1), form_token[0].span(1)
-        return cls(
-            versions=numbers,
-            fresh_until=fresh_until,
-            parts=(body[: csrf[0]], body[csrf[1] : form_token[0]], body[form_token[1] :]),
-            content_type=response["Content-Type"],
-        )
-
-    def response(self, request):
-        before, between, after = self.parts
-        csrf = get_token(request).encode()
-        form_token = new_form_token(visitor_secret(request)).encode()
-        return HttpResponse(
-            b"".join((before, csrf, between, form_token, after)), content_type=self.content_type
-        )
+    def response(self):
+        response = HttpResponse(self.body, content_type=self.content_type)
+        # The steps alone for htmx, the whole page otherwise: one address, two pages.
+        patch_vary_headers(response, ["HX-Request"])
+        return response
 
 
 class BookingPageCache:
@@ -146,25 +127,32 @@ class BookingPageCache:
             or timezone.now().timestamp() >= page.fresh_until
         ):
             return None
-        return page.response(self.request)
+        return page.response()
 
-    def store(self, response, week):
-        """Store the page just rendered (`week`: its slot picker's week); returns the response."""
+    def store(self, response, first_start):
+        """Store the page just rendered (`first_start`: its first free time); returns the response."""
         if self.key is None or response.status_code != 200:
             return response
         response.render()
-        if getattr(getattr(self.request, "_messages", None), "used", False):
-            return response  # It showed the visitor a message (the page shows none today).
-        page = CachedBookingPage.of(response, self.numbers, self.fresh_until(week))
-        if page is not None:
-            page_caching.store(self.key, page, settings.AVAILABILITY_CACHE_SECONDS)
+        # Nothing of one visitor's may reach another: a page that set a
+        # cookie (a CSRF token) or showed a message is theirs. (Reading the
+        # session is not: the form asks whether the visitor is staff, which
+        # changes the request form alone, never stored.)
+        if response.cookies or getattr(getattr(self.request, "_messages", None), "used", False):
+            return response
+        page = CachedBookingPage(
+            versions=self.numbers,
+            fresh_until=self.fresh_until(first_start),
+            body=response.content,
+            content_type=response["Content-Type"],
+        )
+        page_caching.store(self.key, page, settings.AVAILABILITY_CACHE_SECONDS)
         return response
 
     @staticmethod
-    def fresh_until(week):
+    def fresh_until(first_start):
         until = timezone.now().timestamp() + settings.AVAILABILITY_CACHE_SECONDS
-        first = next((slots[0] for _, slots in week.days if slots), None) if week else None
-        if first is not None:
+        if first_start is not None:
             notice = BookingRules.current().minimum_notice_hours * 3600
-            until = min(until, first.starts_at.timestamp() - notice)
+            until = min(until, first_start.timestamp() - notice)
         return until

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     # After django-otp's device admin, which its own admin replaces.
     "staff_access",
     "django_tasks_db",
+    "django_htmx",
     "treatments",
     "booking",
 ]
@@ -85,6 +86,8 @@ MIDDLEWARE = [
     "treatments.caching.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # request.htmx: the booking page sends htmx its steps alone (booking/views/bookings.py).
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

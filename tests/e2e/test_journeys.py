@@ -16,6 +16,7 @@ from booking import services
 from booking.models import ConsultationBooking, ConsultationType, OutboundEmail, Practitioner
 from booking.services.schedule import bookable_slots, parse_slot_value
 from staff_access.models import second_factor_required
+from tests.support.booking import CLINIC_ZONE
 from tests.support.browser import (
     STAFF_PASSWORD,
     VISITOR,
@@ -37,10 +38,8 @@ pytestmark = [
 
 Status = ConsultationBooking.Status
 MEDICAL = "medical-grade-facial"
-MEDICAL_CONSULTATION = (
-    "Medical-grade facial consultation (45 minutes, $50, credited to your treatment)"
-)
 PROFESSIONAL_CONSULTATION = "Professional facial consultation (30 minutes, Complimentary)"
+MEDICAL_CONSULTATION_NAME = "Medical-grade facial consultation"
 ESTHETICIAN = "maya-chen"
 
 
@@ -61,8 +60,8 @@ def test_visitor_goes_from_the_comparison_and_guide_to_a_booked_consultation(ope
     expect(page.locator("#result-heading")).to_have_text("Our suggestion: medical-grade facial")
     page.get_by_role("link", name="Book a consultation about medical-grade facials").click()
     expect(page).to_have_url(re.compile(rf"/book/\?treatment={MEDICAL}$"))
-    expect(page.get_by_label(MEDICAL_CONSULTATION)).to_be_checked()
-    expect(page.get_by_label("With whom?")).to_have_value("")
+    expect(chosen_card(page, "consultation")).to_contain_text(MEDICAL_CONSULTATION_NAME)
+    expect(chosen_card(page, "practitioner")).to_contain_text("Anyone")
 
     slot = fill_booking_form(page)
 
@@ -80,8 +79,21 @@ def test_visitor_goes_from_the_comparison_and_guide_to_a_booked_consultation(ope
     assert booking.email == VISITOR["email"]
 
 
-def test_booking_with_the_keyboard_alone(open_page):
-    page = open_page("/")
+def chosen_card(page, step):
+    """The card of a step (consultation, practitioner) marked as the choice."""
+    return page.locator(f"section:has(#step-{step}) .booking-card[aria-current]")
+
+
+def press_link(page, matches, *, javascript):
+    """Tab to a link of the steps and press Enter: htmx swaps the steps, or the page loads."""
+    tab_to(page, matches)
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
+def test_booking_with_the_keyboard_alone(open_page, javascript):
+    page = open_page("/", javascript=javascript)
     # The first Tab reaches the skip link, shown only when focused.
     page.keyboard.press("Tab")
     assert focused(page)["description"].startswith("a Skip to main content")
@@ -90,6 +102,46 @@ def test_booking_with_the_keyboard_alone(open_page):
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/book/$"))
 
+    # Step 1: another consultation. With JavaScript the steps change in
+    # place, the address follows, and focus moves to the step it opened,
+    # which the live region announces; without, the link loads that step.
+    press_link(
+        page, lambda focus: "Professional facial" in focus["description"], javascript=javascript
+    )
+    expect(page).to_have_url(
+        re.compile(r"/book/\?type=professional-facial-consultation#step-practitioner$")
+    )
+    expect(chosen_card(page, "consultation")).to_contain_text("Professional facial consultation")
+    if javascript:
+        expect(page.locator("#step-practitioner")).to_be_focused()
+        expect(page.locator("#booking-announcer")).to_have_text("2 Choose who sees you")
+
+    # Step 2: the esthetician.
+    press_link(page, lambda focus: "Maya Chen" in focus["description"], javascript=javascript)
+    expect(chosen_card(page, "practitioner")).to_contain_text("Maya Chen")
+    expect(page).to_have_url(re.compile(r"practitioner=maya-chen#step-day$"))
+    if javascript:
+        expect(page.locator("#step-day")).to_be_focused()
+
+    # Step 3: the strip's second day with free times.
+    days = page.locator("a.day-strip-day")
+    second_day = days.nth(1).get_attribute("href")
+    tab_to(page, lambda focus: "day-strip-day" in focus["classes"])
+    tab_to(page, lambda focus: "day-strip-day" in focus["classes"])
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+    expect(page.locator("a.day-strip-day[aria-current]")).to_have_attribute("href", second_day)
+    if javascript:
+        expect(page.locator("#step-time")).to_be_focused()
+        expect(page.locator("#booking-announcer")).to_contain_text("4 Choose a time on")
+
+    # Step 4: the day's first time.
+    first_time = page.locator("a.time-list-time").first.inner_text()
+    press_link(page, lambda focus: "time-list-time" in focus["classes"], javascript=javascript)
+    expect(page.locator(".booking-choice")).to_contain_text(first_time.rsplit(" ", 1)[0])
+    if javascript:
+        expect(page.locator("#step-details")).to_be_focused()
+
     # Sent empty: the page comes back with focus on the error summary.
     tab_to(page, lambda focus: "Request this consultation" in focus["description"])
     page.keyboard.press("Enter")
@@ -97,7 +149,7 @@ def test_booking_with_the_keyboard_alone(open_page):
     summary = page.locator("#error-summary")
     expect(summary).to_be_focused()
     errors = summary.locator("li a")
-    assert errors.count() >= 5
+    assert errors.count() >= 4
     for index in range(errors.count()):
         link = errors.nth(index)
         message = link.inner_text()
@@ -112,30 +164,16 @@ def test_booking_with_the_keyboard_alone(open_page):
             }"""
         )
         assert message in described, f"“{message}” is not tied to its field"
-
-    # Choose another consultation (arrow keys within the radio group) and a
-    # practitioner, and ask for their times with the "Show times" button.
-    tab_to_id(page, "id_consultation_type_0")
-    page.keyboard.press("ArrowDown")
-    expect(page.get_by_label(PROFESSIONAL_CONSULTATION)).to_be_checked()
-    tab_to_id(page, "id_practitioner")
-    page.keyboard.press("ArrowDown")
-    expect(page.get_by_label("With whom?")).to_have_value(ESTHETICIAN)
-    tab_to(page, lambda focus: "Show times" in focus["description"])
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
-    expect(page.get_by_label(PROFESSIONAL_CONSULTATION)).to_be_checked()
-    expect(page.get_by_label("With whom?")).to_have_value(ESTHETICIAN)
-    expect(page.locator("#error-summary")).to_have_count(0)
+    # The choices are kept: the summary above the form still names them.
+    expect(page.locator(".booking-choice")).to_contain_text("Professional facial consultation")
+    expect(page.locator(".booking-choice")).to_contain_text("Maya Chen")
 
     # Now fill it in with Tab, Space and typing, and send it with Enter.
-    slot = tab_to(page, lambda focus: focus["id"].startswith("id_slot_"))
-    page.keyboard.press("Space")
-    tab_to(page, lambda focus: focus["id"].startswith("id_concerns_"))
-    page.keyboard.press("Space")
     for field, value in VISITOR.items():
         tab_to_id(page, f"id_{field}")
         page.keyboard.type(value)
+    tab_to(page, lambda focus: focus["id"].startswith("id_concerns_"))
+    page.keyboard.press("Space")
     tab_to_id(page, "id_consent")
     page.keyboard.press("Space")
     tab_to(page, lambda focus: "Request this consultation" in focus["description"])
@@ -148,7 +186,31 @@ def test_booking_with_the_keyboard_alone(open_page):
     assert booking.practitioner.slug == ESTHETICIAN
     assert booking.treatment.slug == "professional-facial"
     assert booking.concerns.count() == 1
-    assert slot["description"].startswith("input#id_slot_0")
+    assert f"day={booking.starts_at.astimezone(CLINIC_ZONE).date().isoformat()}" in second_day
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
+def test_back_forward_and_reload_keep_each_step(open_page, javascript):
+    page = open_page("/book/", javascript=javascript)
+    page.locator(".booking-card", has_text="Medical-grade facial consultation").click()
+    expect(page).to_have_url(re.compile(r"type=medical-grade-facial-consultation"))
+    page.locator(".booking-card", has_text="Daniel Okafor").click()
+    expect(page).to_have_url(re.compile(r"practitioner=daniel-okafor"))
+
+    page.go_back()
+    expect(page).to_have_url(
+        re.compile(r"type=medical-grade-facial-consultation#step-practitioner$")
+    )
+    expect(chosen_card(page, "practitioner")).to_contain_text("Anyone")
+    page.go_forward()
+    expect(chosen_card(page, "practitioner")).to_contain_text("Daniel Okafor")
+    page.reload()
+    expect(chosen_card(page, "consultation")).to_contain_text("Medical-grade facial consultation")
+    expect(chosen_card(page, "practitioner")).to_contain_text("Daniel Okafor")
+    # The waitlist's link carries the choice.
+    expect(page.get_by_role("link", name="Join the waitlist")).to_have_attribute(
+        "href", "/waitlist/?type=medical-grade-facial-consultation&practitioner=daniel-okafor"
+    )
 
 
 def test_visitor_books_a_practitioner_from_the_team_page(open_page):
@@ -158,10 +220,10 @@ def test_visitor_books_a_practitioner_from_the_team_page(open_page):
     page.get_by_role("link", name="Book with Daniel Okafor").click()
 
     expect(page).to_have_url(re.compile(r"/book/\?practitioner=daniel-okafor$"))
-    expect(page.get_by_label("With whom?")).to_have_value("daniel-okafor")
-    page.get_by_label(MEDICAL_CONSULTATION).check()
-    page.get_by_role("button", name="Show times").click()
-    expect(page.get_by_label(MEDICAL_CONSULTATION)).to_be_checked()
+    expect(chosen_card(page, "practitioner")).to_contain_text("Daniel Okafor")
+    page.locator(".booking-card", has_text="Medical-grade facial consultation").click()
+    expect(chosen_card(page, "consultation")).to_contain_text("Medical-grade facial consultation")
+    expect(chosen_card(page, "practitioner")).to_contain_text("Daniel Okafor")
     slot = fill_booking_form(page)
 
     expect(page.locator("h1")).to_have_text("Thank you — we have your request")
@@ -178,8 +240,9 @@ def test_client_cancels_from_the_link_in_their_receipt_and_the_time_is_free_agai
     # The last time shown: far enough ahead for a client to change it online.
     slot = fill_booking_form(page, slot_index=-1)
     reference = reference_on(page)
-    page.goto(with_her)
-    assert page.locator(f"input[name=slot][value='{slot}']").count() == 0
+    day = parse_slot_value(slot).astimezone(CLINIC_ZONE).date().isoformat()
+    page.goto(f"{with_her}&day={day}")
+    assert page.locator(f"a.time-list-time[href*='{slot.replace(':', '%3A')}']").count() == 0
 
     # The client opens the link from their email, in a browser of their own.
     manage = open_page(link_in_email(VISITOR["email"], "/book/manage/"))
@@ -190,8 +253,8 @@ def test_client_cancels_from_the_link_in_their_receipt_and_the_time_is_free_agai
     booking = ConsultationBooking.objects.get(reference=reference)
     assert booking.status == Status.CANCELLED
     assert booking.emails.filter(kind=OutboundEmail.Kind.CANCELLATION).exists()
-    page.goto(with_her)
-    expect(page.locator(f"input[name=slot][value='{slot}']")).to_have_count(1)
+    page.goto(f"{with_her}&day={day}")
+    expect(page.locator(f"a.time-list-time[href*='{slot.replace(':', '%3A')}']")).to_have_count(1)
     free = bookable_slots(booking.consultation_type, practitioner=booking.practitioner)
     assert parse_slot_value(slot) in {slot.starts_at for slot in free}
 

@@ -1,6 +1,7 @@
 """
 Each public page, with everything the browser fetches for it (HTML, CSS,
-images, fonts, scripts), weighs under 25 KB transferred.
+images, fonts, scripts), weighs under 100 KB transferred (issue 19's budget:
+the booking page's steps load htmx, about 17 KB of it).
 
 In production whitenoise serves static files pre-compressed; under the test
 server it serves them as they are, so each text resource is counted at its
@@ -22,8 +23,10 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-BUDGET = 25 * 1024
+BUDGET = 100 * 1024
 COMPRESSIBLE = ("text/", "image/svg+xml", "application/javascript", "application/json")
+# The booking page with a consultation and a practitioner chosen: the most steps shown before a time.
+BOOKING_STEPS = "/book/?type=medical-grade-facial-consultation&practitioner=daniel-okafor"
 REPORT = BASE_DIR / "artifacts" / "page-weight.txt"
 
 
@@ -36,7 +39,7 @@ def transferred(response):
     return response.request.sizes()["responseHeadersSize"] + len(body)
 
 
-def test_each_public_page_weighs_under_25_kb(open_page, capsys):
+def test_each_public_page_weighs_under_100_kb(open_page, capsys):
     page = open_page(None)
     # No cache: every figure is a first visit's.
     devtools = page.context.new_cdp_session(page)
@@ -45,7 +48,7 @@ def test_each_public_page_weighs_under_25_kb(open_page, capsys):
     responses = []
     page.on("response", lambda response: responses.append(response))
     weights = {}
-    for path in PUBLIC_PATHS:
+    for path in [*PUBLIC_PATHS, BOOKING_STEPS]:
         responses.clear()
         assert page.goto(path).ok, path
         # The favicon comes after the load event.

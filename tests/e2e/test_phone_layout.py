@@ -6,7 +6,7 @@ exceptions for links inside sentences and for well-spaced targets).
 
 import pytest
 
-from tests.support.browser import PHONE, phone_layout
+from tests.support.browser import PHONE, choose_time, phone_layout
 from tests.support.pages import PUBLIC_PATHS
 
 pytestmark = [
@@ -15,11 +15,18 @@ pytestmark = [
 ]
 
 
+REQUEST_FORM = "/book/ (a time chosen: the request form)"
+
+
 def test_public_pages_fit_a_phone_screen_with_big_enough_tap_targets(open_page):
     page = open_page(None, viewport=PHONE)
     problems = {}
-    for path in [*PUBLIC_PATHS, "/book/?from=bad"]:
-        assert page.goto(path).ok, path
+    for path in [*PUBLIC_PATHS, "/book/?from=bad", REQUEST_FORM]:
+        if path == REQUEST_FORM:  # the booking page's step 5: its first time, chosen
+            assert page.goto("/book/?type=medical-grade-facial-consultation").ok
+            choose_time(page)
+        else:
+            assert page.goto(path).ok, path
         layout = phone_layout(page)
         assert layout["targets"] > 5, f"{path}: no links or controls found"
         found = []

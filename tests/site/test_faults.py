@@ -54,7 +54,7 @@ from tests.support.booking import (
     VISITOR,
     booking_form,
     filled_booking_form,
-    offered_slots,
+    time_links,
 )
 from tests.support.html import form_data, parse_html
 from tests.support.local_site import Site, Visitor
@@ -244,12 +244,12 @@ class BookingLoad:
         if page.status != 200:
             time.sleep(0.05)
             return
-        document = parse_html(page.text)
-        form = form_data(booking_form(document)) | {
-            "slot": offered_slots(document)[0],
-            **VISITOR,
-            "consent": "on",
-        }
+        page = self.visitor.get(time_links(parse_html(page.text))[0].split("#")[0])
+        self.answers.append(("GET", page.status))
+        if page.status != 200:
+            time.sleep(0.05)
+            return
+        form = form_data(booking_form(parse_html(page.text))) | {**VISITOR, "consent": "on"}
         reply, reference = self.visitor.book(form)
         self.answers.append(("POST", reply.status))
         if reference:

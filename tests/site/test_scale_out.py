@@ -32,7 +32,15 @@ def field(page, name):
 
 
 def offered_slots(page):
-    return re.findall(r'type="radio" name="slot"[^>]*value="([^"]+)"', page)
+    """The chosen day's times (step 4's links), as the form sends them."""
+    return [
+        time.replace("%3A", ":")
+        for time in re.findall(r'class="time-list-time" href="[^"]*time=([^"#&]+)', page)
+    ]
+
+
+def first_time_link(page):
+    return html.unescape(re.search(r'class="time-list-time" href="([^"#]+)', page).group(1))
 
 
 # The seeded esthetician: a time booked with her is gone from her times
@@ -46,6 +54,9 @@ def book(browser, name, number):
     status, page = browser.request("GET", BOOK_WITH_HER)
     assert status == 200
     slot = offered_slots(page)[0]
+    # The first time opens the request form, step 5.
+    status, page = browser.request("GET", first_time_link(page))
+    assert status == 200
     status, _ = browser.request(
         "POST",
         "/book/",

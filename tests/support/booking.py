@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, time, timedelta
 from itertools import count
 from unittest import mock
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 from django.db import connection
@@ -278,8 +279,54 @@ def booking_form(document):
 
 
 def offered_slots(document):
-    """The slot values the page offers, in page order."""
-    return [radio.attrs["value"] for radio in document.find_all("input", name="slot")]
+    """
+    The times step 4 offers (the chosen day's), as the form sends them, in
+    page order: its links' `?time=`, or once details are typed its buttons.
+    """
+    return [
+        parse_qs(urlsplit(link.attrs["href"]).query)["time"][0]
+        if link.tag == "a"
+        else link.attrs["value"]
+        for link in document.find_all(class_="time-list-time")
+    ]
+
+
+def _chosen_in_step(document, step, parameter):
+    heading = document.find(id=f"step-{step}")
+    if heading is None:
+        return None
+    section = next(element for element in heading.ancestors() if element.tag == "section")
+    chosen = [link for link in section.find_all("a") if "aria-current" in link.attrs]
+    if not chosen:
+        return None
+    query = parse_qs(urlsplit(chosen[0].attrs["href"]).query)
+    return query.get(parameter, [""])[0]
+
+
+def chosen_type(document):
+    """The consultation type step 1 shows chosen, by slug (None: no card chosen)."""
+    return _chosen_in_step(document, "consultation", "type")
+
+
+def chosen_practitioner(document):
+    """The practitioner step 2 shows chosen, by slug ("" for anyone; None: no step 2)."""
+    return _chosen_in_step(document, "practitioner", "practitioner")
+
+
+def time_links(document):
+    """Step 4's links to the request form, one per time offered, in page order."""
+    return [link.attrs["href"] for link in document.find_all("a", class_="time-list-time")]
+
+
+def request_form_page(client, path=BOOK_URL, n=0):
+    """The booking page at step 5: `path`, then the `n`th time it offers."""
+    response = client.get(path)
+    assert response.status_code == 200
+    links = time_links(page(response))
+    assert links, "no time offered"
+    response = client.get(links[n].split("#")[0])
+    assert response.status_code == 200
+    return page(response)
 
 
 def error_summary(document):
@@ -305,15 +352,13 @@ def filled_booking_form(client, path=BOOK_URL, **answers):
     offered, their details and consent. An answer of None leaves the field out.
     Returns (the page as shown, the data to post).
 
-    The time is one the page offers for the consultation and practitioner
-    it has chosen (`?type=…&practitioner=…` in `path` chooses them): answers
+    The page is step 5, reached by the first time step 4 offers for the
+    consultation and practitioner it has chosen (`?type=…&practitioner=…` in `path` chooses them): answers
     that choose others keep that time, which those need not be free at.
     """
-    response = client.get(path)
-    assert response.status_code == 200
-    document = page(response)
+    document = request_form_page(client, path)
     data = form_data(booking_form(document))
-    data |= {"slot": offered_slots(document)[0], **VISITOR, "consent": "on"}
+    data |= {**VISITOR, "consent": "on"}
     data |= answers
     return document, {name: value for name, value in data.items() if value is not None}
 

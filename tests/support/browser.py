@@ -7,6 +7,9 @@ form filled in as a visitor fills it.
 """
 
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from playwright.sync_api import expect
 
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
@@ -75,6 +78,7 @@ FOCUS_JS = """() => {
       + (element.value && element.type === 'radio' ? `[value=${element.value}]` : '')
       + ' ' + (element.innerText || '').trim().slice(0, 40),
     id: element.id,
+    classes: element.className,
     outline: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2,
     onScreen: box.width > 0 && box.height > 0 && box.bottom > 0 && box.right > 0
       && box.top < innerHeight && box.left < innerWidth,
@@ -186,11 +190,29 @@ def phone_layout(page):
     return page.evaluate(PHONE_LAYOUT_JS)
 
 
+def choose_time(page, slot_index=0):
+    """
+    From the booking page's steps, choose a time (step 4) and wait for the
+    request form (step 5). A negative index first chooses the strip's last
+    day: its times are far enough ahead for a client to change them online.
+    Works with JavaScript on (htmx swaps the steps) and off (a new page).
+    Returns the time as the form sends it.
+    """
+    if slot_index < 0:
+        page.locator("a.day-strip-day").last.click()
+        expect(page.locator("a.day-strip-day").last).to_have_attribute("aria-current", "date")
+    link = page.locator("a.time-list-time").nth(slot_index)
+    value = parse_qs(urlsplit(link.get_attribute("href")).query)["time"][0]
+    link.click()
+    page.locator(f"form#booking-request input[name=slot][value='{value}']").wait_for(
+        state="attached"
+    )
+    return value
+
+
 def fill_booking_form(page, visitor=VISITOR, *, slot_index=0):
-    """Fill in the open booking form as a visitor would, and send it. Returns the slot chosen."""
-    slot = page.locator("input[name=slot]").nth(slot_index)
-    value = slot.get_attribute("value")
-    slot.check()
+    """Choose a time on the booking page, fill in the request as a visitor would, and send it. Returns the time chosen."""
+    value = choose_time(page, slot_index)
     page.get_by_label("Full name").fill(visitor["full_name"])
     page.get_by_label("Email address").fill(visitor["email"])
     page.get_by_label("Phone number").fill(visitor["phone"])

@@ -9,7 +9,7 @@ import os
 
 from scripts import live_server
 from scripts.live_server import Gunicorn, TaskWorker, free_port
-from tests.support.booking import VISITOR, booking_form, offered_slots
+from tests.support.booking import VISITOR, booking_form, time_links
 from tests.support.html import form_data, parse_html
 
 ROOT = live_server.ROOT
@@ -43,12 +43,10 @@ class Visitor(live_server.Visitor):
         """The booking page's form, filled in with the first time offered."""
         reply = self.get("/book/")
         assert reply.status == 200, f"GET /book/ answered {reply.status}"
-        document = parse_html(reply.text)
-        return form_data(booking_form(document)) | {
-            "slot": offered_slots(document)[0],
-            **VISITOR,
-            "consent": "on",
-        }
+        # Step 4's first time opens the request form (step 5).
+        reply = self.get(time_links(parse_html(reply.text))[0].split("#")[0])
+        assert reply.status == 200, f"GET of the first time answered {reply.status}"
+        return form_data(booking_form(parse_html(reply.text))) | {**VISITOR, "consent": "on"}
 
     def book(self, form=None):
         """Send a booking form (a fresh one unless given); the reply and its reference."""

@@ -7,7 +7,7 @@ their own, wrong links), for the checks that read all of them.
 from django.urls import reverse
 
 from booking.models import ConsultationBooking
-from tests.support.booking import VISITOR
+from tests.support.booking import VISITOR, request_form_page
 from tests.support.html import form_data, parse_html
 
 # Every page a visitor can reach from the site's navigation, with the copy
@@ -38,10 +38,9 @@ MISMATCH = {"type": "medical-grade-facial-consultation", "practitioner": "maya-c
 
 def booked_pages(client):
     """The pages a visitor sees around a booking of their own, as (name, response) pairs."""
-    form = parse_html(client.get("/book/").content).find("form", class_="booking-form")
+    form = request_form_page(client).find("form", class_="booking-form")
     data = form_data(form)
     data |= VISITOR
-    data["slot"] = form.find("input", name="slot").attrs["value"]
     data["consent"] = "on"
     received = client.post("/book/", data, follow=True)
     assert received.redirect_chain, "the booking was not accepted"
@@ -57,6 +56,20 @@ def booked_pages(client):
     ]
 
 
+def booking_step_pages(client):
+    """The booking page's states beyond its first: later days, a day chosen, the request form."""
+    steps = parse_html(client.get("/book/", {"type": MISMATCH["type"]}).content)
+    later = steps.find("nav", class_="day-strip-weeks").find("a").attrs["href"].split("#")[0]
+    day = steps.find_all("a", class_="day-strip-day")[-1].attrs["href"].split("#")[0]
+    time = steps.find("a", class_="time-list-time").attrs["href"].split("#")[0]
+    return [
+        ("booking-later-days", client.get(later)),
+        ("booking-day-chosen", client.get(day)),
+        ("booking-request-form", client.get(time)),
+        ("booking-time-taken", client.get("/book/", {"time": "2030-01-07T15:00Z"})),
+    ]
+
+
 def visitor_pages(client):
     """
     Every page a visitor can see, as (name, response) pairs: the public
@@ -68,6 +81,7 @@ def visitor_pages(client):
         ("booking-form-errors", client.post("/book/", {})),
         ("booking-form-mismatch", client.get("/book/", MISMATCH)),
         ("booking-form-show-times", client.post("/book/", {**MISMATCH, "show_times": "1"})),
+        *booking_step_pages(client),
         ("guide-errors", client.get("/guide/", {"sensitivity": "not-on-the-list"})),
         ("not-found", client.get("/no-such-page/")),
         ("manage-link-invalid", client.get(reverse("booking:manage", args=["not-a-link"]))),

@@ -25,6 +25,8 @@ from tests.support.booking import (
     VISITOR,
     VISITOR_PHONE_E164,
     booking_form,
+    chosen_practitioner,
+    chosen_type,
     clinic_clock,
     consultation_type,
     error_summary,
@@ -35,10 +37,10 @@ from tests.support.booking import (
     page,
     practitioner,
     received_booking,
+    request_form_page,
     resubmitted_values,
 )
 from tests.support.content import MEDICAL, PROFESSIONAL
-from tests.support.html import form_data
 from treatments.models import SitePage, SkinConcern
 
 pytestmark = pytest.mark.django_db
@@ -80,32 +82,36 @@ def take_time(starts_at):
         make_booking(starts_at=starts_at, practitioner=person)
 
 
-def chosen_type(document):
-    """The consultation type whose radio is checked, by slug."""
-    radios = booking_form(document).find_all("input", name="consultation_type")
-    return [radio.attrs["value"] for radio in radios if "checked" in radio.attrs]
-
-
-def chosen_practitioner(document):
-    """The practitioner the select shows, by slug ("" for any), as a browser would send it."""
-    return [form_data(booking_form(document))["practitioner"]]
-
-
-def test_booking_page_offers_times_as_radio_buttons_grouped_by_day_in_clinic_time(client):
+def test_booking_page_offers_a_fortnight_of_days_and_the_chosen_days_times_by_part_of_the_day(
+    client,
+):
     document = page(client.get(BOOK_URL))
 
-    picker = document.find("fieldset", class_="slot-picker")
-    days = picker.find_all("fieldset", class_="slot-day")
-    assert picker.find("legend").text == "Choose a time"
-    assert "Times are clinic time (America/New_York)." in picker.text
-    assert 1 <= len(days) <= 7
+    days = document.find("ol", class_="day-strip").find_all("li")
+    weekdays = [day.find(class_="day-strip-weekday").text for day in days]
+    # The seeded hours are weekdays': two weeks of them, never a weekend.
+    assert len(days) == 10
+    assert "Sat" not in weekdays and "Sun" not in weekdays
     for day in days:
-        assert day.find("legend").text
-        assert day.find_all("input", type="radio", name="slot")
+        assert day.find(class_="day-strip-free").text.endswith("free")
+    chosen = [
+        link
+        for link in document.find_all("a", class_="day-strip-day")
+        if "aria-current" in link.attrs
+    ]
+    assert len(chosen) == 1
+    time_step = document.find(id="step-time").parent
+    assert "Times are clinic time (America/New_York)." in time_step.text
+    parts = [heading.text for heading in time_step.find_all("h3")]
+    assert parts == ["Morning", "Afternoon"]
+    labels = [link.text for link in time_step.find_all("a", class_="time-list-time")]
+    assert labels[0] == "9:00 AM EST" or labels[0].endswith((" EST", " EDT"))
+    # The chosen day's times alone, where the old page listed every time of a week.
+    assert len(labels) == len(offered_slots(document)) <= 32
 
 
 def test_every_field_of_the_booking_form_has_a_label(client):
-    form = booking_form(page(client.get(BOOK_URL)))
+    form = booking_form(request_form_page(client))
     labels = {label.attrs.get("for"): label.text for label in form.find_all("label")}
 
     controls = [
@@ -115,10 +121,8 @@ def test_every_field_of_the_booking_form_has_a_label(client):
         and element.attrs.get("type") not in {"hidden", "submit"}
     ]
 
+    # The consultation, practitioner and time are the steps' choices, sent as hidden fields.
     assert {control.attrs["name"] for control in controls} >= {
-        "consultation_type",
-        "practitioner",
-        "slot",
         "concerns",
         "full_name",
         "email",
@@ -133,22 +137,26 @@ def test_every_field_of_the_booking_form_has_a_label(client):
 
 
 def test_spam_trap_field_is_hidden_by_a_class_not_an_inline_style(client):
-    form = booking_form(page(client.get(BOOK_URL)))
+    form = booking_form(request_form_page(client))
 
     trap = form.find("input", name="website")
     assert any("form-trap" in element.classes for element in trap.ancestors())
     assert not [element for element in form.iter() if "style" in element.attrs]
 
 
-def test_later_dates_link_shows_the_following_week(client):
-    first_week = page(client.get(BOOK_URL))
-    later = first_week.find("nav", class_="slot-weeks").find("a")
-    assert later.text == "Later dates"
+def test_later_days_link_shows_the_following_fortnight(client):
+    first = page(client.get(BOOK_URL))
+    later = first.find("nav", class_="day-strip-weeks").find("a")
+    assert later.text == "Later days"
 
-    next_week = page(client.get(BOOK_URL + later.attrs["href"].split("#")[0]))
+    following = page(client.get(later.attrs["href"].split("#")[0]))
 
-    assert offered_slots(next_week)[0] > offered_slots(first_week)[-1]
-    assert next_week.find("nav", class_="slot-weeks").find("a").text == "Earlier dates"
+    def strip(document):
+        return [link.attrs["href"] for link in document.find_all("a", class_="day-strip-day")]
+
+    assert offered_slots(following)[0] > offered_slots(first)[-1]
+    assert not set(strip(following)) & set(strip(first))
+    assert following.find("nav", class_="day-strip-weeks").find("a").text == "Earlier days"
 
 
 @pytest.mark.parametrize("start", ["yesterday", "2001-01-01", "9999-12-31", "2030-02-30"])
@@ -162,28 +170,43 @@ def test_odd_week_links_show_the_first_week(client, start):
 
 
 def test_the_page_offers_each_consultation_type_and_any_practitioner_by_default(client):
-    form = booking_form(page(client.get(BOOK_URL)))
+    document = page(client.get(BOOK_URL))
 
-    radios = form.find_all("input", name="consultation_type")
-    labels = {label.attrs.get("for"): label.text for label in form.find_all("label")}
-    options = form.find("select", name="practitioner").find_all("option")
-    assert [radio.attrs["value"] for radio in radios] == [
-        ASSESSMENT,
-        PROFESSIONAL_CONSULTATION,
-        MEDICAL_CONSULTATION,
+    def cards(step):
+        section = document.find(id=f"step-{step}").parent
+        return [
+            [
+                line.text
+                for line in card.find_all("span")
+                if "booking-card-chosen" not in line.classes
+            ]
+            for card in section.find_all("a", class_="booking-card")
+        ]
+
+    assert cards("consultation") == [
+        [
+            "Skin assessment",
+            "30 minutes, Complimentary",
+            "With an esthetician or a medical provider",
+        ],
+        [
+            "Professional facial consultation",
+            "30 minutes, Complimentary",
+            "With an esthetician or a medical provider",
+        ],
+        [
+            "Medical-grade facial consultation",
+            "45 minutes, $50, credited to your treatment",
+            "With a medical provider",
+        ],
     ]
-    assert [labels[radio.attrs["id"]] for radio in radios] == [
-        "Skin assessment (30 minutes, Complimentary)",
-        "Professional facial consultation (30 minutes, Complimentary)",
-        "Medical-grade facial consultation (45 minutes, $50, credited to your treatment)",
+    assert cards("practitioner") == [
+        ["Anyone", "Whoever is free at the time you choose"],
+        ["Maya Chen", "Licensed esthetician"],
+        ["Daniel Okafor", "Nurse practitioner, NP-C"],
     ]
-    assert [(option.attrs["value"], option.text) for option in options] == [
-        ("", "Any practitioner"),
-        (ESTHETICIAN, "Maya Chen, Licensed esthetician"),
-        (NURSE_PRACTITIONER, "Daniel Okafor, Nurse practitioner, NP-C"),
-    ]
-    assert chosen_type(page(client.get(BOOK_URL))) == [ASSESSMENT]
-    assert chosen_practitioner(page(client.get(BOOK_URL))) == [""]
+    assert chosen_type(document) == ASSESSMENT
+    assert chosen_practitioner(document) == ""
 
 
 @pytest.mark.parametrize(
@@ -198,7 +221,7 @@ def test_treatment_in_the_address_preselects_the_consultation_about_it(
         document = page(client.get(BOOK_URL, {"treatment": treatment}))
         calendar = ClinicCalendar(consultation_type(preselected))
 
-    assert chosen_type(document) == [preselected]
+    assert chosen_type(document) == preselected
     # The times shown are that consultation's.
     first = parse_slot_value(offered_slots(document)[0])
     assert first == calendar.week().days[0][1][0].starts_at
@@ -208,7 +231,7 @@ def test_unknown_treatment_in_the_address_is_ignored(client):
     response = client.get(BOOK_URL, {"treatment": "no-such-facial"})
 
     assert response.status_code == 200
-    assert chosen_type(page(response)) == [ASSESSMENT]
+    assert chosen_type(page(response)) == ASSESSMENT
 
 
 def test_type_and_practitioner_in_the_address_are_preselected(client):
@@ -216,8 +239,8 @@ def test_type_and_practitioner_in_the_address_are_preselected(client):
         client.get(BOOK_URL, {"type": PROFESSIONAL_CONSULTATION, "practitioner": ESTHETICIAN})
     )
 
-    assert chosen_type(document) == [PROFESSIONAL_CONSULTATION]
-    assert chosen_practitioner(document) == [ESTHETICIAN]
+    assert chosen_type(document) == PROFESSIONAL_CONSULTATION
+    assert chosen_practitioner(document) == ESTHETICIAN
 
 
 @pytest.mark.parametrize(
@@ -232,7 +255,7 @@ def test_unknown_type_or_practitioner_in_the_address_is_ignored(client, query, p
 
     document = page(response)
     assert response.status_code == 200
-    assert (*chosen_type(document), *chosen_practitioner(document)) == preselected
+    assert (chosen_type(document), chosen_practitioner(document)) == preselected
 
 
 def test_practitioner_from_the_team_page_gets_a_consultation_they_hold(client):
@@ -240,8 +263,8 @@ def test_practitioner_from_the_team_page_gets_a_consultation_they_hold(client):
     # the esthetician, the form starts on the first one she holds instead.
     document = page(client.get(BOOK_URL, {"practitioner": ESTHETICIAN, "treatment": MEDICAL}))
 
-    assert chosen_type(document) == [ASSESSMENT]
-    assert chosen_practitioner(document) == [ESTHETICIAN]
+    assert chosen_type(document) == ASSESSMENT
+    assert chosen_practitioner(document) == ESTHETICIAN
     assert "does not hold" not in main_text(document)
 
 
@@ -273,9 +296,12 @@ def test_show_times_shows_the_times_of_the_new_choice_with_everything_typed_kept
     calendar = ClinicCalendar(
         consultation_type(MEDICAL_CONSULTATION), practitioner=practitioner(NURSE_PRACTITIONER)
     )
-    assert offered_slots(shown_again) == [
-        slot.value for _, slots in calendar.week().days for slot in slots
-    ]
+    # The day of the time chosen before, if it has times for the new choice.
+    days = dict(calendar.fortnight().days)
+    shown_day = days.get(timezone.localdate(parse_slot_value(data["slot"]))) or next(
+        slots for slots in days.values() if slots
+    )
+    assert offered_slots(shown_again) == [slot.value for slot in shown_day]
 
 
 def test_practitioner_who_does_not_hold_the_type_is_explained_not_booked(client, full_answers):
@@ -286,11 +312,11 @@ def test_practitioner_who_does_not_hold_the_type_is_explained_not_booked(client,
     shown_again = page(response)
     problem = (
         "Maya Chen does not hold medical-grade facial consultations. "
-        "Choose another practitioner, or any practitioner, and press “Show times”."
+        "Choose another practitioner, or anyone."
     )
     assert response.status_code == 200
     assert problem in error_summary(shown_again)
-    assert problem in shown_again.find("fieldset", class_="slot-picker").text
+    assert problem in shown_again.find(id="step-practitioner").parent.text
     assert offered_slots(shown_again) == []
     assert "No consultation times are free" not in main_text(shown_again)
     assert not ConsultationBooking.objects.exists()
@@ -520,15 +546,20 @@ def test_form_sent_back_faster_than_a_person_could_fill_it_is_refused(client):
         received_booking(client.post(BOOK_URL, again | {"consent": "on"}))
 
 
+def on_the_way(step, data):
+    """A press that shows the form again: another time (step 4's buttons) names the time."""
+    return {step: data["slot"] if step == "choose_time" else ""}
+
+
 @override_settings(BOOKING_MIN_FILL_SECONDS=5)
-@pytest.mark.parametrize("step", ["show_times", "check_answers"])
+@pytest.mark.parametrize("step", ["show_times", "check_answers", "choose_time"])
 def test_a_step_on_the_way_keeps_when_the_form_was_first_opened(client, step):
     opened = time.time()
     with mock.patch("booking.form_tokens.time.time", return_value=opened):
         _, data = filled_booking_form(client)
     # Long enough on the form, then a step that shows the page again, then sent at once.
     with mock.patch("booking.form_tokens.time.time", return_value=opened + 6):
-        shown = client.post(BOOK_URL, data | {step: ""})
+        shown = client.post(BOOK_URL, data | on_the_way(step, data))
         again = resubmitted_values(page(shown))
         response = client.post(BOOK_URL, again | {"consent": "on"})
 
@@ -537,13 +568,13 @@ def test_a_step_on_the_way_keeps_when_the_form_was_first_opened(client, step):
 
 
 @override_settings(BOOKING_MIN_FILL_SECONDS=5)
-@pytest.mark.parametrize("step", ["show_times", "check_answers"])
+@pytest.mark.parametrize("step", ["show_times", "check_answers", "choose_time"])
 def test_a_form_sent_within_the_minimum_of_its_first_opening_is_still_refused(client, step):
     opened = time.time()
     with mock.patch("booking.form_tokens.time.time", return_value=opened):
         _, data = filled_booking_form(client)
     with mock.patch("booking.form_tokens.time.time", return_value=opened + 2):
-        again = resubmitted_values(page(client.post(BOOK_URL, data | {step: ""})))
+        again = resubmitted_values(page(client.post(BOOK_URL, data | on_the_way(step, data))))
     with mock.patch("booking.form_tokens.time.time", return_value=opened + 4):
         response = client.post(BOOK_URL, again | {"consent": "on"})
 

@@ -1,7 +1,8 @@
 """
-The booking page is rendered once for everyone between changes to its free
-times, with each visitor's own tokens (booking/views/page_cache.py); the booking
-rules are read once per process between changes.
+The booking page's steps are rendered once for everyone between changes to
+its free times; the request form, with each visitor's own tokens, is never
+stored (booking/views/page_cache.py); the booking rules are read once per
+process between changes.
 
 Each test runs twice: with the version in the database (the cache is each
 process's memory, as in `make run`) and with the version in the cache (as
@@ -31,7 +32,9 @@ from tests.support.booking import (
     offered_slots,
     page,
     practitioner,
+    request_form_page,
     set_rules,
+    time_links,
 )
 from tests.support.html import form_data
 
@@ -99,20 +102,23 @@ def test_the_page_is_rendered_once_for_every_visitor(cached, rendered):
     assert "private" in second["Cache-Control"]
 
 
-def test_each_visitor_gets_tokens_of_their_own_that_book(cached, rendered):
+def test_the_steps_hold_no_token_and_the_request_form_is_each_visitors_own(cached, rendered):
     ada, bo = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
-    _, ada_page = shown(ada)
-    _, bo_page = shown(bo)
+    steps = shown(ada)[1]
+    shown(bo)
+    # Steps 1 to 4 are the same for everyone: no token, stored once.
     assert rendered.call_count == 1
+    assert steps.find("input", name="form_token") is None
 
+    # Step 5, the request form, carries each visitor's tokens: never stored.
+    time = time_links(steps)[0].split("#")[0]
+    _, ada_page = shown(ada, time)
+    _, bo_page = shown(bo, time)
+    assert rendered.call_count == 3
     assert tokens(ada_page)[1] != tokens(bo_page)[1]
     assert ada.cookies["csrftoken"].value != bo.cookies["csrftoken"].value
 
-    data = form_data(booking_form(bo_page)) | {
-        "slot": offered_slots(bo_page)[0],
-        **VISITOR,
-        "consent": "on",
-    }
+    data = form_data(booking_form(bo_page)) | {**VISITOR, "consent": "on"}
     response = bo.post(BOOK_URL, data)
     assert response.status_code == 302
     assert ConsultationBooking.objects.count() == 1
@@ -122,6 +128,20 @@ def test_each_visitor_gets_tokens_of_their_own_that_book(cached, rendered):
     response = bo.post(BOOK_URL, stolen)
     assert response.status_code == 200
     assert ConsultationBooking.objects.count() == 1
+
+
+def test_htmx_gets_the_steps_alone_stored_apart_from_the_whole_page(cached, rendered):
+    whole, _ = shown(Client())
+    steps = Client().get(BOOK_URL, headers={"HX-Request": "true"})
+    again = Client().get(BOOK_URL, headers={"HX-Request": "true"})
+    whole_again, _ = shown(Client())
+
+    assert rendered.call_count == 2
+    assert steps.content.lstrip().startswith(b'<div id="booking-steps"')
+    assert b"<html" not in steps.content
+    assert again.content == steps.content
+    assert whole_again.content == whole.content and b"<html" in whole.content
+    assert "HX-Request" in steps["Vary"] and "HX-Request" in whole_again["Vary"]
 
 
 def test_a_cached_page_costs_no_query_but_the_versions(cached, rendered):
@@ -140,7 +160,7 @@ def test_a_booking_takes_its_time_off_the_page_at_once(cached, committed):
     taken = offered_slots(before)[0]
 
     client = Client()
-    _, document = shown(client, MAYA)
+    document = request_form_page(client, MAYA)
     data = form_data(booking_form(document)) | {"slot": taken, **VISITOR, "consent": "on"}
     with committed():
         assert client.post(BOOK_URL, data).status_code == 302
@@ -153,7 +173,7 @@ def test_a_cancellation_puts_its_time_back_at_once(cached, committed):
     _, before = shown(Client(), MAYA)
     taken = offered_slots(before)[0]
     client = Client()
-    data = form_data(booking_form(shown(client, MAYA)[1])) | {
+    data = form_data(booking_form(request_form_page(client, MAYA))) | {
         "slot": taken,
         **VISITOR,
         "consent": "on",
@@ -259,12 +279,13 @@ def test_made_up_choices_are_rendered_without_the_cache(cached, rendered):
             f"type=no-such-type-{n}",
             f"practitioner=nobody-{n}",
             f"from=1999-01-0{n + 1}",
+            f"day=2999-01-0{n + 1}",
         ):
             assert client_get(f"{BOOK_URL}?{query}").status_code == 200
 
-    # Fifteen pages rendered, none stored: the form ignores those values,
+    # Twenty pages rendered, none stored: the form ignores those values,
     # and a copy of its page under each would let anyone fill the cache.
-    assert rendered.call_count == 15
+    assert rendered.call_count == 20
     assert not [key for key in set(cache._cache) - stored_before if ":page:" in key]
 
 

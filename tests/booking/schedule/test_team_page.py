@@ -11,7 +11,8 @@ from tests.support.booking import (
     NURSE_PRACTITIONER,
     PROFESSIONAL_CONSULTATION,
     VISITOR,
-    booking_form,
+    chosen_practitioner,
+    chosen_type,
     error_summary,
     filled_booking_form,
     offered_slots,
@@ -21,17 +22,6 @@ from tests.support.booking import (
 from tests.support.content import MEDICAL, PROFESSIONAL
 
 pytestmark = pytest.mark.django_db
-
-
-def checked_type(document):
-    radios = document.find_all("input", name="consultation_type")
-    return next((radio.attrs["value"] for radio in radios if "checked" in radio.attrs), None)
-
-
-def selected_practitioner(document):
-    select = booking_form(document).find("select", name="practitioner")
-    chosen = [option for option in select.find_all("option") if "selected" in option.attrs]
-    return chosen[0].attrs["value"] if chosen else ""
 
 
 def test_team_page_shows_published_practitioners_with_credentials_and_a_booking_link(get_page):
@@ -60,12 +50,12 @@ def test_team_page_is_in_the_navigation_and_the_sitemap(client, get_page):
 
 def test_book_with_a_practitioner_preselects_them_and_a_type_they_hold(client):
     document = page(client.get(BOOK_URL, {"practitioner": NURSE_PRACTITIONER}))
-    assert selected_practitioner(document) == NURSE_PRACTITIONER
-    assert checked_type(document) == ASSESSMENT
+    assert chosen_practitioner(document) == NURSE_PRACTITIONER
+    assert chosen_type(document) == ASSESSMENT
     document = page(
         client.get(BOOK_URL, {"practitioner": NURSE_PRACTITIONER, "treatment": MEDICAL})
     )
-    assert checked_type(document) == MEDICAL_CONSULTATION
+    assert chosen_type(document) == MEDICAL_CONSULTATION
 
 
 @pytest.mark.parametrize(
@@ -75,7 +65,7 @@ def test_book_with_a_practitioner_preselects_them_and_a_type_they_hold(client):
 def test_the_treatment_in_the_address_preselects_the_consultation_about_it(
     client, treatment, expected
 ):
-    assert checked_type(page(client.get(BOOK_URL, {"treatment": treatment}))) == expected
+    assert chosen_type(page(client.get(BOOK_URL, {"treatment": treatment}))) == expected
 
 
 def test_the_guides_recommendation_lands_on_the_matching_consultation(client):
@@ -95,7 +85,7 @@ def test_the_guides_recommendation_lands_on_the_matching_consultation(client):
         for link in result.find("main").find_all("a")
         if link.attrs.get("href", "").startswith(BOOK_URL)
     )
-    assert checked_type(page(client.get(link))) == MEDICAL_CONSULTATION
+    assert chosen_type(page(client.get(link))) == MEDICAL_CONSULTATION
 
 
 def test_times_offered_for_a_practitioner_are_theirs(client):

@@ -33,6 +33,8 @@ from tests.support.booking import (
     main_text,
     page,
     received_booking,
+    request_form_page,
+    time_links,
 )
 from tests.support.html import form_data
 from tests.support.screening import Kind, key, make_questionnaire, publish_example
@@ -89,9 +91,15 @@ def nothing_stored():
 def test_a_type_with_health_questions_shows_them_after_the_times_and_before_the_client_details(
     client, version
 ):
-    document = page(client.get(MEDICAL_PAGE))
+    document = request_form_page(client, MEDICAL_PAGE)
     form = booking_form(document)
     section = form.find("fieldset", class_="health-questions")
+    medical_card = next(
+        card
+        for card in document.find_all("a", class_="booking-card")
+        if "aria-current" in card.attrs
+    )
+    assert "A few health questions follow" in medical_card.text
 
     assert section.find("legend").text == "Health questions"
     legends = [legend.text for legend in section.find_all("legend")]
@@ -107,17 +115,19 @@ def test_a_type_with_health_questions_shows_them_after_the_times_and_before_the_
 
 
 def test_a_type_without_questions_shows_none(client, version):
-    document = page(client.get(BOOK_URL))
+    document = request_form_page(client)
     assert booking_form(document).find("fieldset", class_="health-questions") is None
 
 
 def test_unpublished_questions_are_not_asked(client):
-    document = page(client.get(MEDICAL_PAGE))
+    document = request_form_page(client, MEDICAL_PAGE)
     assert booking_form(document).find("fieldset", class_="health-questions") is None
 
 
 def test_an_inactive_questionnaire_is_not_asked(client, version):
-    assert booking_form(page(client.get(MEDICAL_PAGE))).find("fieldset", class_="health-questions")
+    assert booking_form(request_form_page(client, MEDICAL_PAGE)).find(
+        "fieldset", class_="health-questions"
+    )
     version.questionnaire.is_active = False
     version.questionnaire.save()
 
@@ -346,9 +356,10 @@ def test_an_error_report_would_star_every_answer(client, version, rf):
 
 @pytest.mark.every_database
 def test_the_page_with_health_questions_costs_the_same_queries_with_more_questions(client, version):
-    client.get(MEDICAL_PAGE)
+    step_five = time_links(page(client.get(MEDICAL_PAGE)))[0].split("#")[0]
+    client.get(step_five)
     with CaptureQueriesContext(connection) as few:
-        client.get(MEDICAL_PAGE)
+        client.get(step_five)
     for n in range(20):
         Question.objects.create(
             questionnaire=version.questionnaire, text=f"Extra {n}?", position=100 + n
@@ -356,7 +367,7 @@ def test_the_page_with_health_questions_costs_the_same_queries_with_more_questio
     screening.publish_questionnaire(version.questionnaire)
 
     with CaptureQueriesContext(connection) as many:
-        document = page(client.get(MEDICAL_PAGE))
+        document = page(client.get(step_five))
 
     assert "Extra 19?" in main_text(document)
     assert len(many) == len(few)

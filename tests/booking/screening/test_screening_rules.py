@@ -16,7 +16,7 @@ from tests.support.booking import (
     MEDICAL_CONSULTATION,
     booking_form,
     consultation_type,
-    page,
+    request_form_page,
 )
 from tests.support.screening import (
     Kind,
@@ -124,7 +124,7 @@ def test_needing_a_medical_provider_is_met_by_a_medical_type_and_flagged_for_rev
 
 def asked_version(client, kind_slug):
     """The version of the health questions the booking page asks for this type, or None."""
-    document = page(client.get(BOOK_URL, {"type": kind_slug}))
+    document = request_form_page(client, f"{BOOK_URL}?type={kind_slug}")
     form = booking_form(document)
     if form.find("fieldset", class_="health-questions") is None:
         return None
