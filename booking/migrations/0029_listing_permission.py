@@ -47,7 +47,7 @@ def revoke(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("booking", "0024_health_form_reads")]
+    dependencies = [("booking", "0025_my_visits")]
 
     operations = [
         migrations.AlterModelOptions(

@@ -9,8 +9,6 @@ form filled in as a visitor fills it.
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from playwright.sync_api import expect
-
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
