@@ -59,12 +59,10 @@ def add_a_busy_day(env):
     from booking import services
     from booking.models import ConsultationBooking, ConsultationType, Practitioner, TimeOff
     from tests.support.booking import make_booking
-    from tests.support.two_factor import authenticator_for
 
     username, password = FRONT_DESK
     desk = User.objects.create_user(username, "desk@clinic.test", password, is_staff=True)
     desk.groups.add(Group.objects.get(name="Front desk"))
-    authenticator_for(desk)  # The front desk reads health answers: two-factor sign-in.
 
     day = timezone.localdate() + timedelta(days=1)
     while day.weekday() > 4:
@@ -99,13 +97,22 @@ def saved(target):
     print(target.relative_to(BASE_DIR) if target.is_relative_to(BASE_DIR) else target)
 
 
-def take_screenshots(browser, origin, output, busy_day):
-    # Django is set up by add_a_busy_day, which made the front desk's app.
+def authenticator_for_the_front_desk():
+    """
+    The front desk reads health answers, so signs in with a code: their
+    authenticator app, made before Playwright starts (the database cannot be
+    used while it runs).
+    """
     from django.contrib.auth.models import User
 
-    from tests.support.two_factor import authenticator_for, code
+    from tests.support.two_factor import authenticator_for
 
-    front_desk_app = authenticator_for(User.objects.get(username=FRONT_DESK[0]))
+    return authenticator_for(User.objects.get(username=FRONT_DESK[0]))
+
+
+def take_screenshots(browser, origin, output, busy_day, front_desk_app):
+    from tests.support.two_factor import code
+
     for width, viewport in VIEWPORTS.items():
         context = browser.new_context(
             base_url=origin, viewport=viewport, locale="en-US", reduced_motion="reduce"
@@ -160,6 +167,7 @@ def main():
         manage(env, "migrate", "--noinput", "--verbosity", "0")
         manage(env, "collectstatic", "--noinput", "--verbosity", "0")
         busy_day = add_a_busy_day(env)
+        front_desk_app = authenticator_for_the_front_desk()
         server = Gunicorn(
             env=env,
             log_path=workdir / "gunicorn.log",
@@ -171,7 +179,7 @@ def main():
                 browser = playwright.chromium.launch(
                     executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
                 )
-                take_screenshots(browser, origin, args.output, busy_day)
+                take_screenshots(browser, origin, args.output, busy_day, front_desk_app)
                 browser.close()
         finally:
             server.stop(timeout=30)

@@ -10,6 +10,7 @@ half-finished sign-in carries no staff privilege anywhere (the booking form
 treats staff differently). Signing out always works.
 """
 
+from enum import Enum
 from urllib.parse import urlencode
 
 from django.shortcuts import redirect
@@ -19,16 +20,21 @@ from django_otp import user_has_device
 from .models import second_factor_required
 from .sessions import carries_a_session
 
-PAGE_FOR = {"enrol": "staff_access:enrol", "code": "staff_access:second_factor"}
+
+class StillToDo(Enum):
+    """What an account must do before any other page; the value is that page's URL name."""
+
+    NOTHING = None
+    ENROL = "staff_access:enrol"
+    CODE = "staff_access:second_factor"
 
 
-def second_factor_missing(user):
-    """Where an account must go before anything else: 'enrol', 'code', or None."""
+def still_to_do(user):
     if not (user.is_authenticated and user.is_staff) or user.is_verified():
-        return None
+        return StillToDo.NOTHING
     if user_has_device(user):
-        return "code"
-    return "enrol" if second_factor_required(user) else None
+        return StillToDo.CODE
+    return StillToDo.ENROL if second_factor_required(user) else StillToDo.NOTHING
 
 
 class SecondFactorMiddleware:
@@ -41,10 +47,10 @@ class SecondFactorMiddleware:
     def process_view(self, request, view_func, view_args, view_kwargs):
         if not carries_a_session(request) or request.resolver_match.view_name == "admin:logout":
             return None
-        missing = second_factor_missing(request.user)
-        if missing is None or request.resolver_match.view_name == PAGE_FOR[missing]:
+        page = still_to_do(request.user).value
+        if page is None or request.resolver_match.view_name == page:
             return None
-        target = reverse(PAGE_FOR[missing])
+        target = reverse(page)
         # Back to the page asked for once the code is in; a form sent
         # half-signed-in is not replayed, so it leads to the admin's index.
         after = request.get_full_path() if request.method in ("GET", "HEAD") else None
