@@ -22,11 +22,21 @@ class SitePageMixin:
 
 class HomeView(CachedPageMixin, SitePageMixin, ListView):
     page_key = SitePage.Key.HOME
+    teaser_rows = 3
     template_name = "treatments/home.html"
     context_object_name = "treatments"
 
     def get_queryset(self):
         return Treatment.objects.published().select_related("photograph")
+
+    def get_context_data(self, **kwargs):
+        # The comparison's first rows as a teaser (the whole table is /compare/).
+        treatments = list(self.object_list)
+        aspects = ComparisonAspect.objects.prefetch_related("values")[: self.teaser_rows]
+        kwargs["teaser_rows"] = [
+            (aspect, [(t, aspect.value_for(t)) for t in treatments]) for aspect in aspects
+        ]
+        return super().get_context_data(**kwargs)
 
 
 class TreatmentListView(CachedPageMixin, SitePageMixin, ListView):
