@@ -62,7 +62,7 @@ def test_each_public_page_on_a_phone_weighs_within_its_budget(open_page, capsys)
         # whole page read to its end. The favicon comes after the load event.
         page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
         page.wait_for_load_state("networkidle")
-        page.wait_for_function("[...document.images].every((image) => image.complete)")
+        page.wait_for_function("() => [...document.images].every((image) => image.complete)")
         weights[path] = [
             (urlsplit(response.url).path, transferred(response)) for response in responses
         ]
