@@ -184,7 +184,9 @@ audit: install e2e-deps
 screenshots: install e2e-deps
 	$(UV) run --frozen python scripts/screenshots.py
 	mkdir -p docs/screenshots
-	cp artifacts/screenshots/home-desktop.png artifacts/screenshots/comparison-phone.png \
+	cp artifacts/screenshots/home-desktop.png artifacts/screenshots/home-phone.png \
+		artifacts/screenshots/treatment-desktop.png artifacts/screenshots/team-desktop.png \
+		artifacts/screenshots/team-phone.png artifacts/screenshots/comparison-phone.png \
 		artifacts/screenshots/guide-result-desktop.png artifacts/screenshots/booking-phone.png \
 		artifacts/screenshots/day-sheet-desktop.png \
 		docs/screenshots/

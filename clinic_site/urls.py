@@ -31,6 +31,11 @@ urlpatterns = [
         TemplateView.as_view(template_name="robots.txt", content_type="text/plain"),
         name="robots_txt",
     ),
+    *(
+        [path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", views.media, name="media")]
+        if settings.SERVE_MEDIA
+        else []
+    ),
     path("", include("booking.urls")),
     *(
         [path("_floor", views.framework_floor, name="framework_floor")]

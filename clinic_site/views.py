@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import (
+    Http404,
     HttpResponse,
     HttpResponseBadRequest,
     HttpResponseServerError,
@@ -12,6 +13,7 @@ from django.http import (
 )
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.views import static
 
 from .middleware import database_unavailable_response, is_database_outage
 
@@ -89,3 +91,27 @@ def bad_request(request, exception):
             return database_unavailable_response()
         cause = cause.__cause__ or cause.__context__
     return HttpResponseBadRequest(render_to_string("400.html"))
+
+
+# What /media/ may hand out: the photographs' originals and renditions, never
+# anything a browser would run (an SVG or HTML file that found its way into
+# the folder is a 404, like any other name).
+MEDIA_TYPES = {".jpg": "image/jpeg", ".webp": "image/webp", ".avif": "image/avif"}
+
+
+def media(request, path):
+    """
+    Photographs under `make run` and `make audit`, where no nginx stands in
+    front (production's nginx serves /media/ from disk with the same rules:
+    deploy/nginx/clinic-app.conf). Names never change once written (a new
+    upload gets a new name), so browsers keep them for a year.
+    """
+    suffix = "." + path.rsplit(".", 1)[-1].lower() if "." in path else ""
+    if not path.startswith("photographs/") or suffix not in MEDIA_TYPES:
+        raise Http404
+    response = static.serve(request, path, document_root=settings.MEDIA_ROOT)
+    response["Content-Type"] = MEDIA_TYPES[suffix]
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    # An image opened on its own runs nothing and embeds nothing.
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

@@ -83,6 +83,8 @@ def standalone_environment(database, origin, *, secret):
         "SECRET_KEY": secret,
         "ALLOWED_HOSTS": urlsplit(origin).hostname,
         "DATABASE_URL": f"sqlite:///{database}",
+        # The seed's photographs beside the database, served by the app itself.
+        "MEDIA_ROOT": str(Path(database).parent / "media"),
         "SITE_URL": origin,
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         "LOG_LEVEL": "WARNING",

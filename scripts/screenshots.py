@@ -32,6 +32,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--no-first-
 VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 PAGES = {
     "home": "/",
+    "treatment": "/treatments/medical-grade-facial/",
     "comparison": "/compare/",
     "guide-result": "/guide/?concerns=acne-scars&concerns=uneven-tone"
     "&sensitivity=not-sensitive&goal=long-term-change",
@@ -122,6 +123,10 @@ def take_screenshots(browser, origin, output, busy_day, front_desk_app):
             response = page.goto(path)
             if not response.ok:
                 raise SystemExit(f"{path} answered {response.status}")
+            # Lazy photographs load as they come into view: scroll them all in first.
+            page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+            page.wait_for_function("() => [...document.images].every((image) => image.complete)")
+            page.evaluate("window.scrollTo(0, 0)")
             target = output / f"{name}-{width}.png"
             page.screenshot(path=target, full_page=True)
             saved(target)

@@ -52,6 +52,8 @@ def main():
     env = dict(os.environ) | {
         "DJANGO_ENV": "production",
         "STATIC_ROOT": str(public / "static"),
+        # nginx serves the photographs from here (deploy/nginx/clinic-app.conf).
+        "MEDIA_ROOT": str(public / "media"),
         # nginx is the one proxy in front, and says whether the visitor used HTTPS.
         "SECURE_PROXY_SSL_HEADER": "true",
         "TRUSTED_PROXY_COUNT": "1",

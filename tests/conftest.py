@@ -1,4 +1,5 @@
 import os
+import shutil
 
 import pytest
 
@@ -235,3 +236,12 @@ def pytest_runtest_teardown(item, nextitem):
                 )
                 connection.creation.deserialize_db_from_string(contents)
     return result
+
+
+def pytest_sessionfinish(session):
+    # The photographs the run wrote (clinic_site/settings/test.py): removed
+    # by the process that made their folder, after every worker it started.
+    from django.conf import settings
+
+    if getattr(settings, "MEDIA_ROOT_MADE_HERE", False):
+        shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)

@@ -1,13 +1,16 @@
 from django.contrib import admin
 from django.db.models import Count
+from django.utils.html import format_html
 from django.utils.text import capfirst
 
+from .forms import PhotographForm
 from .models import (
     FAQ,
     ComparisonAspect,
     ComparisonValue,
     ContentBlock,
     DecisionFactor,
+    Photograph,
     SitePage,
     SkinConcern,
     SkinGoal,
@@ -15,6 +18,7 @@ from .models import (
     Treatment,
     TreatmentPoint,
 )
+from .services import save_photograph
 
 
 class KeepReferencedContentMixin:
@@ -73,13 +77,14 @@ class TreatmentFAQInline(admin.TabularInline):
 @admin.register(Treatment)
 class TreatmentAdmin(KeepReferencedContentMixin, admin.ModelAdmin):
     list_display = ["name", "slug", "is_published", "display_order", "updated_at"]
+    list_select_related = ["photograph"]
     list_editable = ["is_published", "display_order"]
     list_filter = ["is_published"]
     search_fields = ["name", "summary", "introduction"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [TreatmentPointInline, TreatmentFAQInline]
     fieldsets = [
-        (None, {"fields": ["name", "slug", "is_published", "display_order"]}),
+        (None, {"fields": ["name", "slug", "is_published", "display_order", "photograph"]}),
         ("Overview", {"fields": ["summary", "introduction", "how_it_works"]}),
         (
             "Steps and suitability",
@@ -177,3 +182,48 @@ class ContentBlockAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return ["key"] if obj else []
+
+
+@admin.register(Photograph)
+class PhotographAdmin(admin.ModelAdmin):
+    form = PhotographForm
+    list_display = ["title", "preview", "alt_text", "is_decorative", "is_example", "updated_at"]
+    list_filter = ["is_example", "is_decorative", "crop"]
+    search_fields = ["title", "alt_text"]
+    readonly_fields = ["preview", "size", "rendition_count"]
+    fieldsets = [
+        (None, {"fields": ["title", "image", "preview", "size", "is_example"]}),
+        ("For people who cannot see it", {"fields": ["alt_text", "is_decorative"]}),
+        (
+            "Shape and focal point",
+            {
+                "description": "Crops (a wide card, a portrait) keep this point in view: "
+                "put it on the face or the subject.",
+                "fields": ["crop", "focal_x", "focal_y"],
+            },
+        ),
+        ("Renditions", {"fields": ["rendition_count"]}),
+    ]
+
+    def save_model(self, request, obj, form, change):
+        # The renditions are made here, once, not by a visitor's request.
+        save_photograph(obj)
+
+    @admin.display(description="preview")
+    def preview(self, obj):
+        sources = obj.sources(obj.crop) if obj.pk else None
+        if not sources:
+            return "—"
+        return format_html(
+            '<img src="{}" width="160" height="{}" alt="">',
+            sources["src"],
+            round(160 * sources["height"] / sources["width"]),
+        )
+
+    @admin.display(description="original size")
+    def size(self, obj):
+        return f"{obj.width} × {obj.height} pixels" if obj.width else "—"
+
+    @admin.display(description="renditions made")
+    def rendition_count(self, obj):
+        return len(obj.renditions)

@@ -2,7 +2,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.models import ModelChoiceIterator
 
-from .models import SkinConcern, SkinGoal, SkinSensitivity
+from .models import Photograph, SkinConcern, SkinGoal, SkinSensitivity
+from .renditions import clean_original
 
 
 class LoadedChoiceIterator(ModelChoiceIterator):
@@ -128,3 +129,46 @@ class FacialGuideForm(forms.Form):
         self.fields["concerns"].load(SkinConcern.objects.for_guide())
         self.fields["sensitivity"].load(SkinSensitivity.objects.for_guide())
         self.fields["goal"].load(SkinGoal.objects.for_guide())
+
+
+class PhotographFileField(forms.ImageField):
+    """
+    An uploaded photograph, checked (type, size, pixels) with a message for
+    each way it can be refused, and returned cleaned: upright, as a JPEG
+    without metadata (renditions.clean_original). Django's own ImageField
+    would refuse an SVG or a decompression bomb too, but only as "not an
+    image or a corrupted image", which tells staff nothing they can act on.
+    """
+
+    def to_python(self, data):
+        upload = forms.FileField.to_python(self, data)
+        if upload is None:
+            return None
+        return clean_original(upload)
+
+
+class PhotographForm(forms.ModelForm):
+    image = PhotographFileField(
+        label="Photograph",
+        help_text=Photograph._meta.get_field("image").help_text,
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "image/jpeg,image/png,image/webp,image/avif"}
+        ),
+    )
+
+    class Meta:
+        model = Photograph
+        fields = [
+            "title",
+            "image",
+            "crop",
+            "alt_text",
+            "is_decorative",
+            "focal_x",
+            "focal_y",
+            "is_example",
+        ]
+        widgets = {
+            "focal_x": forms.NumberInput(attrs={"min": 0, "max": 100}),
+            "focal_y": forms.NumberInput(attrs={"min": 0, "max": 100}),
+        }

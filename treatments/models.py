@@ -8,6 +8,10 @@ only arrange what these models hold.
 from django.db import models
 from django.urls import reverse
 
+# Registered with the app's models from here; the photographs' own module
+# holds them and what pages need to show them.
+from .photographs import Photograph  # noqa: F401
+
 
 class PublishedQuerySet(models.QuerySet):
     def published(self):
@@ -67,6 +71,14 @@ class Treatment(models.Model):
     frequency = models.TextField(blank=True, help_text="How often it is usually done.")
     results = models.TextField("how results develop", blank=True)
     safety_notes = models.TextField(blank=True)
+    photograph = models.ForeignKey(
+        "Photograph",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Shown on the treatment's page and its card on the home page and treatment list.",
+    )
     meta_description = models.CharField(
         max_length=160,
         help_text="Shown by search engines under the page title (160 characters at most).",
@@ -286,6 +298,14 @@ class SitePage(models.Model):
     heading = models.CharField(max_length=150, help_text="The page's main heading.")
     introduction = models.TextField(blank=True, help_text="Leave a blank line between paragraphs.")
     body = models.TextField(blank=True, help_text="Further text below the page's main content.")
+    photograph = models.ForeignKey(
+        "Photograph",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The large photograph at the top of the page (the home page shows it).",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

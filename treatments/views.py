@@ -13,7 +13,7 @@ class SitePageMixin:
     page_key = None
 
     def get_context_data(self, **kwargs):
-        page = get_object_or_404(SitePage, key=self.page_key)
+        page = get_object_or_404(SitePage.objects.select_related("photograph"), key=self.page_key)
         kwargs.setdefault("page", page)
         kwargs.setdefault("meta_title", page.title)
         kwargs.setdefault("meta_description", page.meta_description)
@@ -22,11 +22,21 @@ class SitePageMixin:
 
 class HomeView(CachedPageMixin, SitePageMixin, ListView):
     page_key = SitePage.Key.HOME
+    teaser_rows = 3
     template_name = "treatments/home.html"
     context_object_name = "treatments"
 
     def get_queryset(self):
-        return Treatment.objects.published()
+        return Treatment.objects.published().select_related("photograph")
+
+    def get_context_data(self, **kwargs):
+        # The comparison's first rows as a teaser (the whole table is /compare/).
+        treatments = list(self.object_list)
+        aspects = ComparisonAspect.objects.prefetch_related("values")[: self.teaser_rows]
+        kwargs["teaser_rows"] = [
+            (aspect, [(t, aspect.value_for(t)) for t in treatments]) for aspect in aspects
+        ]
+        return super().get_context_data(**kwargs)
 
 
 class TreatmentListView(CachedPageMixin, SitePageMixin, ListView):
@@ -35,7 +45,7 @@ class TreatmentListView(CachedPageMixin, SitePageMixin, ListView):
     context_object_name = "treatments"
 
     def get_queryset(self):
-        return Treatment.objects.published()
+        return Treatment.objects.published().select_related("photograph")
 
 
 class TreatmentDetailView(CachedPageMixin, DetailView):
@@ -43,7 +53,7 @@ class TreatmentDetailView(CachedPageMixin, DetailView):
     context_object_name = "treatment"
 
     def get_queryset(self):
-        return Treatment.objects.published().with_points()
+        return Treatment.objects.published().with_points().select_related("photograph")
 
     def get_context_data(self, **kwargs):
         kwargs["faqs"] = FAQ.objects.published().filter(treatment=self.object)

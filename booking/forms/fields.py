@@ -211,6 +211,10 @@ def read_booking_choices():
         .select_related("treatment")
         .with_named_practitioners()
         .with_health_questions()
+        # Stated: Django leaves Meta.ordering out of a query with GROUP BY
+        # (with_named_practitioners aggregates), and PostgreSQL's order then
+        # follows its plan, which changed with the treatment's columns.
+        .order_by("display_order", "name")
     )
     return list(types), list(Practitioner.objects.bookable_online())
 

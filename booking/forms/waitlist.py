@@ -96,6 +96,8 @@ class WaitlistJoinForm(forms.Form):
             for consultation_type in ConsultationType.objects.bookable_online()
             .with_named_practitioners()
             .with_health_questions()
+            # Meta.ordering does not apply to a query with GROUP BY.
+            .order_by("display_order", "name")
             if consultation_type.health_questions_version is None
         ]
         self.practitioners = list(Practitioner.objects.bookable_online())

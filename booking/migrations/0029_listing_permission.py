@@ -47,7 +47,7 @@ def revoke(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("booking", "0025_my_visits")]
+    dependencies = [("booking", "0027_practitioner_portrait")]
 
     operations = [
         migrations.AlterModelOptions(

@@ -115,7 +115,7 @@ class PractitionerQuerySet(models.QuerySet):
         return self.filter(is_active=True)
 
     def on_team_page(self):
-        return self.active().filter(is_published=True)
+        return self.active().filter(is_published=True).select_related("portrait")
 
     def bookable_online(self):
         return self.active().filter(takes_online_bookings=True)
@@ -132,6 +132,14 @@ class Practitioner(models.Model):
         help_text="As the clinic writes it, e.g. “Licensed esthetician” or “Nurse practitioner, NP-C”.",
     )
     bio = models.TextField(blank=True, help_text="A few sentences for the team page.")
+    portrait = models.ForeignKey(
+        "treatments.Photograph",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Their photograph for the team page: upload it under Photographs first.",
+    )
     is_medical_provider = models.BooleanField(
         "medical provider",
         default=False,

@@ -20,6 +20,9 @@ if _missing:
     )
 
 DEBUG = False
+# nginx serves the photographs from MEDIA_ROOT (deploy/nginx/clinic-app.conf),
+# or an S3-compatible store does; the app's workers never spend time on them.
+SERVE_MEDIA = env_bool("SERVE_MEDIA", False)
 SECRET_KEY = env("SECRET_KEY")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 

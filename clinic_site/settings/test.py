@@ -1,6 +1,8 @@
 """Settings for the test suite (pytest-django)."""
 
 import os
+import tempfile
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 
@@ -41,6 +43,15 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 SITE_URL = "https://clinic.test"
+# Each test run writes its photographs (the seed's among them) into a folder
+# of its own, never the working tree's media/; the site's processes a test
+# starts inherit it through the environment.
+# The process that made the folder removes it when its session ends
+# (tests/conftest.py).
+MEDIA_ROOT_MADE_HERE = not env("MEDIA_ROOT")
+if MEDIA_ROOT_MADE_HERE:
+    os.environ["MEDIA_ROOT"] = tempfile.mkdtemp(prefix="clinic-test-media-")
+MEDIA_ROOT = Path(os.environ["MEDIA_ROOT"])
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]

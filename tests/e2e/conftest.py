@@ -106,7 +106,8 @@ def seeded_site(live_server):
 @pytest.fixture
 def open_page(chromium, seeded_site):
     """
-    open_page(path, viewport=DESKTOP, javascript=True) -> a Playwright page on the live server.
+    open_page(path, viewport=DESKTOP, javascript=True, scale=1) -> a Playwright page on the live
+    server (`scale`: device pixels per CSS pixel, which decides the pictures' sizes).
 
     Each call gets a fresh browser context (its own cookies and cache). The
     pages run under their real Content-Security-Policy, and any violation
@@ -120,10 +121,11 @@ def open_page(chromium, seeded_site):
         if "Content Security Policy" in message.text:
             violations.append(f"{message.page.url}: {message.text}")
 
-    def open_page(path="/", *, viewport=DESKTOP, javascript=True):
+    def open_page(path="/", *, viewport=DESKTOP, javascript=True, scale=1):
         context = chromium.new_context(
             base_url=seeded_site.url,
             viewport=viewport,
+            device_scale_factor=scale,
             locale="en-US",
             reduced_motion="reduce",
             java_script_enabled=javascript,

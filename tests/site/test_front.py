@@ -233,3 +233,41 @@ def test_forms_posted_through_nginx_pass_the_csrf_origin_check_on_a_port_of_its_
     assert reference
     assert signed_in.status == 302, signed_in.text[:500]
     assert signed_in.headers["Location"] == "/admin/"
+
+
+def test_nginx_serves_the_photographs_and_nothing_else_from_media(tmp_path):
+    require_nginx()
+    photographs = tmp_path / "public" / "media" / "photographs"
+    photographs.mkdir(parents=True)
+    (photographs / "Ab_c-1_400x267_Zz9.avif").write_bytes(b"\0\0\0\x1cftypavif")
+    (photographs / "drawing.svg").write_text("<svg><script>alert(1)</script></svg>")
+    (photographs / "page.html").write_text("<script>alert(1)</script>")
+    front = Nginx(upstream=f"{HOST}:9", public=tmp_path / "public", folder=tmp_path / "nginx")
+    front.start()
+    try:
+        visitor = Visitor(front.port)
+        image = visitor.get("/media/photographs/Ab_c-1_400x267_Zz9.avif")
+        refused = [
+            visitor.get(f"/media/photographs/{name}").status
+            for name in ["drawing.svg", "page.html", "missing.jpg"]
+        ]
+        # Staff's uploads through the admin may be larger than a form...
+        with socket.create_connection((HOST, front.port), timeout=5) as sock:
+            sock.sendall(
+                f"POST /admin/treatments/photograph/add/ HTTP/1.1\r\nHost: {HOST}\r\n"
+                f"Content-Length: {5 * 1024 * 1024}\r\nContent-Type: multipart/form-data\r\n\r\n".encode()
+            )
+            sock.sendall(b"\0" * (5 * 1024 * 1024))
+            upload = sock.recv(1024).decode(errors="replace")
+    finally:
+        front.stop()
+        print(front.log_tail())
+
+    assert image.status == 200
+    assert image.headers["Content-Type"] == "image/avif"
+    assert image.headers["X-Content-Type-Options"] == "nosniff"
+    assert image.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    assert image.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert refused == [404, 404, 404]
+    # ... so nginx passes one on (here to no app at all: 502), rather than 413.
+    assert upload.startswith("HTTP/1.1 502 "), upload

@@ -365,10 +365,12 @@ def test_faq_page_leaves_out_unpublished_questions(get_page):
 
 def test_home_page_shows_the_safety_and_disclaimer_blocks(get_page):
     document = get_page("/")
-    for key in ["safety", "disclaimer"]:
+    # The safety note is part of the trust block ("Who will see you"), so a
+    # level below its heading.
+    for key, heading in [("safety", "h3"), ("disclaimer", "h2")]:
         block = ContentBlock.objects.get(key=key)
         rendered = section(document, f"block-{key}")
-        assert rendered.find("h2").text == block.heading
+        assert rendered.find(heading).text == block.heading
         assert [p.text for p in rendered.find_all("p")] == paragraphs(block.text)
 
 
