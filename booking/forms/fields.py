@@ -216,7 +216,8 @@ def read_booking_choices():
         # follows its plan, which changed with the treatment's columns.
         .order_by("display_order", "name")
     )
-    return list(types), list(Practitioner.objects.bookable_online())
+    # The booking page's step 2 shows each practitioner's portrait.
+    return list(types), list(Practitioner.objects.bookable_online().select_related("portrait"))
 
 
 # Kept by each process between changes to them (a type, a practitioner, a

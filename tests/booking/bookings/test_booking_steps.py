@@ -233,3 +233,20 @@ def test_each_step_costs_the_same_queries_however_busy_the_fortnight(client, set
     assert ConsultationBooking.objects.count() == 20
 
     assert costs() == quiet
+
+
+def test_step_two_shows_each_practitioners_portrait_at_the_cards_size(client):
+    document = page(client.get(BOOK_URL, {"type": ASSESSMENT}))
+
+    section = document.find(id="step-practitioner").parent
+    cards = {
+        card.find(class_="booking-card-title").text: card
+        for card in section.find_all("a", class_="booking-card")
+    }
+    portrait = cards["Daniel Okafor"].find("img", class_="booking-card-portrait")
+    # The seed's portrait, as a responsive picture that keeps the layout still.
+    assert portrait is not None
+    assert portrait.attrs["sizes"] == "4rem"
+    assert portrait.attrs["width"] and portrait.attrs["height"]
+    assert portrait.attrs["alt"]
+    assert cards["Anyone"].find("img") is None
