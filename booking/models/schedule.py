@@ -15,7 +15,7 @@ from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import timezone
 
-from booking.cache_versions import AVAILABILITY, kept_between_changes
+from booking.cache_versions import SCHEDULE, kept_between_changes
 
 from .screening import QuestionnaireVersion
 
@@ -65,8 +65,9 @@ class BookingRules(models.Model):
     @classmethod
     def current(cls):
         """
-        The rules in force. Between changes to anything the free times depend
-        on (booking/cache_versions.py), a process keeps the rules it read: every
+        The rules in force. Between changes to the schedule (anything the free
+        times depend on but bookings and time off: booking/cache_versions.py),
+        a process keeps the rules it read: every
         booking and every view of the booking page needs them, and they
         change a few times a year.
         """
@@ -87,7 +88,7 @@ class BookingRules(models.Model):
         return self.alert_email or settings.CLINIC["email"]
 
 
-_remembered_rules = AVAILABILITY.remember(BookingRules.read, enabled=kept_between_changes)
+_remembered_rules = SCHEDULE.remember(BookingRules.read, enabled=kept_between_changes)
 
 
 class Weekday(models.IntegerChoices):
