@@ -212,6 +212,11 @@ class TimeOff(models.Model):
         ordering = ["-starts_at"]
         verbose_name = "time off"
         verbose_name_plural = "time off"
+        # The calendars read a practitioner's time off that ends after a day:
+        # past leave, however much accumulates, is never read again.
+        indexes = [
+            models.Index(fields=["practitioner", "ends_at"], name="time_off_until_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__gt=models.F("starts_at")), name="time_off_ends_after_start"

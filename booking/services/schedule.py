@@ -284,8 +284,8 @@ class ClinicCalendar:
         span_start = datetime.combine(min(days), time(0), tzinfo=self.zone) - timedelta(days=1)
         span_end = datetime.combine(max(days), time(0), tzinfo=self.zone) + timedelta(days=2)
         ids = [person.pk for person in self.practitioners]
-        taken = ConsultationBooking.objects.active().filter(
-            practitioner__in=ids, starts_at__lt=span_end, blocks_until__gt=span_start
+        taken = ConsultationBooking.objects.holding_time_between(span_start, span_end).filter(
+            practitioner__in=ids
         )
         if self.ignore_booking is not None:
             taken = taken.exclude(pk=self.ignore_booking.pk)
