@@ -1,6 +1,7 @@
 """
-Indexes that keep what a booking reads bounded however long the history grows:
-the per-contact limit, and the busy times of bookings and time off ahead.
+Indexes that keep what a booking reads bounded however long the history grows
+(the per-contact limit, time off ahead), and what an email says stored with it,
+for the task worker to write it (booking/services/email_content.py).
 """
 
 import django.db.models.functions.text
@@ -13,6 +14,17 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AddField(
+            model_name="outboundemail",
+            name="context",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                editable=False,
+                help_text="What the booking looked like when the email was written: the task worker writes the subject, text and calendar file from it when it sends the email.",
+                verbose_name="what the email says",
+            ),
+        ),
         migrations.AddIndex(
             model_name="consultationbooking",
             index=models.Index(
