@@ -24,13 +24,15 @@ A stored page is served while all of these hold:
 - and for AVAILABILITY_CACHE_SECONDS at most, so a day coming into the
   booking horizon shows within that long.
 
-The form's POSTs are never cached: the booking service checks the
+The waitlist's join page is stored the same way (JoinWaitlistView), under
+the same versions, and never past the clinic's midnight (it shows today's
+date). The forms' POSTs are never cached: the booking service checks the
 chosen time inside its transaction, whatever page the visitor saw.
 """
 
 import logging
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import NamedTuple
 
 from django.conf import settings
@@ -56,7 +58,7 @@ CSRF_VALUE = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]*)"')
 FORM_TOKEN_VALUE = re.compile(rb'name="form_token" value="([^"]*)"')
 
 
-def page_key(request):
+def page_key(request, parameters=FORM_PARAMETERS):
     """
     The booking page's key for this request, or None to render it without
     the cache: only the choices the form offers are stored (a type,
@@ -86,7 +88,7 @@ def page_key(request):
         horizon = today + timedelta(days=BookingRules.current().horizon_days)
         if week is None or not today <= week <= horizon:
             return None
-    return page_caching.answers_key(request, FORM_PARAMETERS)
+    return page_caching.answers_key(request, parameters)
 
 
 class CachedBookingPage(NamedTuple):
@@ -125,9 +127,11 @@ class CachedBookingPage(NamedTuple):
 class BookingPageCache:
     """The cache's side of one GET of the booking page (BookConsultationView.get)."""
 
-    def __init__(self, request):
+    def __init__(self, request, parameters=FORM_PARAMETERS):
+        # `parameters`: what the page reads of its query string (the waitlist's
+        # join page is cached the same way, with its own).
         self.request = request
-        self.key = page_key(request)
+        self.key = page_key(request, parameters)
         self.numbers = None
 
     def hit(self):
@@ -148,14 +152,24 @@ class BookingPageCache:
             return None
         return page.response(self.request)
 
-    def store(self, response, week):
-        """Store the page just rendered (`week`: its slot picker's week); returns the response."""
+    def store(self, response, week=None, *, until_midnight=False):
+        """
+        Store the page just rendered (`week`: its slot picker's week, if it
+        has one); returns the response. `until_midnight`: the page shows
+        today's date (the waitlist's first day), so it is not served after
+        the clinic's midnight.
+        """
         if self.key is None or response.status_code != 200:
             return response
         response.render()
         if getattr(getattr(self.request, "_messages", None), "used", False):
             return response  # It showed the visitor a message (the page shows none today).
-        page = CachedBookingPage.of(response, self.numbers, self.fresh_until(week))
+        fresh_until = self.fresh_until(week)
+        if until_midnight:
+            tomorrow = timezone.localdate() + timedelta(days=1)
+            midnight = datetime.combine(tomorrow, time(0), tzinfo=timezone.get_current_timezone())
+            fresh_until = min(fresh_until, midnight.timestamp())
+        page = CachedBookingPage.of(response, self.numbers, fresh_until)
         if page is not None:
             page_caching.store(self.key, page, settings.AVAILABILITY_CACHE_SECONDS)
         return response

@@ -2,7 +2,8 @@
 The waitlist's public pages: join, leave (signed link), and claim an
 offered time (signed link; GET shows, POST claims). Each is one visitor's
 own: never_cache sends Cache-Control: private, no-store, and none is in the
-content page cache.
+content page cache; the join page's GET is rendered once for everyone as
+the booking page is (page_cache.py), each visitor getting their own tokens.
 """
 
 from django.conf import settings
@@ -25,6 +26,7 @@ from booking.signed_links import (
 )
 
 from .bookings import booked_references, remember_receipts
+from .page_cache import BookingPageCache
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -42,6 +44,14 @@ class JoinWaitlistView(FormView):
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "visitor": visitor_secret(self.request)}
+
+    def get(self, request, *args, **kwargs):
+        # The same for everyone asking for the same choices, but for the
+        # visitor's tokens: served as the booking page is (page_cache.py).
+        page_cache = BookingPageCache(request, parameters=["type", "practitioner"])
+        if (cached := page_cache.hit()) is not None:
+            return cached
+        return page_cache.store(super().get(request, *args, **kwargs), until_midnight=True)
 
     def get_context_data(self, **kwargs):
         kwargs.setdefault("meta_title", "Join the waitlist")
