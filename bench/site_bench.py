@@ -371,6 +371,8 @@ def public_pages(port):
         ("/book/", "/book/"),
         ("/privacy/", "/privacy/"),
         ("/team/", "/team/"),
+        # The waitlist's join page, cached as /book/ is (booking/views/page_cache.py).
+        ("/waitlist/", "/waitlist/"),
     ]
 
 
