@@ -342,7 +342,8 @@ def main():
             )
         print()
         print(
-            f"History ratio (p50 with history ÷ without): {large['p50'] / small['p50']:.2f} (target ≤ 1.2)"
+            f"History ratio, p50 with history ÷ without: {large['p50'] / small['p50']:.2f} "
+            f"(CPU {large['cpu'] / small['cpu']:.2f}; target ≤ 1.2)"
         )
         print(f"POST server time p50 without history: {small['p50']:.1f} ms (target ≤ 20 ms)")
         print(
