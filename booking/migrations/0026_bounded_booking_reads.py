@@ -1,6 +1,6 @@
 """
 Indexes that keep what a booking reads bounded however long the history grows
-(the per-contact limit, time off ahead), and what an email says stored with it,
+(the per-contact limit, time off ahead, the day sheet's new-client flag), and what an email says stored with it,
 for the task worker to write it (booking/services/email_content.py).
 """
 
@@ -41,6 +41,10 @@ class Migration(migrations.Migration):
                 fields=["phone", "starts_at"],
                 name="booking_requested_phone_idx",
             ),
+        ),
+        migrations.AddIndex(
+            model_name="consultationbooking",
+            index=models.Index(fields=["email", "starts_at"], name="booking_email_time_idx"),
         ),
         migrations.AddIndex(
             model_name="timeoff",

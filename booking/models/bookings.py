@@ -302,6 +302,9 @@ class ConsultationBooking(models.Model):
                 name="booking_requested_phone_idx",
                 condition=Q(status="requested"),
             ),
+            # The day sheet's "new client" flag: an earlier consultation under
+            # the same email, found among that person's own bookings.
+            models.Index(fields=["email", "starts_at"], name="booking_email_time_idx"),
         ]
 
     def __str__(self):
