@@ -174,7 +174,8 @@ bench: install
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk >/dev/null; }
 	@# Both run and print their tables; the target fails if either did.
 	$(UV) run --frozen python bench/booking_bench.py $(BENCH_ARGS); status=$$?; \
-		$(UV) run --frozen python bench/site_bench.py $(SITE_BENCH_ARGS) && exit $$status
+		$(UV) run --frozen python bench/site_bench.py $(SITE_BENCH_ARGS) || status=1; \
+		$(UV) run --frozen python bench/booking_cost.py $(COST_BENCH_ARGS) || status=1; exit $$status
 
 audit: install e2e-deps
 	$(UV) run --frozen python scripts/lighthouse_audit.py $(AUDIT_ARGS)

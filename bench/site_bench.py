@@ -389,6 +389,8 @@ def public_pages(port):
         ("/book/ (a time chosen: the request form)", request_form),
         ("/privacy/", "/privacy/"),
         ("/team/", "/team/"),
+        # The waitlist's join page, cached as /book/ is (booking/views/page_cache.py).
+        ("/waitlist/", "/waitlist/"),
     ]
 
 

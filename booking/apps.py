@@ -12,9 +12,9 @@ def retire_cached_pages(**kwargs):
     """
     from treatments.caching import CONTENT
 
-    from .cache_versions import AVAILABILITY
+    from .cache_versions import AVAILABILITY, SCHEDULE
 
-    for version in (CONTENT, AVAILABILITY):
+    for version in (CONTENT, AVAILABILITY, SCHEDULE):
         # Neither the cache nor the table there: nothing cached to retire.
         with suppress(Exception):
             version.changed()

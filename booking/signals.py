@@ -12,7 +12,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_de
 from treatments.caching import content_changed
 from treatments.models import SkinConcern
 
-from .cache_versions import availability_changed
+from .cache_versions import availability_changed, schedule_changed
 from .models import (
     BookingRules,
     Closure,
@@ -28,14 +28,16 @@ from .models import (
 
 # What the booking page's free times depend on (booking/views/page_cache.py). Bulk
 # updates through QuerySet.update() send no signals: the services that use
-# one raise the version themselves (change_status).
-AVAILABILITY_MODELS = [
+# one raise the version themselves (change_status). Bookings and time off
+# are read afresh by every calendar; what processes keep between changes
+# (booking/cache_versions.py's SCHEDULE) is the rest, so a booking does not
+# make every process read the rules, the types and everyone's hours again.
+READ_AFRESH_MODELS = [ConsultationBooking, TimeOff]
+SCHEDULE_MODELS = [
     BookingRules,
     Closure,
-    ConsultationBooking,
     ConsultationType,
     Practitioner,
-    TimeOff,
     WorkingHours,
     # The booking page asks the health questions of a type's published
     # version (booking/services/screening.py): publishing, or a questionnaire's
@@ -63,14 +65,16 @@ def practitioner_changed(**kwargs):
 def connect():
     post_save.connect(practitioner_changed, sender=Practitioner, dispatch_uid="team-page-save")
     post_delete.connect(practitioner_changed, sender=Practitioner, dispatch_uid="team-page-delete")
-    for model in AVAILABILITY_MODELS:
-        uid = model.__name__
-        post_save.connect(availability_changed, sender=model, dispatch_uid=f"availability-{uid}")
-        post_delete.connect(
-            availability_changed, sender=model, dispatch_uid=f"availability-delete-{uid}"
-        )
+    for models, receiver in [
+        (READ_AFRESH_MODELS, availability_changed),
+        (SCHEDULE_MODELS, schedule_changed),
+    ]:
+        for model in models:
+            uid = model.__name__
+            post_save.connect(receiver, sender=model, dispatch_uid=f"availability-{uid}")
+            post_delete.connect(receiver, sender=model, dispatch_uid=f"availability-delete-{uid}")
     m2m_changed.connect(
-        availability_changed,
+        schedule_changed,
         sender=ConsultationType.practitioners.through,
         dispatch_uid="availability-type-practitioners",
     )

@@ -61,7 +61,13 @@ def read_with(shared_versions, key):
 
 
 class SharedVersion:
-    """One such number: its key in the cache, and its one-row model in the database."""
+    """
+    One such number: its key in the cache, and its one-row model in the
+    database. A number with no model (`model=None`) exists only with the
+    cache: it versions only what processes keep (Remembered), which they
+    keep only with the numbers in the cache, so without it there is nothing
+    to raise and it reads as 0.
+    """
 
     def __init__(self, cache_key, model):
         self.cache_key = cache_key
@@ -72,6 +78,8 @@ class SharedVersion:
         return apps.get_model(self.model_label)
 
     def current(self):
+        if in_database() and self.model_label is None:
+            return 0
         if in_database():
             # No row yet (a fresh or flushed database) reads as 0 until the first change.
             return self.model.objects.filter(pk=1).values_list("number", flat=True).first() or 0
@@ -95,6 +103,8 @@ class SharedVersion:
     def changed(self):
         """Raise the number for a change being saved: see the module's docstring."""
         if in_database():
+            if self.model_label is None:
+                return
             if not self.model.objects.filter(pk=1).update(number=F("number") + 1):
                 self.model.objects.get_or_create(pk=1)
         else:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from phonenumber_field.formfields import PhoneNumberField
 
-from booking.cache_versions import AVAILABILITY, kept_between_changes
+from booking.cache_versions import SCHEDULE, kept_between_changes
 from booking.models import ConsultationType, Practitioner
 from booking.services.schedule import ClinicCalendar, parse_slot_value
 from booking.validators import validate_client_email
@@ -221,10 +221,11 @@ def read_booking_choices():
 
 
 # Kept by each process between changes to them (a type, a practitioner, a
-# questionnaire: the availability version; a treatment: the content version),
-# as the booking rules are: every view of the form and every booking reads them.
+# questionnaire: the schedule version; a treatment: the content version),
+# as the booking rules are: every view of the form and every booking reads
+# them. A booking raises neither number.
 booking_choices = Remembered(
-    [AVAILABILITY, CONTENT], read_booking_choices, enabled=kept_between_changes
+    [SCHEDULE, CONTENT], read_booking_choices, enabled=kept_between_changes
 )
 
 

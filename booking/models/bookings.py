@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
 from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import Q
 from django.db.models.functions import TruncDate, Upper
 from django.urls import reverse
@@ -73,6 +74,18 @@ class BookingQuerySet(models.QuerySet):
         """Bookings that hold their slot."""
         return self.filter(status__in=ConsultationBooking.ACTIVE_STATUSES)
 
+    def holding_time_between(self, start, end):
+        """Active bookings whose time, turnover included, overlaps [start, end)."""
+        active = self.active()
+        if connections[self.db].vendor == "postgresql":
+            # The same range and condition as the no-overlap constraint, so
+            # its GiST index finds the bookings of those days alone, however
+            # long the history behind them or the diary ahead.
+            return active.alias(
+                held=TsTzRange("starts_at", "blocks_until", RangeBoundary())
+            ).filter(held__overlap=DateTimeTZRange(start, end))
+        return active.filter(starts_at__lt=end, blocks_until__gt=start)
+
     def needs_action(self):
         return self.filter(status=ConsultationBooking.Status.REQUESTED)
 
@@ -84,9 +97,13 @@ class BookingQuerySet(models.QuerySet):
         {"email": n, "phone": n}: how many upcoming requests, not yet
         confirmed, this email address (in any case) and this phone number hold.
         """
+        # The filter in WHERE as well as in each count: only this person's
+        # rows are read (booking_requested_email_idx and _phone_idx), never
+        # every request waiting at the clinic.
         return (
             self.needs_action()
             .upcoming(now)
+            .filter(Q(email__iexact=email) | Q(phone=phone))
             .aggregate(
                 email=models.Count("pk", filter=Q(email__iexact=email)),
                 phone=models.Count("pk", filter=Q(phone=phone)),
@@ -287,6 +304,25 @@ class ConsultationBooking(models.Model):
             # migration 0013 creates there only (SQLite has no GIN index).
             models.Index(Upper("reference"), name="booking_reference_upper_idx"),
             models.Index(fields=["phone"], name="booking_phone_idx"),
+            # What every booking reads, bounded however long the clinic's
+            # history grows: one person's requests still waiting (the
+            # per-contact limit, by email in any case or by phone). The busy
+            # times are read through the no-overlap constraint's own index
+            # (BookingQuerySet.holding_time_between).
+            models.Index(
+                Upper("email"),
+                "starts_at",
+                name="booking_requested_email_idx",
+                condition=Q(status="requested"),
+            ),
+            models.Index(
+                fields=["phone", "starts_at"],
+                name="booking_requested_phone_idx",
+                condition=Q(status="requested"),
+            ),
+            # The day sheet's "new client" flag: an earlier consultation under
+            # the same email, found among that person's own bookings.
+            models.Index(fields=["email", "starts_at"], name="booking_email_time_idx"),
         ]
 
     def __str__(self):

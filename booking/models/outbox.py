@@ -17,7 +17,10 @@ class OutboundEmail(models.Model):
     The outbox. Every message is stored in the same transaction as the change
     that causes it and sent after commit; if the mail server is down the row
     stays pending and `send_outbox` retries it, so no message is lost and no
-    booking waits on SMTP.
+    booking waits on SMTP. A booking's message is stored as what it must say
+    (`context`) and written out by the task worker when it sends it, so the
+    request that books renders no email; the subject, text and calendar file
+    are stored then. Rows from before (and the waitlist's) are written in full.
     """
 
     class Kind(models.TextChoices):
@@ -52,6 +55,14 @@ class OutboundEmail(models.Model):
     subject = models.CharField(max_length=255)
     body = models.TextField()
     calendar = models.TextField(blank=True, help_text="An iCalendar attachment, if any.")
+    context = models.JSONField(
+        "what the email says",
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text="What the booking looked like when the email was written: the task worker "
+        "writes the subject, text and calendar file from it when it sends the email.",
+    )
     status = models.CharField(
         max_length=10, choices=Delivery, default=Delivery.PENDING, db_index=True
     )

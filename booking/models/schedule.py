@@ -15,7 +15,7 @@ from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import timezone
 
-from booking.cache_versions import AVAILABILITY, kept_between_changes
+from booking.cache_versions import SCHEDULE, kept_between_changes
 
 from .screening import QuestionnaireVersion
 
@@ -75,8 +75,9 @@ class BookingRules(models.Model):
     @classmethod
     def current(cls):
         """
-        The rules in force. Between changes to anything the free times depend
-        on (booking/cache_versions.py), a process keeps the rules it read: every
+        The rules in force. Between changes to the schedule (anything the free
+        times depend on but bookings and time off: booking/cache_versions.py),
+        a process keeps the rules it read: every
         booking and every view of the booking page needs them, and they
         change a few times a year.
         """
@@ -97,7 +98,7 @@ class BookingRules(models.Model):
         return self.alert_email or settings.CLINIC["email"]
 
 
-_remembered_rules = AVAILABILITY.remember(BookingRules.read, enabled=kept_between_changes)
+_remembered_rules = SCHEDULE.remember(BookingRules.read, enabled=kept_between_changes)
 
 
 class Weekday(models.IntegerChoices):
@@ -240,6 +241,11 @@ class TimeOff(models.Model):
         ordering = ["-starts_at"]
         verbose_name = "time off"
         verbose_name_plural = "time off"
+        # The calendars read a practitioner's time off that ends after a day:
+        # past leave, however much accumulates, is never read again.
+        indexes = [
+            models.Index(fields=["practitioner", "ends_at"], name="time_off_until_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__gt=models.F("starts_at")), name="time_off_ends_after_start"

@@ -10,11 +10,9 @@ bookings by reference only, never by person.
 import enum
 import logging
 import smtplib
-from datetime import UTC, timedelta
+from datetime import timedelta
 from functools import partial
-from urllib.parse import urlsplit
 
-import icalendar
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
@@ -26,6 +24,8 @@ from django.utils import timezone
 
 from booking.models import BookingRules, OutboundEmail
 from booking.validators import validate_client_email
+
+from .email_content import CALENDAR_METHODS, TO_CLINIC, email_context, write_email
 
 logger = logging.getLogger(__name__)
 
@@ -40,74 +40,6 @@ STATE_KINDS = [
     OutboundEmail.Kind.DECLINE,
     OutboundEmail.Kind.REMINDER,
 ]
-
-# Messages to the clinic rather than to the client.
-TO_CLINIC = {OutboundEmail.Kind.CLINIC_ALERT, OutboundEmail.Kind.CLIENT_CHANGE}
-
-# Which messages carry a calendar file, and with which iTIP method.
-CALENDAR_METHODS = {
-    OutboundEmail.Kind.CONFIRMATION: "REQUEST",
-    OutboundEmail.Kind.RESCHEDULED: "REQUEST",
-    OutboundEmail.Kind.CANCELLATION: "CANCEL",
-}
-
-
-def calendar_uid(booking):
-    return f"consultation-{booking.reference}@{urlsplit(settings.SITE_URL).hostname}"
-
-
-def booking_calendar(booking, method):
-    """An iCalendar file for the consultation, in the clinic's time zone."""
-    zone = timezone.get_current_timezone()
-    calendar = icalendar.Calendar()
-    calendar.add("prodid", f"-//{settings.CLINIC['name']}//Consultations//EN")
-    calendar.add("version", "2.0")
-    calendar.add("method", method)
-    event = icalendar.Event()
-    # A stable UID and a rising SEQUENCE let calendar apps update or cancel
-    # the event they already hold instead of adding another.
-    event.add("uid", calendar_uid(booking))
-    event.add("sequence", booking.calendar_sequence)
-    event.add("dtstamp", timezone.now())
-    event.add("dtstart", calendar_time(booking.starts_at, zone))
-    event.add("dtend", calendar_time(booking.ends_at, zone))
-    event.add(
-        "summary",
-        f"{booking.consultation_type.name} with {booking.practitioner.name} "
-        f"at {settings.CLINIC['name']}",
-    )
-    event.add("location", f"{settings.CLINIC['street_address']}, {settings.CLINIC['locality']}")
-    event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
-    organizer = icalendar.vCalAddress(f"mailto:{settings.DEFAULT_FROM_EMAIL}")
-    organizer.params["cn"] = settings.CLINIC["name"]
-    event.add("organizer", organizer)
-    # RFC 5546 wants the invitee named; calendar apps ignore an invitation without one.
-    attendee = icalendar.vCalAddress(f"mailto:{booking.email}")
-    attendee.params["cn"] = booking.full_name
-    attendee.params["role"] = "REQ-PARTICIPANT"
-    event.add("attendee", attendee)
-    calendar.add_component(event)
-    # Zone rules for the year around the consultation keep the file small.
-    local_start = timezone.localtime(booking.starts_at, zone)
-    calendar.add_missing_timezones(
-        first_date=local_start.date() - timedelta(days=366),
-        last_date=local_start.date() + timedelta(days=366),
-    )
-    return calendar.to_ical().decode()
-
-
-def calendar_time(instant, zone):
-    """
-    The consultation's time as the clinic's clock shows it, with the zone's
-    rules attached (TZID), so calendar apps show it in clinic time. In the
-    hour that happens twice when the clocks go back, RFC 5545 reads a wall
-    time as its first occurrence, so such a time is written in UTC instead,
-    which names the one instant meant.
-    """
-    local = timezone.localtime(instant, zone)
-    if local.utcoffset() != local.replace(fold=1 - local.fold).utcoffset():
-        return instant.astimezone(UTC)
-    return local
 
 
 def queue_email(booking, kind, *, health_form_question=False):
@@ -130,20 +62,18 @@ def queue_emails(booking, kinds, *, rules=None, concerns=None, health_form_quest
     knows from the screening service's result); the email says so, and
     never what they were.
     """
-    context = {
-        "booking": booking,
-        "clinic": settings.CLINIC,
-        "site_url": settings.SITE_URL,
-        "manage_url": settings.SITE_URL + booking.get_manage_url(),
-        "admin_url": settings.ADMIN_URL,
-        "health_form_question": health_form_question,
-        # A callable: templates that do not show it never read it.
-        "concerns_display": (
-            (lambda: booking.concerns_display)
-            if concerns is None
-            else ", ".join(concern.label for concern in concerns)
+    # What the emails say is stored, not written: the task worker writes
+    # them (email_content.py), so the request renders no template.
+    context = email_context(
+        booking,
+        health_form_question=health_form_question,
+        # Only the clinic's alert lists them; read from the booking only then.
+        concerns_display=(
+            ", ".join(concern.label for concern in concerns)
+            if concerns is not None
+            else (None if OutboundEmail.Kind.CLINIC_ALERT in kinds else "")
         ),
-    }
+    )
     messages = []
     for kind in kinds:
         if kind in TO_CLINIC:
@@ -153,15 +83,12 @@ def queue_emails(booking, kinds, *, rules=None, concerns=None, health_form_quest
             to = booking.email
         if kind in STATE_KINDS:
             _supersede_waiting(booking, STATE_KINDS)
-        method = CALENDAR_METHODS.get(kind)
         messages.append(
             OutboundEmail(
                 booking=booking,
                 kind=kind,
                 to=to,
-                subject=render_to_string(f"emails/{kind}_subject.txt", context).strip(),
-                body=render_to_string(f"emails/{kind}.txt", context),
-                calendar=booking_calendar(booking, method) if method else "",
+                context=context,
                 consultation_date=booking.clinic_date,
             )
         )
@@ -300,6 +227,9 @@ def deliver(pk):
             OutboundEmail.objects.filter(pk=pk).update(status=OutboundEmail.Delivery.SUPERSEDED)
             return DeliveryResult.SUPERSEDED
         try:
+            if message.context and not message.body:
+                # Written here, once, from what the change stored; kept with the row.
+                message.subject, message.body, message.calendar = write_email(message)
             _email(message).send(using="default")
         except Exception as error:  # Any failure of the mail server: keep the message, retry later.
             attempts = message.attempts + 1
@@ -307,6 +237,7 @@ def deliver(pk):
             # Only a message still waiting goes back in the queue: one superseded
             # while this attempt ran (in this transaction) stays superseded.
             OutboundEmail.objects.filter(pk=pk, status=OutboundEmail.Delivery.PENDING).update(
+                **_written(message),
                 attempts=attempts,
                 last_error=f"{type(error).__name__}: {error}"[:1000],
                 status=OutboundEmail.Delivery.FAILED if gave_up else OutboundEmail.Delivery.PENDING,
@@ -322,12 +253,18 @@ def deliver(pk):
             )
             return DeliveryResult.FAILED
         OutboundEmail.objects.filter(pk=pk).update(
+            **_written(message),
             status=OutboundEmail.Delivery.SENT,
             sent_at=timezone.now(),
             attempts=message.attempts + 1,
             last_error="",
         )
     return DeliveryResult.SENT
+
+
+def _written(message):
+    """The subject, text and calendar file as sent, for the row (the admin shows them)."""
+    return {"subject": message.subject, "body": message.body, "calendar": message.calendar}
 
 
 def _is_stale(message, now):

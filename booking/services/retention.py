@@ -74,7 +74,7 @@ def anonymise_booking(booking, *, content_type=None):
         # Health answers are deleted outright, not blanked.
         ScreeningAnswers.objects.filter(booking=booking).delete()
         OutboundEmail.objects.filter(booking=booking).update(
-            to="", subject="", body="", calendar="", last_error=""
+            to="", subject="", body="", calendar="", context={}, last_error=""
         )
         # The admin's history of edits to the booking (its change messages
         # name fields, not values; the object's name is its reference).

@@ -32,7 +32,9 @@ from itertools import groupby
 from django.db.models import Value
 from django.utils import timezone
 
+from booking.cache_versions import SCHEDULE, kept_between_changes
 from booking.models import BookingRules, Closure, ConsultationBooking, TimeOff, WorkingHours
+from clinic_site.versions import Remembered
 
 
 @dataclass(frozen=True)
@@ -147,11 +149,45 @@ class BusyTimes:
         return index + 1 >= len(self.ranges) or self.ranges[index + 1][0] >= end
 
 
+@dataclass(frozen=True)
+class HoursAndClosures:
+    """Everyone's working hours, and the closures that end on or after `since`."""
+
+    since: object  # a date
+    windows: dict  # (practitioner id, weekday) -> [WorkingHours], in time order
+    closures: list
+
+    def closures_between(self, first_day, last_day):
+        return [
+            closure
+            for closure in self.closures
+            if closure.ends_on >= first_day and closure.starts_on <= last_day
+        ]
+
+
+def read_hours_and_closures():
+    # From yesterday: a process keeps them across midnight, and a calendar
+    # never starts before the clinic's today (staff's starts there).
+    since = timezone.localdate() - timedelta(days=1)
+    windows = defaultdict(list)
+    for window in WorkingHours.objects.order_by("weekday", "starts_at"):
+        windows[window.practitioner_id, window.weekday].append(window)
+    return HoursAndClosures(since, dict(windows), list(Closure.objects.filter(ends_on__gte=since)))
+
+
+# Kept by each process between changes to the schedule (booking/cache_versions.py),
+# as the rules and the booking form's choices are: every booking and every
+# uncached booking page needs them, and a booking changes neither.
+hours_and_closures = Remembered([SCHEDULE], read_hours_and_closures, enabled=kept_between_changes)
+
+
 class ClinicCalendar:
     """
     The bookable times of one consultation type as seen at one moment. The
-    rules, the practitioners who take the type, their hours and the
-    closures are read once (four queries, three given `candidates`); then
+    rules, the practitioners who take the type, everyone's hours and the
+    closures are read once (four queries, three given `candidates`; with the
+    cache, the rules, hours and closures are kept by the process between
+    changes to the schedule, so none but who takes the type); then
     any run of days can be asked for its times, at one more query each time
     for what keeps the practitioners busy on those days (their bookings and
     time off together) — however many practitioners, types and bookings
@@ -210,13 +246,16 @@ class ClinicCalendar:
             if practitioner is not None:
                 practitioners = practitioners.filter(pk=practitioner.pk)
             self.practitioners = list(practitioners)
-        ids = [person.pk for person in self.practitioners]
-        self.windows = defaultdict(list)  # (practitioner id, weekday) -> [WorkingHours]
-        for window in WorkingHours.objects.filter(practitioner__in=ids):
-            self.windows[window.practitioner_id, window.weekday].append(window)
-        self.closures = list(
-            Closure.objects.filter(ends_on__gte=self.first_day, starts_on__lte=self.last_day)
-        )
+        kept = hours_and_closures()
+        if kept.since > self.first_day:
+            # A calendar of days before the process read them (a `now` in the past).
+            kept = HoursAndClosures(
+                self.first_day,
+                kept.windows,
+                list(Closure.objects.filter(ends_on__gte=self.first_day)),
+            )
+        self.windows = kept.windows  # (practitioner id, weekday) -> [WorkingHours]
+        self.closures = kept.closures_between(self.first_day, self.last_day)
         # Active bookings per (practitioner id, clinic day) on the days last
         # asked for: "any practitioner" goes to whoever has the fewest.
         self.day_load = Counter()
@@ -245,8 +284,8 @@ class ClinicCalendar:
         span_start = datetime.combine(min(days), time(0), tzinfo=self.zone) - timedelta(days=1)
         span_end = datetime.combine(max(days), time(0), tzinfo=self.zone) + timedelta(days=2)
         ids = [person.pk for person in self.practitioners]
-        taken = ConsultationBooking.objects.active().filter(
-            practitioner__in=ids, starts_at__lt=span_end, blocks_until__gt=span_start
+        taken = ConsultationBooking.objects.holding_time_between(span_start, span_end).filter(
+            practitioner__in=ids
         )
         if self.ignore_booking is not None:
             taken = taken.exclude(pk=self.ignore_booking.pk)
@@ -275,7 +314,7 @@ class ClinicCalendar:
         for person in self.practitioners:
             busy = BusyTimes(busy_ranges[person.pk])
             for day in days:
-                for window in self.windows[person.pk, day.weekday()]:
+                for window in self.windows.get((person.pk, day.weekday()), ()):
                     key = (day, window.starts_at, window.ends_at)
                     if key not in window_starts:
                         window_starts[key] = self._starts_in(day, window, length, grid)

@@ -37,3 +37,21 @@ def link_in_email(email_address, path, *, messages=locmem_messages, timeout=5.0)
                 f"{[recipients for recipients, _ in sent]}"
             )
         time.sleep(0.05)
+
+
+def written(message):
+    """
+    An outbox row as its email reads: the subject, text and calendar file the
+    task worker writes from what the row stores (booking/services/email_content.py),
+    or, once sent (or for a row written in full), what the row holds.
+    """
+    from types import SimpleNamespace
+
+    from booking.services.email_content import write_email
+
+    message.refresh_from_db()
+    if message.context and not message.body:
+        subject, body, calendar = write_email(message)
+    else:
+        subject, body, calendar = message.subject, message.body, message.calendar
+    return SimpleNamespace(subject=subject, body=body, calendar=calendar)

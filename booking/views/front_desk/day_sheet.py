@@ -14,7 +14,7 @@ never both succeed.
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from math import ceil
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -24,6 +24,8 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from booking import services
 from booking.models import (
@@ -48,6 +50,8 @@ ACTIONS = {
     "no_show": (Status.NO_SHOW, "No-show"),
     "cancel": (Status.CANCELLED, "Cancel"),
 }
+# Stands for a booking's id in its change page's address, reversed once a sheet.
+PK_PLACEHOLDER = "0000pk0000"
 SHOWN_ON_THE_GRID = [*ConsultationBooking.ACTIVE_STATUSES, Status.COMPLETED, Status.NO_SHOW]
 
 
@@ -58,6 +62,46 @@ class Cell:
     bookings: list = field(default_factory=list)
     starts_at: datetime | None = None
     note: str = ""
+    label: str = ""  # A free cell's time, as the clinic's clock shows it
+
+
+def plain_cell_html(cell, practitioner):
+    """
+    A cell that holds no booking, written here rather than by the template:
+    a busy sheet has hundreds (a free quarter hour of each practitioner
+    each), and the template's variable lookups for each were most of the
+    sheet's render time.
+    """
+    if cell.kind == "free" and getattr(cell, "book_url", None):
+        content = format_html(
+            '<a href="{}" class="day-sheet-book">Book<span class="visually-hidden"> {} with {}'
+            "</span></a>",
+            cell.book_url,
+            cell.label,
+            practitioner.name,
+        )
+    else:
+        content = PLAIN_CELL_CONTENT[cell.kind]
+    return format_html(
+        '<td rowspan="{}" class="day-sheet-{}">\n{}\n</td>', cell.rows, cell.kind, content
+    )
+
+
+PLAIN_CELL_CONTENT = {
+    "free": mark_safe('<span class="visually-hidden">Free</span>'),
+    "time_off": "Time off",
+    "closed": "Closed",
+    "off": mark_safe('<span class="visually-hidden">Not working</span>'),
+}
+
+
+def clock_label(instant, zone, clock_format="%I:%M %p"):
+    """
+    “9:30 AM”: a time on the sheet as the clinic's clock shows it. Written
+    here once per cell rather than by the template's date filter, which
+    looks up the locale's formats on every call (hundreds a sheet).
+    """
+    return instant.astimezone(zone).strftime(clock_format).lstrip("0")
 
 
 @dataclass
@@ -77,9 +121,10 @@ class DaySheet:
 
     @property
     def rows(self):
-        """[(time, [Cell or None per column])] for the template."""
+        """[(the row's time as a label, [Cell or None per column])] for the template."""
+        zone = timezone.get_current_timezone()
         return [
-            (starts_at, [column.cells.get(index) for column in self.columns])
+            (clock_label(starts_at, zone), [column.cells.get(index) for column in self.columns])
             for index, starts_at in enumerate(self.times)
         ]
 
@@ -256,26 +301,46 @@ def day_sheet_view(model_admin, request):
         )
         day = today
     now = timezone.now()
+    zone = timezone.get_current_timezone()
     sheet = build_day_sheet(day, now=now)
     can_change = model_admin.has_change_permission(request)
     can_book = model_admin.has_add_permission(request)
+    # Each address reversed once, not once a cell: a busy day has hundreds.
+    book_caller_url = reverse("admin:booking_book_caller")
+    change_url = reverse("admin:booking_consultationbooking_change", args=[PK_PLACEHOLDER])
+    book_links, book_times = {}, {}
     for column in sheet.columns:
         for cell in column.cells.values():
             cell.practitioner = column.practitioner
             for booking in cell.bookings:
                 booking.day_sheet_actions = booking_actions(booking, now) if can_change else []
-            if cell.kind == "free" and can_book:
-                cell.book_url = (
-                    reverse("admin:booking_book_caller")
-                    + "?"
-                    + urlencode(
-                        {
-                            "practitioner": column.practitioner.slug,
-                            "date": day.isoformat(),
-                            "time": f"{timezone.localtime(cell.starts_at):%H:%M}",
-                        }
-                    )
+                booking.change_url = change_url.replace(PK_PLACEHOLDER, str(booking.pk))
+                booking.sheet_times = (
+                    f"{clock_label(booking.starts_at, zone, '%I:%M')}"
+                    f"–{clock_label(booking.ends_at, zone)}"
                 )
+            if cell.kind == "free":
+                cell.label = clock_label(cell.starts_at, zone)
+                if can_book:
+                    # Encoded once a column and once a time, not once a cell.
+                    if column.practitioner.pk not in book_links:
+                        book_links[column.practitioner.pk] = (
+                            f"{book_caller_url}?"
+                            + urlencode(
+                                {"practitioner": column.practitioner.slug, "date": day.isoformat()}
+                            )
+                            + "&time="
+                        )
+                    if cell.starts_at not in book_times:
+                        book_times[cell.starts_at] = quote_plus(
+                            f"{cell.starts_at.astimezone(zone):%H:%M}"
+                        )
+                    cell.book_url = book_links[column.practitioner.pk] + book_times[cell.starts_at]
+            if cell.kind != "booking":
+                cell.html = plain_cell_html(cell, column.practitioner)
+    for booking in sheet.off_grid:
+        booking.change_url = change_url.replace(PK_PLACEHOLDER, str(booking.pk))
+        booking.sheet_times = clock_label(booking.starts_at, zone)
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.model._meta,
@@ -285,6 +350,8 @@ def day_sheet_view(model_admin, request):
         "previous_day": day - timedelta(days=1),
         "next_day": day + timedelta(days=1),
         "can_change": can_change,
+        "act_url": reverse("admin:booking_day_sheet_act"),
+        "day_iso": day.isoformat(),
     }
     return TemplateResponse(request, "booking/front_desk/day_sheet.html", context)
 

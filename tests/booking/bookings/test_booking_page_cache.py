@@ -11,7 +11,7 @@ shared). Changes raise the version on commit in the second case, so the
 tests run their on-commit callbacks.
 """
 
-from datetime import timedelta
+from datetime import time, timedelta
 from unittest import mock
 
 import pytest
@@ -29,6 +29,7 @@ from tests.support.booking import (
     booking_form,
     clinic_clock,
     consultation_type,
+    filled_booking_form,
     offered_slots,
     page,
     practitioner,
@@ -302,3 +303,43 @@ def test_a_migration_retires_every_cached_page(cached, committed, rendered):
     shown(Client())
 
     assert rendered.call_count == 2
+
+
+def test_a_booking_leaves_what_processes_keep_and_a_schedule_change_elsewhere_retires_it(
+    settings, committed
+):
+    """
+    Each process keeps the rules, the form's choices, everyone's hours and
+    the closures between changes to the schedule: another visitor's booking
+    is no such change, and a change of hours made by another process (its
+    commit raises the shared number) is seen by the next call.
+    """
+    from django.core.cache import cache
+
+    from booking.cache_versions import SCHEDULE
+    from booking.forms.fields import booking_choices
+    from booking.services.schedule import hours_and_closures
+
+    settings.CACHES = {"default": {"BACKEND": SHARED}}
+    settings.AVAILABILITY_CACHE_SECONDS = 300
+    cache.clear()
+    kept_hours = hours_and_closures()
+    booking_choices(), BookingRules.current()
+
+    visitor = Client()
+    _, data = filled_booking_form(visitor)
+    with committed():
+        assert visitor.post(BOOK_URL, data).status_code == 302
+    with CaptureQueriesContext(connection) as queries:
+        assert hours_and_closures() is kept_hours
+        booking_choices(), BookingRules.current()
+    assert len(queries) == 0
+
+    # Another process shortens a day's hours: its row, and the number its commit raised.
+    window = WorkingHours.objects.order_by("pk").first()
+    WorkingHours.objects.filter(pk=window.pk).update(ends_at=time(12, 0))
+    SCHEDULE.bump_cached()
+
+    seen = hours_and_closures().windows[window.practitioner_id, window.weekday]
+    assert time(12, 0) in [each.ends_at for each in seen]
+    cache.clear()

@@ -17,6 +17,7 @@ from tests.support.booking import (
     page,
     set_rules,
 )
+from tests.support.mailbox import written
 
 pytestmark = pytest.mark.django_db
 Status = ConsultationBooking.Status
@@ -100,7 +101,7 @@ def test_the_reminder_asks_the_client_to_confirm_on_their_page(mailoutbox):
     booking = make_booking(starts_at=clinic_time(2027, 2, 1, 15), status=Status.CONFIRMED)
     with clinic_clock(clinic_time(2027, 1, 31, 16)):
         assert services.send_due_reminders() == 1
-    reminder = OutboundEmail.objects.get(booking=booking, kind=Kind.REMINDER)
+    reminder = written(OutboundEmail.objects.get(booking=booking, kind=Kind.REMINDER))
     assert "Confirm I'm coming" in reminder.body
     assert "/book/manage/" in reminder.body
 
@@ -141,8 +142,8 @@ def test_every_client_cancel_or_move_alerts_the_clinic():
     alerts = OutboundEmail.objects.filter(kind=Kind.CLIENT_CHANGE).order_by("pk")
     assert [alert.booking for alert in alerts] == [moving, cancelling]
     assert {alert.to for alert in alerts} == {rules.clinic_alert_address}
-    assert "It needs confirming again." in alerts[0].body
-    assert "They cancelled it" in alerts[1].body
+    assert "It needs confirming again." in written(alerts[0]).body
+    assert "They cancelled it" in written(alerts[1]).body
 
 
 def test_staff_changes_send_no_client_change_alert(admin_user):

@@ -27,7 +27,8 @@ from django_tasks_db.models import DBTaskResult
 from booking import services
 from booking.models import ConsultationBooking, OutboundEmail
 from booking.services import emails
-from booking.services.emails import MAX_ATTEMPTS, DeliveryResult, calendar_uid, deliver, queue_email
+from booking.services.email_content import calendar_uid
+from booking.services.emails import MAX_ATTEMPTS, DeliveryResult, deliver, queue_email
 from booking.services.schedule import bookable_slots
 from booking.signed_links import reference_from_token
 from tests.support.booking import (
@@ -470,6 +471,9 @@ def sent_messages(mailoutbox):
 
 
 def as_sent(*messages):
+    # The subject as the worker wrote it when it sent the message.
+    for message in messages:
+        message.refresh_from_db()
     return [(message.to, message.subject) for message in messages]
 
 
@@ -828,6 +832,90 @@ def test_message_being_sent_is_skipped_not_waited_for_by_another_worker_and_a_ne
     cancellation = booking.emails.get(kind=OutboundEmail.Kind.CANCELLATION)
     assert status_of(cancellation) == PENDING
     assert deliver(cancellation.pk) == DeliveryResult.SENT
+    cancellation.refresh_from_db()  # Its subject, as the worker wrote it.
     subjects = [message.subject for message in mailoutbox]
     assert subjects.count(confirmation.subject) == 1
     assert subjects.count(cancellation.subject) == 1
+
+
+# Written by the worker: the request stores what each email must say.
+
+
+def test_the_booking_request_renders_no_email_and_the_worker_writes_it_from_the_row(
+    client, mailoutbox
+):
+    _, data = filled_booking_form(client, message="Please call after 5pm.")
+    with (
+        mock.patch("booking.services.email_content.render_to_string") as render,
+        mock.patch("booking.services.emails.enqueue_delivery_on_commit"),  # No worker yet.
+    ):
+        assert client.post(BOOK_URL, data).status_code == 302
+    assert render.call_count == 0
+    booking = ConsultationBooking.objects.get()
+    receipt = booking.emails.get(kind=OutboundEmail.Kind.RECEIPT)
+    assert (receipt.subject, receipt.body) == ("", "")
+    assert receipt.context["booking"]["reference"] == booking.reference
+
+    # What the email says is what was true when it was written: a later move
+    # of the booking, or a new name for its type, does not rewrite the receipt.
+    written_for = receipt.context["booking"]["starts_at"]
+    ConsultationBooking.objects.filter(pk=booking.pk).update(
+        starts_at=booking.starts_at + timedelta(days=1),
+        ends_at=booking.ends_at + timedelta(days=1),
+        blocks_until=booking.blocks_until + timedelta(days=1),
+    )
+    booking.consultation_type.__class__.objects.filter(pk=booking.consultation_type_id).update(
+        name="Renamed later"
+    )
+    assert deliver(receipt.pk) == DeliveryResult.SENT
+
+    [sent] = mailoutbox
+    receipt.refresh_from_db()
+    assert (sent.subject, sent.body) == (receipt.subject, receipt.body)
+    assert booking.reference in receipt.subject
+    assert when(booking) in receipt.body
+    assert written_for == booking.starts_at.isoformat()
+    assert "Consultation: Skin assessment (30 minutes)" in receipt.body
+    assert "Renamed later" not in receipt.body
+
+
+def test_a_message_written_in_full_before_the_worker_wrote_them_still_sends_as_written(
+    mailoutbox,
+):
+    booking = book()
+    old = OutboundEmail.objects.create(
+        booking=booking,
+        kind=OutboundEmail.Kind.CONFIRMATION,
+        to=booking.email,
+        subject="Written by the request",
+        body="As the release before wrote it.",
+        calendar="BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
+    )
+
+    assert deliver(old.pk) == DeliveryResult.SENT
+
+    [sent] = [message for message in mailoutbox if message.subject == "Written by the request"]
+    assert sent.body == "As the release before wrote it."
+    assert sent.attachments[0][1] == "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
+
+
+def test_a_template_that_fails_in_the_worker_keeps_the_booking_and_the_message_for_a_retry(
+    client, send_on_commit, mailoutbox
+):
+    _, data = filled_booking_form(client)
+    with (
+        mock.patch(
+            "booking.services.email_content.render_to_string", side_effect=RuntimeError("broken")
+        ),
+        send_on_commit(),
+    ):
+        assert client.post(BOOK_URL, data).status_code == 302
+    booking = ConsultationBooking.objects.get()
+    receipt = booking.emails.get(kind=OutboundEmail.Kind.RECEIPT)
+    assert (receipt.status, receipt.attempts) == (OutboundEmail.Delivery.PENDING, 1)
+    assert "broken" in receipt.last_error
+    assert mailoutbox == []
+
+    OutboundEmail.objects.filter(pk=receipt.pk).update(next_attempt_at=timezone.now())
+    assert deliver(receipt.pk) == DeliveryResult.SENT
+    assert booking.reference in mailoutbox[0].subject

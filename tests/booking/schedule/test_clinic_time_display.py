@@ -30,6 +30,7 @@ from tests.support.booking import (
     page,
     utc,
 )
+from tests.support.mailbox import written
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +78,7 @@ SUBJECTS_WITH_THE_TIME = {Kind.CLINIC_ALERT, Kind.CONFIRMATION, Kind.RESCHEDULED
 def test_every_email_shows_the_zone_of_a_time_in_the_repeated_hour(kind, starts_at, zone):
     booking = make_booking(starts_at=starts_at, status=Status.CONFIRMED)
 
-    message = emails.queue_email(booking, kind)
+    message = written(emails.queue_email(booking, kind))
 
     assert f"Sunday 3 November 2030, 1:30 AM ({zone}, clinic time)" in message.body
     if kind in SUBJECTS_WITH_THE_TIME:
@@ -89,7 +90,7 @@ def test_every_email_shows_the_zone_of_a_time_in_the_repeated_hour(kind, starts_
 def test_calendar_file_names_the_right_instant_in_the_repeated_hour(kind, starts_at, zone):
     booking = make_booking(starts_at=starts_at, status=Status.CONFIRMED)
 
-    message = emails.queue_email(booking, kind)
+    message = written(emails.queue_email(booking, kind))
 
     [event] = icalendar.Calendar.from_ical(message.calendar).walk("VEVENT")
     # Compared in UTC: Python never finds a wall time in the repeated hour
@@ -101,7 +102,7 @@ def test_calendar_file_names_the_right_instant_in_the_repeated_hour(kind, starts
 def test_calendar_file_keeps_the_clinic_zone_for_an_unambiguous_time():
     booking = make_booking(starts_at=clinic_time(2030, 11, 4, 9, 30), status=Status.CONFIRMED)
 
-    message = emails.queue_email(booking, Kind.CONFIRMATION)
+    message = written(emails.queue_email(booking, Kind.CONFIRMATION))
 
     assert "DTSTART;TZID=America/New_York:20301104T093000" in message.calendar
 

@@ -37,6 +37,7 @@ from tests.support.booking import (
     time_links,
 )
 from tests.support.html import form_data
+from tests.support.mailbox import written
 from tests.support.screening import Kind, key, make_questionnaire, publish_example
 
 pytestmark = pytest.mark.django_db
@@ -318,10 +319,10 @@ def test_no_health_answer_goes_into_an_email(client, version, mailoutbox):
     response = client.post(BOOK_URL, form_data(booking_form(checked(client, data))))
 
     assert response.status_code == 302
-    bodies = list(OutboundEmail.objects.values_list("subject", "body"))
-    receipt = OutboundEmail.objects.get(kind=OutboundEmail.Kind.RECEIPT).body
+    bodies = [(email.subject, email.body) for email in map(written, OutboundEmail.objects.all())]
+    receipt = written(OutboundEmail.objects.get(kind=OutboundEmail.Kind.RECEIPT)).body
     assert "We have a question about your health form" in receipt
-    alert = OutboundEmail.objects.get(kind=OutboundEmail.Kind.CLINIC_ALERT).body
+    alert = written(OutboundEmail.objects.get(kind=OutboundEmail.Kind.CLINIC_ALERT)).body
     assert "The health form needs a look" in alert
     for subject, body in bodies:
         for secret in [

@@ -28,6 +28,7 @@ from booking.services import screening
 from booking.services.schedule import bookable_slots
 from tests.support.booking import book, move_into_the_past, page
 from tests.support.html import form_data
+from tests.support.mailbox import written
 from tests.support.screening import (
     book_with_answers,
     example_questionnaire,
@@ -259,12 +260,14 @@ def test_a_move_earlier_brings_a_date_rule_into_play_and_is_recorded_without_det
     assert "Health form re-checked for the new date" in note
     assert "Cannot be booked online" in note
     assert "isotretinoin" not in note.lower()
-    rescheduled = OutboundEmail.objects.filter(
-        booking=booking, kind=OutboundEmail.Kind.RESCHEDULED
-    ).get()
+    rescheduled = written(
+        OutboundEmail.objects.filter(booking=booking, kind=OutboundEmail.Kind.RESCHEDULED).get()
+    )
     assert "We have a question about your health form" in rescheduled.body
     assert "isotretinoin" not in rescheduled.body.lower()
-    clinic = OutboundEmail.objects.get(booking=booking, kind=OutboundEmail.Kind.CLIENT_CHANGE)
+    clinic = written(
+        OutboundEmail.objects.get(booking=booking, kind=OutboundEmail.Kind.CLIENT_CHANGE)
+    )
     assert "The health form needs a look" in clinic.body
     assert "isotretinoin" not in clinic.body.lower()
 
@@ -324,9 +327,9 @@ def test_a_move_later_takes_a_date_rule_out_of_play(version, early_and_late):
     services.move_booking(booking, late, for_staff=True)
 
     assert ScreeningAnswers.objects.get(booking=booking).outcome == ScreeningOutcome.FINE
-    rescheduled = OutboundEmail.objects.filter(
-        booking=booking, kind=OutboundEmail.Kind.RESCHEDULED
-    ).get()
+    rescheduled = written(
+        OutboundEmail.objects.filter(booking=booking, kind=OutboundEmail.Kind.RESCHEDULED).get()
+    )
     assert "health form" not in rescheduled.body
 
 
