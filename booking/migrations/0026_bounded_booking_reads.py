@@ -10,7 +10,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("booking", "0024_health_form_reads"),
+        ("booking", "0025_my_visits"),
     ]
 
     operations = [

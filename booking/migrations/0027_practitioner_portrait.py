@@ -50,7 +50,7 @@ def seed_portraits(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("booking", "0025_my_visits"),
+        ("booking", "0026_bounded_booking_reads"),
         ("treatments", "0005_photographs"),
     ]
 
