@@ -25,7 +25,7 @@ from booking.forms.fields import SLOT_TAKEN, week_start_from
 from booking.forms.my_visits import VisitMoveForm
 from booking.models import BookingRules, ConsultationBooking, WaitlistEntry
 from booking.services import my_visits
-from booking.services.emails import booking_calendar
+from booking.services.email_content import booking_calendar
 from booking.services.waitlist import leave_waitlist
 
 from .client_session import ClientSignInRequired
