@@ -189,5 +189,6 @@ screenshots: install e2e-deps
 		artifacts/screenshots/treatment-desktop.png artifacts/screenshots/team-desktop.png \
 		artifacts/screenshots/team-phone.png artifacts/screenshots/comparison-phone.png \
 		artifacts/screenshots/guide-result-desktop.png artifacts/screenshots/booking-phone.png \
+		artifacts/screenshots/booking-day-phone.png artifacts/screenshots/booking-details-phone.png \
 		artifacts/screenshots/day-sheet-desktop.png \
 		docs/screenshots/

@@ -37,6 +37,8 @@ PAGES = {
     "guide-result": "/guide/?concerns=acne-scars&concerns=uneven-tone"
     "&sensitivity=not-sensitive&goal=long-term-change",
     "booking": "/book/?treatment=medical-grade-facial",
+    # Steps 3 and 4: the strip of days and the first day's times.
+    "booking-day": "/book/?type=medical-grade-facial-consultation&practitioner=daniel-okafor",
     "team": "/team/",
 }
 FRONT_DESK = ("desk", "staff-password")
@@ -128,6 +130,14 @@ def take_screenshots(browser, origin, output, busy_day, front_desk_app):
             page.wait_for_function("() => [...document.images].every((image) => image.complete)")
             page.evaluate("window.scrollTo(0, 0)")
             target = output / f"{name}-{width}.png"
+            page.screenshot(path=target, full_page=True)
+            saved(target)
+        if width == "phone":
+            # Step 5: the first free time chosen, the summary and the request form.
+            page.goto(PAGES["booking-day"])
+            page.locator("a.time-list-time").first.click()
+            page.locator("#booking-request").wait_for()
+            target = output / "booking-details-phone.png"
             page.screenshot(path=target, full_page=True)
             saved(target)
         context.close()
