@@ -33,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+from base64 import b32encode
 from contextlib import closing
 from pathlib import Path
 from unittest import mock
@@ -59,6 +60,7 @@ from tests.support.booking import (
 from tests.support.html import form_data, parse_html
 from tests.support.local_site import Site, Visitor
 from tests.support.tools import missing
+from tests.support.two_factor import code
 
 ROOT = live_server.ROOT
 HOST = live_server.HOST
@@ -759,6 +761,10 @@ def test_killing_the_worker_and_the_web_server_mid_delivery_sends_every_email_ex
     assert "not run again" in lost_task_page.text
 
 
+# The superuser's authenticator app in admin_pages_as_superuser (20 bytes, as django-otp makes).
+AUTHENTICATOR_KEY = bytes(range(20))
+
+
 def admin_pages_as_superuser(env, port, *paths):
     """Sign a new superuser in to the admin at `port` and fetch `paths`."""
     password = "a-long-test-only-password"
@@ -766,11 +772,31 @@ def admin_pages_as_superuser(env, port, *paths):
         env | {"DJANGO_SUPERUSER_PASSWORD": password},
         *("createsuperuser", "--noinput", "--username", "boss", "--email", "boss@clinic.test"),
     )
+    live_server.manage(
+        env,
+        "shell",
+        "-c",
+        "from django.contrib.auth.models import User;"
+        "from django_otp.plugins.otp_totp.models import TOTPDevice;"
+        "TOTPDevice.objects.create(user=User.objects.get(username='boss'),"
+        f" name='Authenticator app', key='{AUTHENTICATOR_KEY.hex()}', confirmed=True)",
+    )
     staff = Visitor(port)
     sign_in = "/admin/login/?next=/admin/"
     login_form = parse_html(staff.get(sign_in).text).find("form", id="login-form")
     signed_in = staff.post(
         sign_in, form_data(login_form) | {"username": "boss", "password": password}
     )
+    assert signed_in.status == 302, signed_in.text[:500]
+    # A superuser signs in with a second factor: their app's code, from a
+    # key set up in that site's database.
+    code_page = "/admin/two-factor/code/"
+    code_form = next(
+        form
+        for form in parse_html(staff.get(code_page).text).find_all("form")
+        if form.find("input", name="code")
+    )
+    app_code = code(b32encode(AUTHENTICATOR_KEY).decode())
+    signed_in = staff.post(code_page, form_data(code_form) | {"code": app_code})
     assert signed_in.status == 302, signed_in.text[:500]
     return [staff.get(path) for path in paths]
