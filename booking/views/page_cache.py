@@ -9,7 +9,11 @@ same for every visitor who makes the same choices: they hold no token and
 nothing of the visitor's. So those pages, whole or as the steps htmx swaps
 in, are stored as they are sent. A page that shows the request form (a time
 is chosen: `?time=`) carries the visitor's CSRF and form tokens and is never
-stored; it costs a fortnight's free times like any uncached page.
+stored whole: what it shares with everyone making the same choices (steps 1
+to 4 and step 5's summary, rendered; SharedSteps) is stored instead, under
+the same rules, and the request form is rendered around it for each visitor.
+Nothing is spliced into stored bytes: a visitor's tokens are only ever in a
+page rendered for them.
 
 A stored page is served while all of these hold:
 
@@ -34,13 +38,16 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.safestring import mark_safe
 
 from booking.cache_versions import AVAILABILITY
 from booking.forms.fields import booking_choices
 from booking.forms.steps import iso_date
 from booking.models import BookingRules
+from booking.services.schedule import parse_slot_value
 from clinic_site import versions
 from treatments import caching as page_caching
 
@@ -62,6 +69,32 @@ def page_key(request):
     """
     if not settings.AVAILABILITY_CACHE_SECONDS or "time" in request.GET:
         return None
+    if not offered_choices(request):
+        return None
+    key = page_caching.answers_key(request, FORM_PARAMETERS)
+    # htmx's requests get the steps alone: a page of their own.
+    return key and (f"{key}:steps" if getattr(request, "htmx", False) else key)
+
+
+def shared_steps_key(request):
+    """
+    The key of what step 5 shares with everyone (SharedSteps), or None: the
+    same choices as page_key, and a well-formed time. A time the steps do
+    not offer is never stored (SharedStepsCache.store), so made-up times
+    cannot fill the cache either.
+    """
+    if not settings.AVAILABILITY_CACHE_SECONDS or not offered_choices(request):
+        return None
+    try:
+        parse_slot_value(request.GET.get("time", ""))
+    except (TypeError, ValueError):
+        return None
+    key = page_caching.answers_key(request, [*FORM_PARAMETERS, "time"])
+    return key and f"{key}:shared-steps"
+
+
+def offered_choices(request):
+    """Whether every choice in the address is one the form offers."""
     types, practitioners = booking_choices()
     offered = {
         "type": {consultation_type.slug for consultation_type in types},
@@ -75,17 +108,15 @@ def page_key(request):
     for name, slugs in offered.items():
         value = request.GET.get(name)
         if value and value not in slugs:
-            return None
+            return False
     for name in ["from", "day"]:
         if name in request.GET:
             chosen = iso_date(request.GET[name])
             today = timezone.localdate()
             horizon = today + timedelta(days=BookingRules.current().horizon_days)
             if chosen is None or not today <= chosen <= horizon:
-                return None
-    key = page_caching.answers_key(request, FORM_PARAMETERS)
-    # htmx's requests get the steps alone: a page of their own.
-    return key and (f"{key}:steps" if getattr(request, "htmx", False) else key)
+                return False
+    return True
 
 
 class CachedBookingPage(NamedTuple):
@@ -156,3 +187,76 @@ class BookingPageCache:
             notice = BookingRules.current().minimum_notice_hours * 3600
             until = min(until, first_start.timestamp() - notice)
         return until
+
+
+class SharedSteps(NamedTuple):
+    """
+    What step 5 (a time chosen) shares with everyone making the same
+    choices: steps 1 to 4 and the summary of the choice, rendered
+    (book.html's `choices` and `summary` partials), and the chosen time's
+    value for the request form. No token, nothing of the visitor's.
+    """
+
+    versions: tuple
+    fresh_until: float  # a POSIX timestamp
+    choices: str
+    summary: str
+    slot_value: str
+
+    def for_template(self):
+        # Stored as plain text (rendered by this site's own templates, escaped there).
+        return self._replace(choices=mark_safe(self.choices), summary=mark_safe(self.summary))
+
+
+class SharedStepsCache:
+    """
+    The cache's side of one GET of step 5 (BookConsultationView.get): the
+    fortnight's free times are worked out, and steps 1 to 4 rendered, once
+    for everyone between changes; the request form, with the visitor's own
+    tokens, is rendered around them for each visitor.
+    """
+
+    def __init__(self, request):
+        self.request = request
+        self.key = shared_steps_key(request)
+        self.numbers = None
+
+    def hit(self):
+        """The stored SharedSteps for these choices, or None."""
+        if self.key is None:
+            return None
+        try:
+            self.numbers, shared = versions.read_with(
+                [page_caching.CONTENT, AVAILABILITY], self.key
+            )
+        except Exception:
+            logger.warning("Booking page cache unavailable; rendering without it")
+            self.key = None
+            return None
+        if (
+            shared is None
+            or shared.versions != self.numbers
+            or timezone.now().timestamp() >= shared.fresh_until
+        ):
+            return None
+        return shared.for_template()
+
+    def store(self, form):
+        """
+        Render and store what `form`'s steps share (None when this page is
+        not stored: a time the steps do not offer shows step 4's "no longer
+        available", rendered for each request).
+        """
+        steps = form.steps
+        if self.key is None or steps.chosen_slot is None:
+            return None
+        context = {"form": form, "steps": steps}
+        shared = SharedSteps(
+            versions=self.numbers,
+            fresh_until=BookingPageCache.fresh_until(steps.first_start),
+            choices=str(render_to_string("booking/bookings/book.html#choices", context)),
+            summary=str(render_to_string("booking/bookings/book.html#summary", context)),
+            slot_value=steps.chosen_slot.value,
+        )
+        page_caching.store(self.key, shared, settings.AVAILABILITY_CACHE_SECONDS)
+        return shared.for_template()
