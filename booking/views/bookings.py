@@ -21,7 +21,7 @@ from treatments.caching import CachedPageMixin
 from treatments.models import SitePage
 from treatments.views import SitePageMixin
 
-from .page_cache import BookingPageCache, SharedStepsCache
+from .page_cache import BookingPageCache, shared_steps
 
 Status = ConsultationBooking.Status
 
@@ -116,11 +116,10 @@ class BookConsultationView(SitePageMixin, FormView):
 
     def get_request_form(self, request):
         # Step 5 holds the visitor's tokens: rendered for each visitor, around
-        # steps 1 to 4 and the summary rendered once for everyone making the
-        # same choices (page_cache.py's SharedSteps).
+        # steps 1 to 4, the summary and the empty fields rendered once for everyone making the
+        # same choices (page_cache.py's shared_steps).
         form = self.get_form()
-        shared_cache = SharedStepsCache(request)
-        shared = shared_cache.hit() or shared_cache.store(form)
+        shared = shared_steps(request, form)
         return self.render_to_response(self.get_context_data(form=form, shared_steps=shared))
 
     def get_template_names(self):

@@ -10,8 +10,9 @@ nothing of the visitor's. So those pages, whole or as the steps htmx swaps
 in, are stored as they are sent. A page that shows the request form (a time
 is chosen: `?time=`) carries the visitor's CSRF and form tokens and is never
 stored whole: what it shares with everyone making the same choices (steps 1
-to 4 and step 5's summary, rendered; SharedSteps) is stored instead, under
-the same rules, and the request form is rendered around it for each visitor.
+to 4, step 5's summary and the request form's empty fields, rendered:
+shared_steps) is stored instead, under the same rules, and the page and the
+form with the visitor's tokens are rendered around it for each visitor.
 Nothing is spliced into stored bytes: a visitor's tokens are only ever in a
 page rendered for them.
 
@@ -33,7 +34,7 @@ chosen time inside its transaction, whatever page the visitor saw.
 """
 
 import logging
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import NamedTuple
 
 from django.conf import settings
@@ -78,9 +79,9 @@ def page_key(request):
 
 def shared_steps_key(request):
     """
-    The key of what step 5 shares with everyone (SharedSteps), or None: the
+    The key of what step 5 shares with everyone (shared_steps), or None: the
     same choices as page_key, and a well-formed time. A time the steps do
-    not offer is never stored (SharedStepsCache.store), so made-up times
+    not offer is never stored (shared_steps), so made-up times
     cannot fill the cache either.
     """
     if not settings.AVAILABILITY_CACHE_SECONDS or not offered_choices(request):
@@ -189,44 +190,37 @@ class BookingPageCache:
         return until
 
 
-class SharedSteps(NamedTuple):
-    """
-    What step 5 (a time chosen) shares with everyone making the same
-    choices: steps 1 to 4 and the summary of the choice, rendered
-    (book.html's `choices` and `summary` partials), and the chosen time's
-    value for the request form. No token, nothing of the visitor's.
-    """
+class StoredFragments(NamedTuple):
+    """Parts of a page rendered once for everyone, as the cache holds them."""
 
     versions: tuple
     fresh_until: float  # a POSIX timestamp
-    choices: str
-    summary: str
-    slot_value: str
+    html: dict  # name: markup rendered by this site's own templates (escaped there)
+    values: dict  # name: a plain value the page needs with them
 
     def for_template(self):
-        # Stored as plain text (rendered by this site's own templates, escaped there).
-        return self._replace(choices=mark_safe(self.choices), summary=mark_safe(self.summary))
+        return {name: mark_safe(markup) for name, markup in self.html.items()} | self.values
 
 
-class SharedStepsCache:
+class FragmentCache:
     """
-    The cache's side of one GET of step 5 (BookConsultationView.get): the
-    fortnight's free times are worked out, and steps 1 to 4 rendered, once
-    for everyone between changes; the request form, with the visitor's own
-    tokens, is rendered around them for each visitor.
+    Parts of a page that hold nothing of the visitor's, stored under `key`
+    with the content and availability versions they were rendered under and
+    served until either changes or `fresh_until` passes; the page around
+    them, with the visitor's tokens, is rendered for each visitor. Nothing is
+    spliced into stored markup: the page's template places the parts.
     """
 
-    def __init__(self, request):
-        self.request = request
-        self.key = shared_steps_key(request)
+    def __init__(self, key):
+        self.key = key
         self.numbers = None
 
     def hit(self):
-        """The stored SharedSteps for these choices, or None."""
+        """The stored parts ({name: markup or value}), or None."""
         if self.key is None:
             return None
         try:
-            self.numbers, shared = versions.read_with(
+            self.numbers, stored = versions.read_with(
                 [page_caching.CONTENT, AVAILABILITY], self.key
             )
         except Exception:
@@ -234,29 +228,83 @@ class SharedStepsCache:
             self.key = None
             return None
         if (
-            shared is None
-            or shared.versions != self.numbers
-            or timezone.now().timestamp() >= shared.fresh_until
+            stored is None
+            or stored.versions != self.numbers
+            or timezone.now().timestamp() >= stored.fresh_until
         ):
             return None
-        return shared.for_template()
+        return stored.for_template()
 
-    def store(self, form):
-        """
-        Render and store what `form`'s steps share (None when this page is
-        not stored: a time the steps do not offer shows step 4's "no longer
-        available", rendered for each request).
-        """
-        steps = form.steps
-        if self.key is None or steps.chosen_slot is None:
+    def store(self, template_name, context, partials, *, fresh_until, **values):
+        """Render `template_name`'s `partials` with `context`, store them, and return them as hit() does."""
+        if self.key is None:
             return None
-        context = {"form": form, "steps": steps}
-        shared = SharedSteps(
+        stored = StoredFragments(
             versions=self.numbers,
-            fresh_until=BookingPageCache.fresh_until(steps.first_start),
-            choices=str(render_to_string("booking/bookings/book.html#choices", context)),
-            summary=str(render_to_string("booking/bookings/book.html#summary", context)),
-            slot_value=steps.chosen_slot.value,
+            fresh_until=fresh_until,
+            html={
+                name: str(render_to_string(f"{template_name}#{name}", context)) for name in partials
+            },
+            values=values,
         )
-        page_caching.store(self.key, shared, settings.AVAILABILITY_CACHE_SECONDS)
-        return shared.for_template()
+        page_caching.store(self.key, stored, settings.AVAILABILITY_CACHE_SECONDS)
+        return stored.for_template()
+
+
+def shared_steps(request, form):
+    """
+    What step 5 (a time chosen) shares with everyone making the same
+    choices, rendered once between changes (book.html's `choices`: steps 1
+    to 4; `summary`: the choice; `request_fields`: the request form's
+    fields, empty as a GET shows them) with the chosen time's `slot_value`;
+    or None to render the page whole: a time the steps do not offer shows
+    step 4's "no longer available" and is never stored.
+    """
+    cache = FragmentCache(shared_steps_key(request))
+    if (shared := cache.hit()) is not None:
+        return shared
+    steps = form.steps
+    if steps.chosen_slot is None:
+        return None
+    return cache.store(
+        "booking/bookings/book.html",
+        {"form": form, "steps": steps},
+        ["choices", "summary", "request_fields"],
+        fresh_until=BookingPageCache.fresh_until(steps.first_start),
+        slot_value=steps.chosen_slot.value,
+    )
+
+
+def waitlist_fields(request, form):
+    """
+    The waitlist's join form's fields (join.html's `fields`), empty as a GET
+    shows them, rendered once for everyone asking for the same choices on
+    the same day (the form starts on today and names the last bookable day)
+    between changes; the form's tokens are rendered around them for each
+    visitor. Only choices the form offers are stored, as on the booking page.
+    """
+    key = None
+    offered = {
+        "type": {consultation_type.slug for consultation_type in form.types},
+        "practitioner": {person.slug for person in form.practitioners},
+    }
+    if settings.AVAILABILITY_CACHE_SECONDS and all(
+        not request.GET.get(name) or request.GET[name] in slugs for name, slugs in offered.items()
+    ):
+        key = page_caching.answers_key(request, ["type", "practitioner"])
+        key = key and f"{key}:{form.today.isoformat()}:waitlist-fields"
+    cache = FragmentCache(key)
+    if (shared := cache.hit()) is not None:
+        return shared
+    midnight = datetime.combine(
+        form.today + timedelta(days=1), time(), tzinfo=timezone.get_current_timezone()
+    )
+    return cache.store(
+        "booking/waitlist/join.html",
+        {"form": form},
+        ["fields"],
+        fresh_until=min(
+            timezone.now().timestamp() + settings.AVAILABILITY_CACHE_SECONDS,
+            midnight.timestamp(),
+        ),
+    )

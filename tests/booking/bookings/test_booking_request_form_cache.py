@@ -1,8 +1,9 @@
 """
 Step 5 (a time chosen: the request form) is rendered for each visitor, with
 their own tokens, around what it shares with everyone making the same
-choices: steps 1 to 4 and the summary, rendered once between changes to the
-free times or the content (booking/views/page_cache.py's SharedSteps).
+choices: steps 1 to 4, the summary and the form's empty fields, rendered once
+between changes to the free times or the content (booking/views/page_cache.py's
+shared_steps).
 
 Each test runs with the version in the database (`make run`) and in the
 cache (Redis in production, a memory cache the site treats as shared).
@@ -154,7 +155,7 @@ def test_a_change_makes_the_next_step_five_fresh(cached, committed, worked_out, 
     else:
         # The time is gone: step 4 says so, and no form is offered for it.
         assert after.find(id="time-unavailable") is not None
-        assert after.find("input", attrs={"name": "form_token"}) is None
+        assert after.find("input", name="form_token") is None
 
 
 def test_a_chosen_time_reaching_the_minimum_notice_is_never_served(cached, worked_out, settings):
