@@ -16,9 +16,7 @@ from django.utils.html import format_html
 from booking.form_tokens import new_form_token, read_form_token
 from booking.models import (
     BookingRules,
-    ConsultationType,
     PartOfDay,
-    Practitioner,
     WaitlistEntry,
     Weekday,
 )
@@ -27,6 +25,7 @@ from booking.validators import refuse_control_characters
 from .fields import (
     ANY_PRACTITIONER,
     BootstrapBoundField,
+    booking_choices,
     consent_field,
     consultation_type_field,
     consultation_type_label,
@@ -91,16 +90,15 @@ class WaitlistJoinForm(forms.Form):
         self.last_day = self.today + timedelta(days=self.rules.horizon_days)
         # A type that asks health questions first is booked on the booking
         # page, where they are asked (booking/services/screening.py), never by a claim.
+        # The booking form's choices, kept by each process between changes
+        # to the schedule (fields.booking_choices): reading them for every
+        # visitor was most of this page's cost. Shared: never changed here.
+        types, self.practitioners = booking_choices()
         self.types = [
             consultation_type
-            for consultation_type in ConsultationType.objects.bookable_online()
-            .with_named_practitioners()
-            .with_health_questions()
-            # Meta.ordering does not apply to a query with GROUP BY.
-            .order_by("display_order", "name")
+            for consultation_type in types
             if consultation_type.health_questions_version is None
         ]
-        self.practitioners = list(Practitioner.objects.bookable_online())
         self.fields["consultation_type"].choices = [
             (consultation_type.slug, consultation_type_label(consultation_type))
             for consultation_type in self.types

@@ -21,7 +21,7 @@ from treatments.caching import CachedPageMixin
 from treatments.models import SitePage
 from treatments.views import SitePageMixin
 
-from .page_cache import BookingPageCache
+from .page_cache import BookingPageCache, shared_steps
 
 Status = ConsultationBooking.Status
 
@@ -105,12 +105,22 @@ class BookConsultationView(SitePageMixin, FormView):
         # The page is the same for everyone asking for the same choices but
         # for the visitor's tokens: served from the cache between changes to
         # its free times (booking/views/page_cache.py).
+        if "time" in request.GET:
+            return self.get_request_form(request)
         page_cache = BookingPageCache(request)
         if (cached := page_cache.hit()) is not None:
             return cached
         form = self.get_form()
         response = self.render_to_response(self.get_context_data(form=form))
         return page_cache.store(response, form.steps.first_start)
+
+    def get_request_form(self, request):
+        # Step 5 holds the visitor's tokens: rendered for each visitor, around
+        # steps 1 to 4, the summary and the empty fields rendered once for everyone making the
+        # same choices (page_cache.py's shared_steps).
+        form = self.get_form()
+        shared = shared_steps(request, form)
+        return self.render_to_response(self.get_context_data(form=form, shared_steps=shared))
 
     def get_template_names(self):
         # htmx swaps the steps in place (book.html's `steps` partial); a

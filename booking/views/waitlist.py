@@ -2,7 +2,9 @@
 The waitlist's public pages: join, leave (signed link), and claim an
 offered time (signed link; GET shows, POST claims). Each is one visitor's
 own: never_cache sends Cache-Control: private, no-store, and none is in the
-content page cache.
+content page cache. The join form's empty fields are rendered once for
+everyone between changes (page_cache.py's waitlist_fields), the page and
+the form's tokens for each visitor.
 """
 
 from django.conf import settings
@@ -25,6 +27,7 @@ from booking.signed_links import (
 )
 
 from .bookings import booked_references, remember_receipts
+from .page_cache import waitlist_fields
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -42,6 +45,11 @@ class JoinWaitlistView(FormView):
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "visitor": visitor_secret(self.request)}
+
+    def get(self, request, *args, **kwargs):
+        form = self.get_form()
+        context = self.get_context_data(form=form, shared_fields=waitlist_fields(request, form))
+        return self.render_to_response(context)
 
     def get_context_data(self, **kwargs):
         kwargs.setdefault("meta_title", "Join the waitlist")
