@@ -13,6 +13,7 @@ never both succeed.
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from math import ceil
 from urllib.parse import quote_plus, urlencode
 
@@ -78,11 +79,13 @@ class Cell:
     label: str = ""  # A free cell's time, as the clinic's clock shows it
 
 
+@lru_cache(maxsize=2048)
 def clock_label(instant, zone, clock_format="%I:%M %p"):
     """
     “9:30 AM”: a time on the sheet as the clinic's clock shows it. Written
-    here once per cell rather than by the template's date filter, which
-    looks up the locale's formats on every call (hundreds a sheet).
+    here rather than by the template's date filter, which looks up the
+    locale's formats on every call (hundreds a sheet); remembered, since a
+    sheet writes each quarter hour once a row and once a free cell.
     """
     return instant.astimezone(zone).strftime(clock_format).lstrip("0")
 
