@@ -128,6 +128,12 @@ def book_once(client, n, types, people):
     week = date.today() + timedelta(days=random.randrange(0, 50))
     query = {"type": kind.slug, "practitioner": person.slug if person else "", "from": week}
     document = BeautifulSoup(client.get(f"/book/?{urlencode(query)}").content, "html.parser")
+    # Steps 1 to 4 list the chosen day's times as links; one opens the
+    # request form (step 5), with the form token and the chosen time.
+    times = [link["href"] for link in document.find_all("a", class_="time-list-time")]
+    if not times:
+        return None, False
+    document = BeautifulSoup(client.get(random.choice(times)).content, "html.parser")
     form = document.find("input", attrs={"name": "form_token"}).find_parent("form")
     slots = [radio["value"] for radio in form.find_all("input", attrs={"name": "slot"})]
     if not slots:
@@ -294,9 +300,17 @@ def measure_day_sheet(args):
             consent_given_at=timezone.now(),
             privacy_policy_version="bench",
         )
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
     admin = get_user_model().objects.create_superuser("bench-admin", "a@example.com", "x")
+    # Staff pass a second factor: signed in as if they had typed a code from their app.
+    device = TOTPDevice.objects.create(user=admin, name="Bench", confirmed=True)
     client = Client()
     client.force_login(admin)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
     url = f"/admin/booking/consultationbooking/day/?date={day.isoformat()}"
     assert client.get(url).status_code == 200
     times, cpu = [], []

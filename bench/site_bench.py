@@ -478,8 +478,12 @@ def write_submissions(path, prepared, count, rng, first_number):
 
 
 def load_rows(args, env, port, rng, workdir):
-    """Every public page, the floor and the booking POST under wrk: the first table."""
+    """
+    Every public page, the floor and the booking POST under wrk: the first
+    table; and the rounds of our POST beside the peer's request step.
+    """
     log_path = workdir / "gunicorn.log"
+    comparison = None
     server = start_gunicorn(args, env, port, log_path)
     try:
         bb.wait_until_serving(server, port)
@@ -490,14 +494,28 @@ def load_rows(args, env, port, rng, workdir):
             log(f"wrk {label}")
             rows.append(measure(args, port, server, label, path))
 
-        # One submission each, with room for several hundred a second.
+        # One submission each, with room for several hundred a second; then
+        # the rounds beside the peer's request step, each with files of its own.
         warm, measured = 300 * args.warmup + 100, 400 * args.duration + 100
+        rounds = [
+            (number, clients, (100 if clients == 1 else 250) * args.round_duration)
+            for number in range(0 if args.skip_peer else args.rounds)
+            for clients in peer_bench.CLIENT_LEVELS
+        ]
         prepared = json.loads(
-            bb.django_shell({**env, "BENCH_TOKENS": str(warm + measured)}, SUBMISSION_CODE)
+            bb.django_shell(
+                {**env, "BENCH_TOKENS": str(warm + measured + sum(n for *_, n in rounds))},
+                SUBMISSION_CODE,
+            )
         )
         files = (workdir / "warm-up-submissions.txt", workdir / "submissions.txt")
         write_submissions(files[0], prepared, warm, rng, 0)
         write_submissions(files[1], prepared, measured, rng, warm)
+        round_files, first = {}, warm + measured
+        for number, clients, count in rounds:
+            round_files[number, clients] = workdir / f"round-{number}-{clients}.txt"
+            write_submissions(round_files[number, clients], prepared, count, rng, first)
+            first += count
         log(f"wrk POST /book/ ({prepared['practitioners']} practitioners on duty)")
         rows.append(
             measure(
@@ -512,25 +530,33 @@ def load_rows(args, env, port, rng, workdir):
         )
         # Counted again once every worker has long been up: the peer gets as many.
         workers = max(workers, worker_count(server.pid))
-    finally:
-        bb.stop_gunicorn(server)
-    starts = log_path.read_text(errors="replace").count("Booting worker")
-    if not args.skip_peer:
-        # With the site's gunicorn stopped: the peer has the machine as the site had it.
-        rows.append(
-            peer_bench.measure_peer(
+        if not args.skip_peer:
+            # Both servers up from here; only one is driven at a time.
+            with peer_bench.peer_site(
                 args,
                 workers=workers,
                 host=HOST,
                 port=bb.free_port(),
-                measure=measure,
                 http_get=lambda port, path: bb.http_request(
                     port, "GET", path, headers={"Accept": "text/html"}
                 )[0],
                 log=log,
-            )
-        )
-    return rows, {"workers": workers, "restarts": starts - workers}
+            ) as peer:
+                rows.append(peer_bench.measure_peer(args, peer, measure=measure, log=log))
+                if peer.server is not None:
+                    comparison = peer_bench.compare_request_steps(
+                        args,
+                        peer,
+                        site_port=port,
+                        our_files=round_files,
+                        run_wrk=run_wrk,
+                        host=HOST,
+                        log=log,
+                    )
+    finally:
+        bb.stop_gunicorn(server)
+    starts = log_path.read_text(errors="replace").count("Booting worker")
+    return rows, {"workers": workers, "restarts": starts - workers, "comparison": comparison}
 
 
 # --- The admin's booking list --------------------------------------------------------------
@@ -974,7 +1000,7 @@ def report(args, rows, server_info, admin, facts, fresh=None):
             lines.append(
                 f"  Peer ({peer_bench.PACKAGE}'s booking page, one day's times of one staff "
                 "member, in a throw-away virtual environment, the same gunicorn workers and "
-                f"wrk options, the site's gunicorn stopped): {row['note']}"
+                f"wrk options, the site's gunicorn up but idle): {row['note']}"
                 + (
                     f"; {row['rate']:.0f} req/s, {row['rate'] / rows[0]['rate']:.2f} of the floor"
                     if "rate" in row
@@ -982,6 +1008,19 @@ def report(args, rows, server_info, admin, facts, fresh=None):
                 )
                 + "."
             )
+    comparison = (server_info or {}).get("comparison")
+    if comparison:
+        lines += [
+            "",
+            f"  Our booking POST beside {peer_bench.PACKAGE}'s request step (POST "
+            f"{peer_bench.REQUEST_PATH}, which records an appointment request and checks no "
+            f"overlap): both servers up, {args.rounds} rounds of {args.round_duration} s a side "
+            "at each number of clients, the sides alternating which goes first; successes/s "
+            "over all the rounds (a booking made; the peer's 302 to its client-information "
+            "page), the median round's p50 and p99",
+            "",
+            peer_bench.comparison_table(comparison),
+        ]
     if fresh:
         lines += [
             "",
@@ -1061,8 +1100,21 @@ def parse_args():
     parser.add_argument(
         "--skip-peer",
         action="store_true",
-        help="leave out the peer row (django-appointment's booking page, installed in a "
-        "throw-away virtual environment: bench/peer_bench.py)",
+        help="leave out the peer rows (django-appointment's booking page and request step, "
+        "installed in a throw-away virtual environment: bench/peer_bench.py)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="rounds of our booking POST beside the peer's request step, alternating, at 1 "
+        "and 16 clients (default: 3)",
+    )
+    parser.add_argument(
+        "--round-duration",
+        type=int,
+        default=5,
+        help="seconds of wrk for each side in each round (default: 5)",
     )
     parser.add_argument(
         "--postgres",
@@ -1139,7 +1191,11 @@ def main():
             admin = admin_rows(args, schema, rng, workdir)
         # Failed requests fail the run. A missed admin target is reported but
         # is not an error: a busy machine can miss it by itself.
-        failed = any(row.get("errors") for row in rows)
+        failed = any(row.get("errors") for row in rows) or any(
+            summary[side]["errors"]
+            for summary in ((server_info or {}).get("comparison") or {}).values()
+            for side in ("ours", "peer")
+        )
     finally:
         if failed:
             log(f"gunicorn logs kept in {workdir}")

@@ -9,7 +9,10 @@
 -- report can say the figures are not for new bookings only.
 --
 -- Arguments (after --): the submissions file, the number of wrk threads,
--- and the site's origin for the Origin header.
+-- the site's origin for the Origin header and, optionally, the path to post
+-- to and the Lua pattern of a success's Location (by default /book/ and its
+-- confirmation page; bench/peer_bench.py posts django-appointment's request
+-- step with them).
 
 local threads = {}
 local next_thread = 0
@@ -23,6 +26,8 @@ end
 function init(args)
   local path, thread_count = args[1], tonumber(args[2])
   origin = args[3]
+  post_path = args[4] or "/book/"
+  success_location = args[5] or "^/book/received/"
   submissions = {}
   local line_number = 0
   for line in io.lines(path) do
@@ -41,7 +46,7 @@ function request()
     replayed = replayed + 1
   end
   local submission = submissions[(sent - 1) % #submissions + 1]
-  return wrk.format("POST", "/book/", {
+  return wrk.format("POST", post_path, {
     ["Host"] = wrk.headers["Host"],
     ["Content-Type"] = "application/x-www-form-urlencoded",
     ["Cookie"] = submission.cookie,
@@ -52,11 +57,12 @@ function request()
   }, submission.body)
 end
 
--- Success is the redirect to the confirmation page: a form shown again with
--- an error is a 200, which wrk alone would count as a success.
+-- Success is the redirect to the confirmation page (or the peer's next
+-- step): a form shown again with an error is a 200, which wrk alone would
+-- count as a success.
 function response(status, headers, body)
   local location = headers["Location"] or ""
-  if status == 302 and location:find("^/book/received/") then
+  if status == 302 and location:find(success_location) then
     booked = booked + 1
   else
     refused = refused + 1

@@ -13,6 +13,7 @@ never both succeed.
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from math import ceil
 from urllib.parse import quote_plus, urlencode
 
@@ -20,11 +21,11 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, F, OuterRef
 from django.http import HttpResponseNotAllowed
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from booking import services
@@ -36,6 +37,7 @@ from booking.models import (
     WaitlistEntry,
     WorkingHours,
 )
+from booking.views.front_desk.day_sheet_cells import booking_cell_html, plain_cell_html
 
 Status = ConsultationBooking.Status
 ROW_MINUTES = 15
@@ -53,6 +55,18 @@ ACTIONS = {
 # Stands for a booking's id in its change page's address, reversed once a sheet.
 PK_PLACEHOLDER = "0000pk0000"
 SHOWN_ON_THE_GRID = [*ConsultationBooking.ACTIVE_STATUSES, Status.COMPLETED, Status.NO_SHOW]
+SHEET_FIELDS = [
+    "reference",
+    "status",
+    "full_name",
+    "starts_at",
+    "ends_at",
+    "message",
+    "internal_notes",
+    "attendance_confirmed_at",
+    "consultation_type__name",
+    "practitioner__name",
+]
 
 
 @dataclass
@@ -65,41 +79,13 @@ class Cell:
     label: str = ""  # A free cell's time, as the clinic's clock shows it
 
 
-def plain_cell_html(cell, practitioner):
-    """
-    A cell that holds no booking, written here rather than by the template:
-    a busy sheet has hundreds (a free quarter hour of each practitioner
-    each), and the template's variable lookups for each were most of the
-    sheet's render time.
-    """
-    if cell.kind == "free" and getattr(cell, "book_url", None):
-        content = format_html(
-            '<a href="{}" class="day-sheet-book">Book<span class="visually-hidden"> {} with {}'
-            "</span></a>",
-            cell.book_url,
-            cell.label,
-            practitioner.name,
-        )
-    else:
-        content = PLAIN_CELL_CONTENT[cell.kind]
-    return format_html(
-        '<td rowspan="{}" class="day-sheet-{}">\n{}\n</td>', cell.rows, cell.kind, content
-    )
-
-
-PLAIN_CELL_CONTENT = {
-    "free": mark_safe('<span class="visually-hidden">Free</span>'),
-    "time_off": "Time off",
-    "closed": "Closed",
-    "off": mark_safe('<span class="visually-hidden">Not working</span>'),
-}
-
-
+@lru_cache(maxsize=2048)
 def clock_label(instant, zone, clock_format="%I:%M %p"):
     """
     “9:30 AM”: a time on the sheet as the clinic's clock shows it. Written
-    here once per cell rather than by the template's date filter, which
-    looks up the locale's formats on every call (hundreds a sheet).
+    here rather than by the template's date filter, which looks up the
+    locale's formats on every call (hundreds a sheet); remembered, since a
+    sheet writes each quarter hour once a row and once a free cell.
     """
     return instant.astimezone(zone).strftime(clock_format).lstrip("0")
 
@@ -121,10 +107,21 @@ class DaySheet:
 
     @property
     def rows(self):
-        """[(the row's time as a label, [Cell or None per column])] for the template."""
+        """
+        [(the row's time as a label, its cells' HTML)] for the template: the
+        cells that start in the row (a cell spanning rows is written once),
+        each written by the view (`html`, day_sheet_cells.py).
+        """
         zone = timezone.get_current_timezone()
         return [
-            (clock_label(starts_at, zone), [column.cells.get(index) for column in self.columns])
+            (
+                clock_label(starts_at, zone),
+                mark_safe(
+                    "".join(
+                        column.cells[index].html for column in self.columns if index in column.cells
+                    )
+                ),
+            )
             for index, starts_at in enumerate(self.times)
         ]
 
@@ -154,6 +151,10 @@ def build_day_sheet(day, *, now=None):
     bookings = list(
         ConsultationBooking.objects.filter(starts_at__gte=day_start, starts_at__lt=day_end)
         .select_related("consultation_type", "practitioner")
+        # What the sheet shows and acts on, no more: turning each row's other
+        # columns (the phone numbers parsed, the texts) into a model was a
+        # third of the sheet's reading time.
+        .only(*SHEET_FIELDS)
         .annotate(
             # The health form's outcome only (a flag staff can see), never the answers.
             health_outcome=F("screening__outcome"),
@@ -308,6 +309,9 @@ def day_sheet_view(model_admin, request):
     # Each address reversed once, not once a cell: a busy day has hundreds.
     book_caller_url = reverse("admin:booking_book_caller")
     change_url = reverse("admin:booking_consultationbooking_change", args=[PK_PLACEHOLDER])
+    act_url = reverse("admin:booking_day_sheet_act")
+    # One token for every form of the sheet, as the template's {{ csrf_token }} gives.
+    csrf_token = get_token(request)
     book_links, book_times = {}, {}
     for column in sheet.columns:
         for cell in column.cells.values():
@@ -336,8 +340,13 @@ def day_sheet_view(model_admin, request):
                             f"{cell.starts_at.astimezone(zone):%H:%M}"
                         )
                     cell.book_url = book_links[column.practitioner.pk] + book_times[cell.starts_at]
-            if cell.kind != "booking":
-                cell.html = plain_cell_html(cell, column.practitioner)
+            cell.html = (
+                booking_cell_html(
+                    cell, act_url=act_url, csrf_token=csrf_token, day_iso=day.isoformat()
+                )
+                if cell.kind == "booking"
+                else plain_cell_html(cell, column.practitioner)
+            )
     for booking in sheet.off_grid:
         booking.change_url = change_url.replace(PK_PLACEHOLDER, str(booking.pk))
         booking.sheet_times = clock_label(booking.starts_at, zone)
@@ -350,8 +359,6 @@ def day_sheet_view(model_admin, request):
         "previous_day": day - timedelta(days=1),
         "next_day": day + timedelta(days=1),
         "can_change": can_change,
-        "act_url": reverse("admin:booking_day_sheet_act"),
-        "day_iso": day.isoformat(),
     }
     return TemplateResponse(request, "booking/front_desk/day_sheet.html", context)
 
