@@ -91,16 +91,16 @@ def set_up_django(args):
     )
     os.environ["REDIS_URL"] = args.redis
     import django
-
-    django.setup()
     from django.conf import settings
 
     settings.ALLOWED_HOSTS = ["*"]
     # The pages name static files without collectstatic's manifest: nothing here serves them.
+    # Set before setup(): loading the apps already opens the storages.
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    django.setup()
     from django.core.cache import cache
     from django.core.management import call_command
 
