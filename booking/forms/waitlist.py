@@ -82,23 +82,30 @@ class WaitlistJoinForm(forms.Form):
     # Spam trap: people never see it; form-filling bots do.
     website = spam_trap_field()
 
+    @staticmethod
+    def offered_choices():
+        """
+        (the consultation types, the practitioners) the form offers. A type
+        that asks health questions first is booked on the booking page,
+        where they are asked (booking/services/screening.py), never by a
+        claim. The booking form's choices, kept by each process between
+        changes to the schedule (fields.booking_choices): reading them for
+        every visitor was most of this page's cost. Shared: never changed here.
+        """
+        types, practitioners = booking_choices()
+        return [
+            consultation_type
+            for consultation_type in types
+            if consultation_type.health_questions_version is None
+        ], practitioners
+
     def __init__(self, *args, visitor="", today=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.visitor = visitor
         self.today = today or timezone.localdate()
         self.rules = BookingRules.current()
         self.last_day = self.today + timedelta(days=self.rules.horizon_days)
-        # A type that asks health questions first is booked on the booking
-        # page, where they are asked (booking/services/screening.py), never by a claim.
-        # The booking form's choices, kept by each process between changes
-        # to the schedule (fields.booking_choices): reading them for every
-        # visitor was most of this page's cost. Shared: never changed here.
-        types, self.practitioners = booking_choices()
-        self.types = [
-            consultation_type
-            for consultation_type in types
-            if consultation_type.health_questions_version is None
-        ]
+        self.types, self.practitioners = self.offered_choices()
         self.fields["consultation_type"].choices = [
             (consultation_type.slug, consultation_type_label(consultation_type))
             for consultation_type in self.types

@@ -21,7 +21,7 @@ from treatments.caching import CachedPageMixin
 from treatments.models import SitePage
 from treatments.views import SitePageMixin
 
-from .page_cache import BookingPageCache, shared_steps
+from .page_cache import BookingPageCache, FramedFormPageMixin, request_form_key
 
 Status = ConsultationBooking.Status
 
@@ -70,7 +70,7 @@ class PrivacyPolicyView(CachedPageMixin, SitePageMixin, TemplateView):
 # What a visitor sends (their details and health answers) never goes into an
 # error report: Django's reporter shows every POST field of this view starred.
 @method_decorator(sensitive_post_parameters(), name="dispatch")
-class BookConsultationView(SitePageMixin, FormView):
+class BookConsultationView(FramedFormPageMixin, SitePageMixin, FormView):
     page_key = SitePage.Key.BOOKING
     template_name = "booking/bookings/book.html"
     form_class = ConsultationRequestForm
@@ -106,7 +106,9 @@ class BookConsultationView(SitePageMixin, FormView):
         # for the visitor's tokens: served from the cache between changes to
         # its free times (booking/views/page_cache.py).
         if "time" in request.GET:
-            return self.get_request_form(request)
+            # Step 5 holds the visitor's tokens: the page rendered once for
+            # everyone making the same choices, their tokens for each visitor.
+            return self.get_framed(request)
         page_cache = BookingPageCache(request)
         if (cached := page_cache.hit()) is not None:
             return cached
@@ -114,13 +116,14 @@ class BookConsultationView(SitePageMixin, FormView):
         response = self.render_to_response(self.get_context_data(form=form))
         return page_cache.store(response, form.steps.first_start)
 
-    def get_request_form(self, request):
-        # Step 5 holds the visitor's tokens: rendered for each visitor, around
-        # steps 1 to 4, the summary and the empty fields rendered once for everyone making the
-        # same choices (page_cache.py's shared_steps).
-        form = self.get_form()
-        shared = shared_steps(request, form)
-        return self.render_to_response(self.get_context_data(form=form, shared_steps=shared))
+    def frame_key(self):
+        return request_form_key(self.request)
+
+    def frame_fresh_until(self, form):
+        # A time the steps do not offer shows step 4's "no longer available": never stored.
+        if form.steps.chosen_slot is None:
+            return None
+        return BookingPageCache.fresh_until(form.steps.first_start)
 
     def get_template_names(self):
         # htmx swaps the steps in place (book.html's `steps` partial); a

@@ -7,16 +7,15 @@ Working out two weeks of free times is most of what the booking page costs,
 and steps 1 to 4 (the consultation, who with, the day, the time) are the
 same for every visitor who makes the same choices: they hold no token and
 nothing of the visitor's. So those pages, whole or as the steps htmx swaps
-in, are stored as they are sent. A page that shows the request form (a time
-is chosen: `?time=`) carries the visitor's CSRF and form tokens and is never
-stored whole: what it shares with everyone making the same choices (steps 1
-to 4, step 5's summary and the request form's empty fields, rendered:
-shared_steps) is stored instead, under the same rules, and the page and the
-form with the visitor's tokens are rendered around it for each visitor.
-Nothing is spliced into stored bytes: a visitor's tokens are only ever in a
-page rendered for them.
+in, are stored as they are sent. A page with a form (step 5, a time chosen:
+`?time=`, and the waitlist's join page) carries the visitor's CSRF and form
+tokens and is never stored whole: it is rendered once for everyone making the
+same choices with a marker where the tokens go, stored as the parts before
+and after it (PageFrame), and each visitor is sent the parts with their own
+tokens, rendered for them, between them. Nothing is spliced into stored
+bytes: no stored part ever held a token.
 
-A stored page is served while all of these hold:
+A stored page or frame is served while all of these hold:
 
 - the content version is the one it was rendered under (any content edit:
   treatments/caching.py);
@@ -34,17 +33,20 @@ chosen time inside its transaction, whatever page the visitor saw.
 """
 
 import logging
+import secrets
 from datetime import datetime, time, timedelta
 from typing import NamedTuple
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.safestring import mark_safe
 
 from booking.cache_versions import AVAILABILITY
+from booking.form_tokens import new_form_token, visitor_secret
 from booking.forms.fields import booking_choices
 from booking.forms.steps import iso_date
 from booking.models import BookingRules
@@ -73,25 +75,17 @@ def page_key(request):
     if not offered_choices(request):
         return None
     key = page_caching.answers_key(request, FORM_PARAMETERS)
-    # htmx's requests get the steps alone: a page of their own.
-    return key and (f"{key}:steps" if getattr(request, "htmx", False) else key)
+    return key and f"{key}{steps_alone(request)}"
 
 
-def shared_steps_key(request):
+def steps_alone(request):
     """
-    The key of what step 5 shares with everyone (shared_steps), or None: the
-    same choices as page_key, and a well-formed time. A time the steps do
-    not offer is never stored (shared_steps), so made-up times
-    cannot fill the cache either.
+    The key's suffix for htmx's requests, which get the steps alone: a page
+    of their own. A history restore (back to a page htmx did not keep) gets
+    the whole page, as any other request (BookConsultationView.get_template_names).
     """
-    if not settings.AVAILABILITY_CACHE_SECONDS or not offered_choices(request):
-        return None
-    try:
-        parse_slot_value(request.GET.get("time", ""))
-    except (TypeError, ValueError):
-        return None
-    key = page_caching.answers_key(request, [*FORM_PARAMETERS, "time"])
-    return key and f"{key}:shared-steps"
+    htmx = getattr(request, "htmx", None)
+    return ":steps" if htmx and not htmx.history_restore_request else ""
 
 
 def offered_choices(request):
@@ -190,121 +184,162 @@ class BookingPageCache:
         return until
 
 
-class StoredFragments(NamedTuple):
-    """Parts of a page rendered once for everyone, as the cache holds them."""
+# Stands where a visitor's tokens go in a page rendered to be stored (it is
+# never sent): random for each process, so no text of the clinic's or of a
+# visitor's can hold it.
+TOKENS_MARKER = f"<!-- the visitor's tokens {secrets.token_hex(16)} -->"
+
+
+class PageFrame(NamedTuple):
+    """
+    A page that is the same for everyone asking for the same choices but for
+    the form's tokens, as the cache holds it: the markup before and after
+    them, rendered once for everyone with TOKENS_MARKER in their place.
+    """
 
     versions: tuple
     fresh_until: float  # a POSIX timestamp
-    html: dict  # name: markup rendered by this site's own templates (escaped there)
-    values: dict  # name: a plain value the page needs with them
+    before: str
+    after: str
+    content_type: str
 
-    def for_template(self):
-        return {name: mark_safe(markup) for name, markup in self.html.items()} | self.values
+    def response(self, request, *, form_token):
+        """The page for this visitor: their CSRF and form tokens, rendered for them, between the parts."""
+        tokens = render_to_string(
+            "includes/form_tokens.html",
+            {"csrf_token": get_token(request), "form_token": form_token},
+        )
+        response = HttpResponse(
+            f"{self.before}{tokens}{self.after}", content_type=self.content_type
+        )
+        patch_vary_headers(response, ["HX-Request"])
+        return response
 
 
-class FragmentCache:
-    """
-    Parts of a page that hold nothing of the visitor's, stored under `key`
-    with the content and availability versions they were rendered under and
-    served until either changes or `fresh_until` passes; the page around
-    them, with the visitor's tokens, is rendered for each visitor. Nothing is
-    spliced into stored markup: the page's template places the parts.
-    """
+class PageFrameCache:
+    """The cache's side of one GET of a page served from its PageFrame (FramedFormPageMixin)."""
 
     def __init__(self, key):
         self.key = key
         self.numbers = None
 
     def hit(self):
-        """The stored parts ({name: markup or value}), or None."""
+        """The stored frame, or None."""
         if self.key is None:
             return None
         try:
-            self.numbers, stored = versions.read_with(
-                [page_caching.CONTENT, AVAILABILITY], self.key
-            )
+            self.numbers, frame = versions.read_with([page_caching.CONTENT, AVAILABILITY], self.key)
         except Exception:
             logger.warning("Booking page cache unavailable; rendering without it")
             self.key = None
             return None
         if (
-            stored is None
-            or stored.versions != self.numbers
-            or timezone.now().timestamp() >= stored.fresh_until
+            frame is None
+            or frame.versions != self.numbers
+            or timezone.now().timestamp() >= frame.fresh_until
         ):
             return None
-        return stored.for_template()
+        return frame
 
-    def store(self, template_name, context, partials, *, fresh_until, **values):
-        """Render `template_name`'s `partials` with `context`, store them, and return them as hit() does."""
-        if self.key is None:
+    def store(self, response, *, fresh_until):
+        """
+        The frame of `response`, rendered with TOKENS_MARKER where the tokens
+        go, stored; or None when the page has no one place for them.
+        """
+        response.render()
+        before, marker, after = response.content.decode(response.charset).partition(TOKENS_MARKER)
+        if not marker or TOKENS_MARKER in after:
+            logger.error(
+                "Page not framed: it holds the tokens' place %s times", 0 if not marker else 2
+            )
             return None
-        stored = StoredFragments(
+        frame = PageFrame(
             versions=self.numbers,
             fresh_until=fresh_until,
-            html={
-                name: str(render_to_string(f"{template_name}#{name}", context)) for name in partials
-            },
-            values=values,
+            before=before,
+            after=after,
+            content_type=response["Content-Type"],
         )
-        page_caching.store(self.key, stored, settings.AVAILABILITY_CACHE_SECONDS)
-        return stored.for_template()
+        page_caching.store(self.key, frame, settings.AVAILABILITY_CACHE_SECONDS)
+        return frame
 
 
-def shared_steps(request, form):
+class FramedFormPageMixin:
     """
-    What step 5 (a time chosen) shares with everyone making the same
-    choices, rendered once between changes (book.html's `choices`: steps 1
-    to 4; `summary`: the choice; `request_fields`: the request form's
-    fields, empty as a GET shows them) with the chosen time's `slot_value`;
-    or None to render the page whole: a time the steps do not offer shows
-    step 4's "no longer available" and is never stored.
+    A FormView whose GET page, empty as a GET shows it, is the same for
+    everyone asking for the same choices (frame_key()) but for the form's
+    CSRF and form tokens: rendered once between changes (the same rules as
+    BookingPageCache's), and served to each visitor with their own tokens
+    rendered between the stored parts. Nothing is spliced into stored
+    markup: the stored parts never held a token.
     """
-    cache = FragmentCache(shared_steps_key(request))
-    if (shared := cache.hit()) is not None:
-        return shared
-    steps = form.steps
-    if steps.chosen_slot is None:
+
+    def frame_key(self):
+        """The cache key of this GET's page, or None to render it for this visitor alone."""
+        raise NotImplementedError
+
+    def frame_fresh_until(self, form):
+        """Until when the page `form` shows may be served (a POSIX timestamp), or None: never stored."""
+        raise NotImplementedError
+
+    def get_framed(self, request):
+        frame_cache = PageFrameCache(self.frame_key())
+        if (frame := frame_cache.hit()) is not None:
+            # As the form's token_for_page gives an empty GET's form, without building the form.
+            return frame.response(request, form_token=new_form_token(visitor_secret(request)))
+        form = self.get_form()
+        fresh_until = frame_cache.key and self.frame_fresh_until(form)
+        if fresh_until:
+            response = self.render_to_response(
+                self.get_context_data(form=form, tokens_marker=mark_safe(TOKENS_MARKER))
+            )
+            if (frame := frame_cache.store(response, fresh_until=fresh_until)) is not None:
+                return frame.response(request, form_token=form.token_for_page)
+        return self.render_to_response(self.get_context_data(form=form))
+
+
+def request_form_key(request):
+    """
+    The key of step 5's page (a time chosen: the request form) for this
+    request, or None: the same choices as page_key, and a well-formed time.
+    A time the steps do not offer is never stored (the view's
+    frame_fresh_until), so made-up times cannot fill the cache either.
+    """
+    if not settings.AVAILABILITY_CACHE_SECONDS or not offered_choices(request):
         return None
-    return cache.store(
-        "booking/bookings/book.html",
-        {"form": form, "steps": steps},
-        ["choices", "summary", "request_fields"],
-        fresh_until=BookingPageCache.fresh_until(steps.first_start),
-        slot_value=steps.chosen_slot.value,
-    )
+    try:
+        parse_slot_value(request.GET.get("time", ""))
+    except (TypeError, ValueError):
+        return None
+    key = page_caching.answers_key(request, [*FORM_PARAMETERS, "time"])
+    return key and f"{key}:request-form{steps_alone(request)}"
 
 
-def waitlist_fields(request, form):
+def waitlist_key(request, *, offered_choices, today):
     """
-    The waitlist's join form's fields (join.html's `fields`), empty as a GET
-    shows them, rendered once for everyone asking for the same choices on
-    the same day (the form starts on today and names the last bookable day)
-    between changes; the form's tokens are rendered around them for each
-    visitor. Only choices the form offers are stored, as on the booking page.
+    The key of the waitlist's join page for this request, or None: only
+    choices the form offers (`offered_choices()`: its types and
+    practitioners) are stored, as on the booking page, each day's apart
+    (the page names the day's dates).
     """
-    key = None
+    if not settings.AVAILABILITY_CACHE_SECONDS:
+        return None
+    types, practitioners = offered_choices()
     offered = {
-        "type": {consultation_type.slug for consultation_type in form.types},
-        "practitioner": {person.slug for person in form.practitioners},
+        "type": {consultation_type.slug for consultation_type in types},
+        "practitioner": {person.slug for person in practitioners},
     }
-    if settings.AVAILABILITY_CACHE_SECONDS and all(
+    if not all(
         not request.GET.get(name) or request.GET[name] in slugs for name, slugs in offered.items()
     ):
-        key = page_caching.answers_key(request, ["type", "practitioner"])
-        key = key and f"{key}:{form.today.isoformat()}:waitlist-fields"
-    cache = FragmentCache(key)
-    if (shared := cache.hit()) is not None:
-        return shared
+        return None
+    key = page_caching.answers_key(request, ["type", "practitioner"])
+    return key and f"{key}:{today.isoformat()}:waitlist"
+
+
+def end_of_day(today):
+    """When the clinic's day `today` ends, as a POSIX timestamp."""
     midnight = datetime.combine(
-        form.today + timedelta(days=1), time(), tzinfo=timezone.get_current_timezone()
+        today + timedelta(days=1), time(), tzinfo=timezone.get_current_timezone()
     )
-    return cache.store(
-        "booking/waitlist/join.html",
-        {"form": form},
-        ["fields"],
-        fresh_until=min(
-            timezone.now().timestamp() + settings.AVAILABILITY_CACHE_SECONDS,
-            midnight.timestamp(),
-        ),
-    )
+    return midnight.timestamp()

@@ -3,8 +3,8 @@ The waitlist's public pages: join, leave (signed link), and claim an
 offered time (signed link; GET shows, POST claims). Each is one visitor's
 own: never_cache sends Cache-Control: private, no-store, and none is in the
 content page cache. The join form's empty fields are rendered once for
-everyone between changes (page_cache.py's waitlist_fields), the page and
-the form's tokens for each visitor.
+everyone between changes, the form's tokens for each visitor
+(page_cache.py's FramedFormPageMixin).
 """
 
 from django.conf import settings
@@ -27,11 +27,11 @@ from booking.signed_links import (
 )
 
 from .bookings import booked_references, remember_receipts
-from .page_cache import waitlist_fields
+from .page_cache import FramedFormPageMixin, end_of_day, waitlist_key
 
 
 @method_decorator(never_cache, name="dispatch")
-class JoinWaitlistView(FormView):
+class JoinWaitlistView(FramedFormPageMixin, FormView):
     template_name = "booking/waitlist/join.html"
     form_class = WaitlistJoinForm
 
@@ -47,9 +47,21 @@ class JoinWaitlistView(FormView):
         return {**super().get_form_kwargs(), "visitor": visitor_secret(self.request)}
 
     def get(self, request, *args, **kwargs):
-        form = self.get_form()
-        context = self.get_context_data(form=form, shared_fields=waitlist_fields(request, form))
-        return self.render_to_response(context)
+        return self.get_framed(request)
+
+    def frame_key(self):
+        return waitlist_key(
+            self.request,
+            offered_choices=self.form_class.offered_choices,
+            today=timezone.localdate(),
+        )
+
+    def frame_fresh_until(self, form):
+        # The page names the day's dates: never served after the day it was rendered on.
+        return min(
+            timezone.now().timestamp() + settings.AVAILABILITY_CACHE_SECONDS,
+            end_of_day(form.today),
+        )
 
     def get_context_data(self, **kwargs):
         kwargs.setdefault("meta_title", "Join the waitlist")

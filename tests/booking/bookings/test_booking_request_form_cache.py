@@ -1,9 +1,8 @@
 """
-Step 5 (a time chosen: the request form) is rendered for each visitor, with
-their own tokens, around what it shares with everyone making the same
-choices: steps 1 to 4, the summary and the form's empty fields, rendered once
-between changes to the free times or the content (booking/views/page_cache.py's
-shared_steps).
+Step 5 (a time chosen: the request form) is the same page for everyone
+making the same choices but for the visitor's tokens: rendered once between
+changes to the free times or the content, and sent to each visitor with
+their own tokens (booking/views/page_cache.py's FramedFormPageMixin).
 
 Each test runs with the version in the database (`make run`) and in the
 cache (Redis in production, a memory cache the site treats as shared).
@@ -14,6 +13,7 @@ from unittest import mock
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from bs4 import BeautifulSoup
 from django.test import Client
 from django.utils import timezone
 
@@ -89,7 +89,7 @@ def shared_part(document):
 def stored_keys():
     from django.core.cache import cache
 
-    return [key for key in cache._cache if ":shared-steps" in key]
+    return [key for key in cache._cache if ":request-form" in key]
 
 
 def test_two_visitors_share_the_steps_and_each_gets_their_own_tokens(cached, worked_out):
@@ -120,16 +120,35 @@ def parse_qs_time(address):
     return parse_qs(urlsplit(address).query)["time"][0]
 
 
-def test_htmx_and_the_whole_page_share_the_stored_steps(cached, worked_out):
+def test_htmx_gets_the_steps_alone_each_stored_once(cached, worked_out):
     address = first_time()
     worked_out.reset_mock()
-    whole = step_five(Client(), address)
-    swapped = Client().get(address, headers={"HX-Request": "true"})
+    whole, whole_again = (Client().get(address) for _ in range(2))
+    swapped, swapped_again = (
+        Client().get(address, headers={"HX-Request": "true"}) for _ in range(2)
+    )
 
-    assert worked_out.call_count == 1
+    # One page for each: the whole page, and the steps htmx swaps in.
+    assert worked_out.call_count == 2
     assert b"<html" not in swapped.content
-    assert booking_form(page(swapped)) is not None
-    assert shared_part(page(swapped)) == shared_part(whole)
+    assert swapped.content.lstrip().startswith(b'<div id="booking-steps"')
+    assert "HX-Request" in swapped["Vary"] and "HX-Request" in whole["Vary"]
+    assert shared_part(page(swapped)) == shared_part(page(whole)) == shared_part(page(whole_again))
+    assert (
+        form_data(booking_form(page(swapped)))["form_token"]
+        != (form_data(booking_form(page(swapped_again)))["form_token"])
+    )
+
+
+def test_a_history_restore_gets_the_whole_page(cached):
+    """htmx asks for the whole page when going back to one it did not keep."""
+    address = first_time()
+    Client().get(address, headers={"HX-Request": "true"})
+    restored = Client().get(
+        address, headers={"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    )
+    assert b"<html" in restored.content
+    assert booking_form(page(restored)) is not None
 
 
 @pytest.mark.parametrize("change", ["booking", "closure", "content"])
@@ -195,3 +214,22 @@ def test_made_up_choices_and_times_are_never_stored(cached, worked_out):
 
     assert stored_keys() == []
     assert worked_out.call_count > 0
+
+
+def without_tokens(content):
+    """The page with its token values blanked: the rest must be the same for everyone."""
+    document = BeautifulSoup(content, "html.parser")
+    for name in ["csrfmiddlewaretoken", "form_token"]:
+        document.find("input", attrs={"name": name})["value"] = ""
+    return str(document)
+
+
+def test_a_stored_page_is_the_page_rendered_for_the_visitor_but_for_the_tokens(cached, settings):
+    address = first_time()
+    first, stored = (Client().get(address).content for _ in range(2))
+    settings.AVAILABILITY_CACHE_SECONDS = 0
+    rendered = Client().get(address).content
+
+    assert without_tokens(stored) == without_tokens(first) == without_tokens(rendered)
+    # Where the tokens went when the page was stored never reaches a visitor.
+    assert b"the visitor's tokens" not in first + stored

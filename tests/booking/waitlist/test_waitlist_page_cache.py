@@ -1,10 +1,9 @@
 """
-The waitlist's join page is rendered for each visitor, with their own
-tokens, around the form's empty fields, which are rendered once for everyone
-asking for the same choices on the same day between changes
-(booking/views/page_cache.py's waitlist_fields); a change to the schedule
-shows at once, and the fields never outlive the clinic's day (they show
-today's date).
+The waitlist's join page, empty as a GET shows it, is rendered once for
+everyone asking for the same choices on the same day between changes, and
+each visitor is sent it with their own tokens (booking/views/page_cache.py's
+FramedFormPageMixin); a change to the schedule shows at once, and the page
+never outlives the clinic's day (it shows today's date).
 
 Run with the versions in the cache (Redis in production, a memory cache
 standing for it here) and in the database (`make run`).
@@ -43,13 +42,13 @@ def cached(request, settings):
 
 @pytest.fixture
 def rendered():
-    """How many times the form's fields were rendered to be shared."""
-    from booking.views import page_cache
+    """How many times the page was rendered to be shared (its frame stored)."""
+    from booking.views.page_cache import PageFrameCache
 
     with mock.patch.object(
-        page_cache, "render_to_string", side_effect=page_cache.render_to_string
-    ) as render:
-        yield render
+        PageFrameCache, "store", autospec=True, side_effect=PageFrameCache.store
+    ) as store:
+        yield store
 
 
 def shown(client, path=JOIN_URL):
@@ -62,9 +61,7 @@ def join_form(document):
     return form_data(document.find("form", method="post"))
 
 
-def test_the_fields_are_rendered_once_and_each_visitor_joins_with_their_own_tokens(
-    cached, rendered
-):
+def test_the_page_is_rendered_once_and_each_visitor_joins_with_their_own_tokens(cached, rendered):
     visitors = [Client(), Client()]
     forms = [join_form(shown(visitor)) for visitor in visitors]
 
@@ -95,7 +92,7 @@ def test_a_shared_page_reads_nothing_from_the_database_with_redis(settings, rend
         document = shown(Client())
     cache.clear()
     # The form's choices and the rules are kept by the process between
-    # changes to the schedule (fields.booking_choices), the fields rendered once.
+    # changes to the schedule (fields.booking_choices), the page rendered once.
     assert len(queries) == 0
     assert rendered.call_count == 1
     assert document.find("input", name="consultation_type") is not None
@@ -117,7 +114,7 @@ def test_each_choice_is_stored_apart_and_made_up_ones_are_never_stored(cached, r
         for made_up in [f"practitioner=nobody-{n}", f"type=no-such-type-{n}"]:
             # The whole page rendered for the request, the form ignoring the value.
             assert join_form(shown(Client(), f"{JOIN_URL}?{made_up}"))["form_token"]
-    stored = [key for key in cache._cache if "waitlist-fields" in key]
+    stored = [key for key in cache._cache if key.endswith(":waitlist")]
     assert len(stored) == 1
     assert rendered.call_count == 1
 
@@ -135,7 +132,7 @@ def test_a_new_consultation_type_shows_at_once(
     assert rendered.call_count == 2
 
 
-def test_the_fields_are_not_served_after_the_clinics_midnight(cached, rendered):
+def test_the_page_is_not_served_after_the_clinics_midnight(cached, rendered):
     # Four minutes apart, within AVAILABILITY_CACHE_SECONDS: only midnight retires them.
     with clinic_clock(clinic_time(2027, 2, 1, 23, 57)) as clock:
         first = join_form(shown(Client()))
