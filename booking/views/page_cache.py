@@ -32,6 +32,7 @@ The form's POSTs are never cached: the booking service checks the
 chosen time inside its transaction, whatever page the visitor saw.
 """
 
+import gzip
 import logging
 import secrets
 from datetime import datetime, time, timedelta
@@ -40,6 +41,7 @@ from typing import NamedTuple
 from django.conf import settings
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
+from django.middleware.gzip import re_accepts_gzip
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -75,7 +77,10 @@ def page_key(request):
     if not offered_choices(request):
         return None
     key = page_caching.answers_key(request, FORM_PARAMETERS)
-    return key and f"{key}{steps_alone(request)}"
+    # Each kind of entry has a name of its own (here, request_form_key,
+    # waitlist_key), and takes a new one when what it holds changes shape:
+    # an entry stored by the code before a deploy is then never read.
+    return key and f"{key}:page-gz{steps_alone(request)}"
 
 
 def steps_alone(request):
@@ -115,17 +120,28 @@ def offered_choices(request):
 
 
 class CachedBookingPage(NamedTuple):
-    """The booking page as the cache holds it: as it is sent."""
+    """
+    The booking page as the cache holds it: as it is sent, and gzipped once
+    (at the highest level: compressed once, sent many times). Without
+    GZipMiddleware's random padding, a defence against BREACH, which needs a
+    secret in the page: a stored page holds none (no token, nothing of the
+    visitor's).
+    """
 
     versions: tuple
     fresh_until: float  # a POSIX timestamp
     body: bytes
+    gzipped: bytes
     content_type: str
 
-    def response(self):
-        response = HttpResponse(self.body, content_type=self.content_type)
+    def response(self, request):
+        if re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
+            response = HttpResponse(self.gzipped, content_type=self.content_type)
+            response.headers["Content-Encoding"] = "gzip"
+        else:
+            response = HttpResponse(self.body, content_type=self.content_type)
         # The steps alone for htmx, the whole page otherwise: one address, two pages.
-        patch_vary_headers(response, ["HX-Request"])
+        patch_vary_headers(response, ["HX-Request", "Accept-Encoding"])
         return response
 
 
@@ -153,7 +169,7 @@ class BookingPageCache:
             or timezone.now().timestamp() >= page.fresh_until
         ):
             return None
-        return page.response()
+        return page.response(self.request)
 
     def store(self, response, first_start):
         """Store the page just rendered (`first_start`: its first free time); returns the response."""
@@ -170,6 +186,7 @@ class BookingPageCache:
             versions=self.numbers,
             fresh_until=self.fresh_until(first_start),
             body=response.content,
+            gzipped=gzip.compress(response.content, compresslevel=9, mtime=0),
             content_type=response["Content-Type"],
         )
         page_caching.store(self.key, page, settings.AVAILABILITY_CACHE_SECONDS)

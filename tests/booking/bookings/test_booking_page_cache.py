@@ -11,6 +11,7 @@ shared). Changes raise the version on commit in the second case, so the
 tests run their on-commit callbacks.
 """
 
+import gzip
 from datetime import time, timedelta
 from unittest import mock
 
@@ -101,6 +102,19 @@ def test_the_page_is_rendered_once_for_every_visitor(cached, rendered):
     # Still the visitor's own page: never stored by a browser or a proxy.
     assert "no-store" in second["Cache-Control"]
     assert "private" in second["Cache-Control"]
+
+
+def test_a_stored_page_is_sent_gzipped_as_stored_or_plain(cached, rendered):
+    plain = Client().get(BOOK_URL)
+    zipped = Client().get(BOOK_URL, headers={"Accept-Encoding": "gzip, br"})
+    again = Client().get(BOOK_URL, headers={"Accept-Encoding": "gzip"})
+
+    assert rendered.call_count == 1
+    assert zipped["Content-Encoding"] == "gzip" and "Content-Encoding" not in plain
+    assert gzip.decompress(zipped.content) == plain.content
+    # Compressed once when stored: the same bytes each time.
+    assert again.content == zipped.content
+    assert "Accept-Encoding" in zipped["Vary"] and "HX-Request" in zipped["Vary"]
 
 
 def test_the_steps_hold_no_token_and_the_request_form_is_each_visitors_own(cached, rendered):
