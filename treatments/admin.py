@@ -18,7 +18,7 @@ from .models import (
     Treatment,
     TreatmentPoint,
 )
-from .services import save_photograph
+from .services import delete_photographs, save_photograph
 
 
 class KeepReferencedContentMixin:
@@ -206,8 +206,15 @@ class PhotographAdmin(admin.ModelAdmin):
     ]
 
     def save_model(self, request, obj, form, change):
-        # The renditions are made here, once, not by a visitor's request.
-        save_photograph(obj)
+        # The renditions are made here, once, not by a visitor's request; a
+        # replaced file leaves storage with its renditions.
+        save_photograph(photograph=obj)
+
+    def delete_model(self, request, obj):
+        delete_photographs(photographs=[obj])
+
+    def delete_queryset(self, request, queryset):
+        delete_photographs(photographs=queryset)
 
     @admin.display(description="preview")
     def preview(self, obj):
