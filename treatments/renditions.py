@@ -177,8 +177,9 @@ def remove_original_and_renditions(name, *, recorded=()):
     """
     thumbnailer = get_thumbnailer(default_storage, relative_name=name)
     source = thumbnailer.get_source_cache()
-    # Only those in the storage renditions go to now (as easy-thumbnails'
-    # own delete_thumbnails does): a name recorded for another is not ours.
+    # Only the records of renditions in the storage they are written to now,
+    # as easy-thumbnails' own delete_thumbnails does: a name recorded for
+    # another storage is not a file in this one.
     made = (
         source.thumbnails.filter(storage_hash=get_storage_hash(thumbnailer.thumbnail_storage))
         if source

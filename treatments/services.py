@@ -41,8 +41,10 @@ def save_photograph(*, photograph):
     with transaction.atomic():
         previous = None
         if photograph.pk is not None:
-            # Locked, so two replacements at once each remove the file the
-            # other did not keep, rather than both the same one.
+            # Locked until commit: of two replacements at once, the second
+            # reads the first one's new file as the file it replaces (and
+            # removes it), instead of both reading the same old one and
+            # leaving the first one's new file behind with no row naming it.
             previous = (
                 Photograph.objects.select_for_update()
                 .filter(pk=photograph.pk)
@@ -70,7 +72,8 @@ def delete_photographs(*, photographs):
     Delete photographs (the admin's delete, one or a selection) and, once
     the delete commits, their originals and renditions from storage. The
     pages that showed one show none in its place (their links are SET_NULL).
-    Returns the names of the originals to be removed.
+    Returns the names of their originals (each removed unless another row
+    still names it).
     """
     originals = []
     with transaction.atomic():
