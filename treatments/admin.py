@@ -1,5 +1,7 @@
 from django.contrib import admin
 from django.db.models import Count
+from django.forms import Script
+from django.template.loader import render_to_string
 from django.utils.html import format_html
 from django.utils.text import capfirst
 
@@ -18,7 +20,7 @@ from .models import (
     Treatment,
     TreatmentPoint,
 )
-from .services import save_photograph
+from .services import delete_photographs, save_photograph
 
 
 class KeepReferencedContentMixin:
@@ -190,7 +192,7 @@ class PhotographAdmin(admin.ModelAdmin):
     list_display = ["title", "preview", "alt_text", "is_decorative", "is_example", "updated_at"]
     list_filter = ["is_example", "is_decorative", "crop"]
     search_fields = ["title", "alt_text"]
-    readonly_fields = ["preview", "size", "rendition_count"]
+    readonly_fields = ["preview", "size", "focal_point_picker", "rendition_count"]
     fieldsets = [
         (None, {"fields": ["title", "image", "preview", "size", "is_example"]}),
         ("For people who cannot see it", {"fields": ["alt_text", "is_decorative"]}),
@@ -199,15 +201,29 @@ class PhotographAdmin(admin.ModelAdmin):
             {
                 "description": "Crops (a wide card, a portrait) keep this point in view: "
                 "put it on the face or the subject.",
-                "fields": ["crop", "focal_x", "focal_y"],
+                "fields": ["crop", "focal_point_picker", "focal_x", "focal_y"],
             },
         ),
         ("Renditions", {"fields": ["rendition_count"]}),
     ]
 
+    class Media:
+        # The focal point picker: a progressive enhancement of the two
+        # number fields, which stay the form's values (keyboard, no script).
+        # Static files only: the admin runs under the site's CSP too.
+        js = [Script("js/focal-point.js", defer=True)]
+        css = {"all": ["css/focal_point.css"]}
+
     def save_model(self, request, obj, form, change):
-        # The renditions are made here, once, not by a visitor's request.
-        save_photograph(obj)
+        # The renditions are made here, once, not by a visitor's request; a
+        # replaced file leaves storage with its renditions.
+        save_photograph(photograph=obj)
+
+    def delete_model(self, request, obj):
+        delete_photographs(photographs=[obj])
+
+    def delete_queryset(self, request, queryset):
+        delete_photographs(photographs=queryset)
 
     @admin.display(description="preview")
     def preview(self, obj):
@@ -218,6 +234,14 @@ class PhotographAdmin(admin.ModelAdmin):
             '<img src="{}" width="160" height="{}" alt="">',
             sources["src"],
             round(160 * sources["height"] / sources["width"]),
+        )
+
+    @admin.display(description="whole photograph")
+    def focal_point_picker(self, obj):
+        if not obj.pk or not obj.image:
+            return "—"
+        return render_to_string(
+            "admin/treatments/photograph/focal_point_picker.html", {"photograph": obj}
         )
 
     @admin.display(description="original size")

@@ -11,6 +11,7 @@ thing it cannot do alone is write AVIF: it passes JPEG's numeric
 renditions are asked for with the string form both accept.
 """
 
+import logging
 import warnings
 from io import BytesIO
 from pathlib import Path
@@ -20,9 +21,12 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from easy_thumbnails.files import get_thumbnailer
+from easy_thumbnails.utils import get_storage_hash
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .photographs import FORMATS, SHAPES
+
+logger = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 # Pixels, not bytes, are what a decoder allocates: a 40-megapixel photograph
@@ -156,6 +160,50 @@ def make_renditions(name, *, crop, focal_x, focal_y, source_width):
                     }
                 )
     return made
+
+
+def remove_original_and_renditions(name, *, recorded=()):
+    """
+    Remove from storage the original stored at `name` and every rendition
+    made of it: those easy-thumbnails recorded (for any shape or focal point
+    the photograph ever had, not only the ones its row lists now) and those
+    in `recorded` (the row's own list, in case easy-thumbnails' records were
+    lost), then easy-thumbnails' records of what was removed.
+
+    A file the storage fails to delete is logged with its name and left
+    where it is (with its record, so it can still be found): the photograph's
+    change is saved already, and a file left over costs storage, never a
+    page. Returns the names removed.
+    """
+    thumbnailer = get_thumbnailer(default_storage, relative_name=name)
+    source = thumbnailer.get_source_cache()
+    # Only the records of renditions in the storage they are written to now,
+    # as easy-thumbnails' own delete_thumbnails does: a name recorded for
+    # another storage is not a file in this one.
+    made = (
+        source.thumbnails.filter(storage_hash=get_storage_hash(thumbnailer.thumbnail_storage))
+        if source
+        else []
+    )
+    renditions = sorted({thumbnail.name for thumbnail in made} | {r["name"] for r in recorded})
+    # The renditions first: if the storage fails half-way, what is left is
+    # still an original with (some of) its renditions, found from its name.
+    files = [(thumbnailer.thumbnail_storage, rendition) for rendition in renditions]
+    files.append((default_storage, name))
+    removed = []
+    for storage, file_name in files:
+        try:
+            storage.delete(file_name)
+        except Exception:
+            # Any storage's error (OSError on disk, botocore's on S3).
+            logger.exception("Could not remove %s from storage; remove it by hand", file_name)
+        else:
+            removed.append(file_name)
+    if source:
+        source.thumbnails.filter(name__in=removed).delete()
+        if name in removed and not source.thumbnails.exists():
+            source.delete()
+    return removed
 
 
 SEED_FOLDER = Path(__file__).resolve().parent / "seed_photographs"

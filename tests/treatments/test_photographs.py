@@ -16,6 +16,7 @@ from tests.support.html import parse_html
 from tests.support.photographs import (
     GPS_IFD,
     SVG,
+    add_photograph,
     halves_jpeg,
     jpeg_bytes,
     png_declaring,
@@ -25,27 +26,6 @@ from treatments.models import Photograph, SitePage, Treatment
 from treatments.photographs import SHAPES
 
 pytestmark = pytest.mark.django_db
-
-ADD_URL = reverse("admin:treatments_photograph_add")
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    """An empty media folder of the test's own, so files can be counted."""
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
-def add_photograph(client, image, **fields):
-    data = {
-        "title": "Treatment room",
-        "crop": "landscape",
-        "alt_text": "A treatment room by a bright window.",
-        "focal_x": 50,
-        "focal_y": 50,
-        "image": image,
-    } | fields
-    return client.post(ADD_URL, data)
 
 
 def image_error(response):

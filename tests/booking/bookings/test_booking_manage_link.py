@@ -93,6 +93,26 @@ def test_manage_page_shows_the_booking_and_its_forms_and_changes_nothing(client,
     assert state(booking) == before
 
 
+def test_manage_page_move_form_posts_the_move_action_with_the_practitioner_named(
+    client, booking, url
+):
+    # The same form as My visits' move page (booking/bookings/includes/move_form.html),
+    # told apart here from the page's other POST forms by its action.
+    document = page(client.get(url))
+
+    [move_form] = [
+        form for form in document.find_all("form") if form.find("input", name="slot") is not None
+    ]
+    hidden = {
+        field.attrs["name"]: field.attrs["value"]
+        for field in move_form.find_all("input", type="hidden")
+    }
+    assert hidden.pop("csrfmiddlewaretoken")
+    assert hidden == {"action": "move", "with": "same"}
+    same = document.find("select", id="move-with").find("option", value="same")
+    assert same.text == f"{booking.practitioner.name}, as now"
+
+
 def test_manage_page_is_kept_out_of_search_engines(client, url):
     document = page(client.get(url))
 
