@@ -847,7 +847,7 @@ def test_the_booking_request_renders_no_email_and_the_worker_writes_it_from_the_
     _, data = filled_booking_form(client, message="Please call after 5pm.")
     with (
         mock.patch("booking.services.email_content.render_to_string") as render,
-        mock.patch("booking.services.emails.enqueue_delivery_on_commit"),  # No worker yet.
+        mock.patch("booking.services.emails.enqueue_delivery"),  # No worker yet.
     ):
         assert client.post(BOOK_URL, data).status_code == 302
     assert render.call_count == 0
