@@ -43,7 +43,7 @@ def locmem_cache(settings):
 # history and its two messages in one insert, and taking the client off the
 # waitlist for that consultation (one update). The test's own transaction
 # adds a savepoint and its release around the booking's (BEGIN and COMMIT
-# in production, where the two task rows follow on commit instead).
+# in production). The tests' task backend runs the task after the commit.
 BOOKING_QUERY_BUDGET = 16
 
 
@@ -93,9 +93,9 @@ def as_in_production(settings, django_capture_on_commit_callbacks):
 
 
 # In production (PostgreSQL and Redis): the per-contact limit and everyone's
-# busy times; the booking, its history, its two messages in one insert and
-# taking its client off the waitlist; after commit, one task row for both
-# messages: 7. When two practitioners could take the time ("any
+# busy times; the booking, its history, its two messages in one insert,
+# taking its client off the waitlist and one task row for both messages,
+# all in the booking's transaction: 7. When two practitioners could take the time ("any
 # practitioner"), the booking is tried in a savepoint, and its release: 9.
 # The form's choices, the booking rules, everyone's hours and the closures
 # are kept by the process between changes to the schedule, and another
