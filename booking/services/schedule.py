@@ -342,52 +342,46 @@ class ClinicCalendar:
                 starts.append(starts_at)
         return starts
 
-    def _offers(self, day, window, starts_at, length, grid):
-        """
-        Whether _starts_in(day, window, ...) lists `starts_at` (within notice
-        and horizon, checked by the caller), without listing the others: on
-        the grid counted from midnight, at or after the opening time on the
-        clock, and the consultation over by the window's end (which also
-        rules out a start the clock shows after the closing time).
-        """
-        clock = timezone.localtime(starts_at, self.zone)
-        minutes = clock.hour * 60 + clock.minute
-        return (
-            clock.second == clock.microsecond == 0
-            and minutes % grid == 0
-            and window.starts_at.hour * 60 + window.starts_at.minute <= minutes
-            and starts_at + length <= _window_end(day, window, self.zone)
-        )
-
     def find(self, starts_at):
         """
         The bookable time starting at `starts_at`, or None: slots()'s rules
         for that one start, instead of listing every time of its day to
-        look for it (the booking form's POST). Who is free is in the order
-        slots() gives.
+        look for it (the booking form's POST). A window offers it when it is
+        on the grid counted from midnight, at or after the opening time on
+        the clock, and the consultation is over by the window's end (which
+        also rules out a start the clock shows after the closing time), as
+        _starts_in() lists them. Who is free is in the order slots() gives.
         """
         starts_at = starts_at.astimezone(UTC)
-        day = timezone.localtime(starts_at, self.zone).date()
-        if not self._is_bookable_day(day) or not self.earliest <= starts_at <= self.latest:
+        clock = timezone.localtime(starts_at, self.zone)
+        day, minutes = clock.date(), clock.hour * 60 + clock.minute
+        on_grid = clock.second == clock.microsecond == 0 and (
+            minutes % self.consultation_type.grid_minutes == 0
+        )
+        if (
+            not on_grid
+            or not self._is_bookable_day(day)
+            or not self.earliest <= starts_at <= self.latest
+        ):
             return None
-        length = self.consultation_type.length
-        grid = self.consultation_type.grid_minutes
+        ends_at = starts_at + self.consultation_type.length
         working = [
             person
             for person in self.practitioners
             if any(
-                self._offers(day, window, starts_at, length, grid)
+                window.starts_at.hour * 60 + window.starts_at.minute <= minutes
+                and ends_at <= _window_end(day, window, self.zone)
                 for window in self.windows.get((person.pk, day.weekday()), ())
             )
         ]
         if not working:
             return None
         busy_times = self._busy_times([day])
-        blocks_until = starts_at + length + self.consultation_type.turnover
+        blocks_until = ends_at + self.consultation_type.turnover
         free = tuple(
             person for person in working if busy_times[person.pk].is_free(starts_at, blocks_until)
         )
-        return Slot(starts_at, starts_at + length, free) if free else None
+        return Slot(starts_at, ends_at, free) if free else None
 
     def assignment_order(self, slot):
         """

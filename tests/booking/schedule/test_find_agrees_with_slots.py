@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from django.db import IntegrityError, OperationalError, transaction
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from booking.models import Closure, ConsultationBooking, TimeOff, WorkingHours
@@ -71,9 +71,13 @@ def clinics(draw):
             )
         ),
         "day": draw(st.sampled_from(DAYS)),
-        "closed": draw(st.booleans()),
-        # The clock, from three days before the day to noon on it.
-        "now_minutes_before": draw(st.integers(-12 * 60, 3 * 24 * 60)),
+        # Now and then a closure on the day.
+        "closed": draw(st.sampled_from([False, False, False, True])),
+        # The clock, as often on the day itself (where minimum notice cuts
+        # it) as up to three days before it; minutes before its noon.
+        "now_minutes_before": draw(
+            st.one_of(st.integers(-12 * 60, 12 * 60), st.integers(12 * 60, 3 * 24 * 60))
+        ),
         "notice_hours": draw(st.sampled_from([0, 2, 24])),
         "horizon_days": draw(st.sampled_from([1, 2, 60])),
         "for_staff": draw(st.booleans()),
@@ -155,8 +159,49 @@ def calendar_for(clinic, kind, people):
     )
 
 
+def a_clinic(**drawn):
+    """One clinic, as clinics() draws them: two people working 08:00–18:00 and 13:00–20:00."""
+    person = {"windows": [(time(8), time(18))], "online": True, "bookings": [], "time_off": []}
+    return {
+        "length": 30,
+        "turnover": 10,
+        "grid": 15,
+        "people": [person, {**person, "windows": [(time(13), time(20))]}],
+        "day": DAYS[0],
+        "closed": False,
+        "now_minutes_before": 0,
+        "notice_hours": 2,
+        "horizon_days": 60,
+        "for_staff": False,
+        "named": False,
+        "odd_starts": [],
+    } | drawn
+
+
 @fuzz(60)
 @given(clinic=clinics())
+# The rules a random search may take long to meet, each checked every run:
+# a closure, minimum notice cutting the day (noon plus two hours), the
+# horizon cutting it (the day before at 10:00, one day ahead), the clocks
+# going forward and back, and a booking and time off in the way.
+@example(clinic=a_clinic(closed=True))
+@example(clinic=a_clinic())
+@example(clinic=a_clinic(now_minutes_before=26 * 60, horizon_days=1))
+@example(clinic=a_clinic(day=DAYS[1], now_minutes_before=3 * 24 * 60))
+@example(clinic=a_clinic(day=DAYS[2], now_minutes_before=3 * 24 * 60, for_staff=True))
+@example(
+    clinic=a_clinic(
+        now_minutes_before=3 * 24 * 60,
+        people=[
+            {
+                "windows": [(time(8), time(18))],
+                "online": True,
+                "bookings": [(9 * 60, 30, True), (11 * 60, 30, False)],
+                "time_off": [(14 * 60, 90)],
+            }
+        ],
+    )
+)
 def test_find_finds_exactly_the_times_slots_lists(clinic):
     with rolled_back():
         kind, people = set_up(clinic)
