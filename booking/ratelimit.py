@@ -10,7 +10,8 @@ few minutes without spam protection.
 import logging
 
 from django.conf import settings
-from django.core.cache import cache
+
+from clinic_site.cache import incr_or_add
 
 logger = logging.getLogger(__name__)
 
@@ -45,15 +46,11 @@ def count_exceeded(name, *, limit, period_seconds):
     Count one more for `name` (a scope and what is counted: an IP address,
     a hashed email address); True once it is over `limit` in the period.
     """
-    key = f"ratelimit:{name}"
     try:
-        if cache.add(key, 1, timeout=period_seconds):
-            return False
-        return cache.incr(key) > limit
-    except ValueError:
-        # The key expired between add() and incr(): start counting again.
-        cache.add(key, 1, timeout=period_seconds)
-        return False
+        # One round trip: the counter is started for the period by the
+        # request that finds none, and counts from then on.
+        count = incr_or_add(f"ratelimit:{name}", initial=0, timeout=period_seconds)
     except Exception:
         logger.warning("Rate limit not checked: the cache is unavailable", exc_info=True)
         return False
+    return count > limit

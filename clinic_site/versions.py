@@ -18,16 +18,28 @@ The number has to live where every process that serves or edits sees it
   database (a one-row table), raised in the same transaction as the change,
   so no process can cache the old state under it. A hit then costs one
   primary-key read of that row.
+
+Within one request (SharedVersionsMiddleware), each number is read from
+Redis at most once: the booking POST alone needs them for the form's
+choices, the rules, the hours and the privacy policy's version, which
+would be four round trips for the same numbers. A change another process
+commits meanwhile is seen by the next request, as it would be if it
+committed a moment later; a change this request commits is seen at once
+(raising a number forgets what the request read of it).
 """
 
+import contextvars
 import logging
 import time
+from contextlib import contextmanager
 
 from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
+
+from clinic_site.cache import incr_or_add
 
 logger = logging.getLogger(__name__)
 
@@ -42,21 +54,55 @@ def in_database():
     return settings.CACHES["default"]["BACKEND"] in PER_PROCESS_CACHES
 
 
+# {cache key: number} read in the current request; None outside one.
+_read_in_request = contextvars.ContextVar("shared_versions_read_in_request", default=None)
+
+
+@contextmanager
+def read_once():
+    """Within this block (a request), each number in the cache is read at most once."""
+    token = _read_in_request.set({})
+    try:
+        yield
+    finally:
+        _read_in_request.reset(token)
+
+
+class SharedVersionsMiddleware:
+    """Each request reads the shared numbers from the cache at most once (see the module)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with read_once():
+            return self.get_response(request)
+
+
 def read_with(shared_versions, key):
     """
     (the current numbers of `shared_versions`, what the cache holds under
-    `key` or None; no key, none read): one cache read, plus a query for each
+    `key` or None; no key, none read): one cache read at most (none when the
+    request has read them all and there is no key), plus a query for each
     number that lives in the database.
     """
     if in_database():
         value = None if key is None else cache.get(key)
         return tuple(version.current() for version in shared_versions), value
-    keys = [version.cache_key for version in shared_versions]
-    found = cache.get_many(keys if key is None else [*keys, key])
-    numbers = tuple(found.get(version.cache_key) for version in shared_versions)
+    read = _read_in_request.get()
+    known = {} if read is None else read
+    keys = [version.cache_key for version in shared_versions if version.cache_key not in known]
+    if key is not None:
+        keys.append(key)
+    found = cache.get_many(keys) if keys else {}
+    numbers = tuple(
+        known.get(version.cache_key, found.get(version.cache_key)) for version in shared_versions
+    )
     if None in numbers:
         # Redis lost them (restarted or flushed): whatever it still holds is stale.
-        return tuple(version.current() for version in shared_versions), None
+        numbers, found = tuple(version.current() for version in shared_versions), {}
+    if read is not None:
+        read.update(zip((version.cache_key for version in shared_versions), numbers, strict=True))
     return numbers, found.get(key)
 
 
@@ -97,8 +143,12 @@ class SharedVersion:
         clock, never 1: a number lost from Redis and started again must not
         match entries still stored under an old one.
         """
-        cache.add(self.cache_key, time.time_ns() // 1000, timeout=None)
+        cache.add(self.cache_key, self.first_number(), timeout=None)
         return cache.get(self.cache_key)
+
+    @staticmethod
+    def first_number():
+        return time.time_ns() // 1000
 
     def changed(self):
         """Raise the number for a change being saved: see the module's docstring."""
@@ -111,10 +161,13 @@ class SharedVersion:
             transaction.on_commit(self.bump_cached)
 
     def bump_cached(self):
+        read = _read_in_request.get()
+        if read is not None:
+            # This request's own change: what it reads next must see it.
+            read.pop(self.cache_key, None)
         try:
-            cache.incr(self.cache_key)
-        except ValueError:
-            self.start_cached()
+            # One round trip; a number Redis lost starts again from the clock.
+            incr_or_add(self.cache_key, initial=self.first_number(), timeout=None)
         except Exception:
             # Without the cache nothing is served from it either; nothing to invalidate.
             logger.warning("%s not raised: the cache is unavailable", self.cache_key)

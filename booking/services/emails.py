@@ -1,7 +1,7 @@
 """
 The booking emails: written to the outbox inside the booking's transaction,
 handed to a task (Django's tasks framework; the database backend and its
-`db_worker` in production) once that transaction commits, and retried by
+`db_worker` in production, whose task row commits with them), and retried by
 `send_outbox` while the mail server is down. Nothing is sent from a web
 worker, so restarting or recycling one never strands a message. Logs name
 bookings by reference only, never by person.
@@ -17,10 +17,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
-from django.db import transaction
-from django.tasks import task
+from django.db import router, transaction
+from django.tasks import DEFAULT_TASK_BACKEND_ALIAS, task, task_backends
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django_tasks_db.backend import DatabaseBackend
+from django_tasks_db.models import DBTaskResult
 
 from booking.models import BookingRules, OutboundEmail
 from booking.validators import validate_client_email
@@ -45,7 +47,7 @@ STATE_KINDS = [
 def queue_email(booking, kind, *, health_form_question=False):
     """
     Write one message to the outbox, inside the caller's transaction, and
-    enqueue its delivery once that transaction commits.
+    enqueue its delivery (enqueue_delivery).
     """
     return queue_emails(booking, [kind], health_form_question=health_form_question)[0]
 
@@ -53,8 +55,8 @@ def queue_email(booking, kind, *, health_form_question=False):
 def queue_emails(booking, kinds, *, rules=None, concerns=None, health_form_question=False):
     """
     Write messages about one booking to the outbox in one insert, inside the
-    caller's transaction, and enqueue each one's delivery once that
-    transaction commits. `rules` and `concerns` (the booking's skin concerns),
+    caller's transaction, and enqueue their delivery in one task
+    (enqueue_delivery). `rules` and `concerns` (the booking's skin concerns),
     when the caller has them, are not read again. A kind that tells the
     booking's state supersedes the older ones waiting before the insert, so
     one call carries at most one such kind. `health_form_question`: the
@@ -93,7 +95,7 @@ def queue_emails(booking, kinds, *, rules=None, concerns=None, health_form_quest
             )
         )
     OutboundEmail.objects.bulk_create(messages)
-    enqueue_delivery_on_commit([message.pk for message in messages])
+    enqueue_delivery([message.pk for message in messages])
     return messages
 
 
@@ -116,7 +118,7 @@ def queue_waitlist_email(entry, kind, *, offer=None):
         subject=render_to_string(f"emails/{kind}_subject.txt", context).strip(),
         body=render_to_string(f"emails/{kind}.txt", context),
     )
-    enqueue_delivery_on_commit([message.pk])
+    enqueue_delivery([message.pk])
     return message
 
 
@@ -153,17 +155,36 @@ def _supersede_waiting(booking, kinds):
     )
 
 
-def enqueue_delivery_on_commit(pks):
+def enqueue_delivery(pks):
     """
-    Hand the messages to the task worker, in one task, once the current
-    transaction commits (at once outside one). The database backend writes
-    the task with the request's own connection, so no request opens
-    another; robust: a failure to enqueue is logged, never shown to a
-    visitor whose booking is saved, and `send_outbox` sends the messages on
-    its next run.
+    Hand the messages to the task worker, in one task.
+
+    With the database backend (production's) the task row is written in the
+    caller's transaction, beside the outbox rows it names: the worker cannot
+    see it before they commit, it goes with them if they roll back, and the
+    change costs one commit (one flush to disk) instead of two. A failure to
+    write it fails the change, as a failure to write any of its rows would:
+    nothing is half-saved, and the visitor can send the form again.
+
+    With any other backend (the tests' runs the task at once; another would
+    be outside the database) the task is enqueued once the transaction
+    commits (at once outside one), robustly: a failure to enqueue is logged,
+    never shown to a visitor whose booking is saved, and `send_outbox` sends
+    the messages on its next run.
     """
-    if pks:
+    if not pks:
+        return
+    if _tasks_written_with_the_change():
+        send_emails.enqueue(list(pks))
+    else:
         transaction.on_commit(partial(send_emails.enqueue, list(pks)), robust=True)
+
+
+def _tasks_written_with_the_change():
+    """Whether the task backend writes its rows in the database the outbox's changes use."""
+    return isinstance(
+        task_backends[DEFAULT_TASK_BACKEND_ALIAS], DatabaseBackend
+    ) and router.db_for_write(DBTaskResult) == router.db_for_write(OutboundEmail)
 
 
 @task
@@ -385,5 +406,5 @@ def send_now(pks):
             status=OutboundEmail.Delivery.PENDING,
             next_attempt_at=timezone.now() - timedelta(seconds=1),
         )
-        enqueue_delivery_on_commit(queued)
+        enqueue_delivery(queued)
     return len(queued)

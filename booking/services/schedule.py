@@ -268,19 +268,42 @@ class ClinicCalendar:
     def _is_closed(self, day):
         return any(closure.starts_on <= day <= closure.ends_on for closure in self.closures)
 
+    def _is_bookable_day(self, day):
+        return self.first_day <= day <= self.last_day and not self._is_closed(day)
+
     def slots(self, days):
         """The times someone is free on these clinic-local days, in time order."""
-        days = [
-            day
-            for day in days
-            if self.first_day <= day <= self.last_day and not self._is_closed(day)
-        ]
+        days = [day for day in days if self._is_bookable_day(day)]
         if not days or not self.practitioners:
             return []
         length = self.consultation_type.length
         blocked = length + self.consultation_type.turnover
         grid = self.consultation_type.grid_minutes
+        busy_times = self._busy_times(days)
+        free = defaultdict(list)  # start -> [practitioner]
+        # Practitioners on the same hours share their start times: worked out once.
+        window_starts = {}
+        for person in self.practitioners:
+            busy = busy_times[person.pk]
+            for day in days:
+                for window in self.windows.get((person.pk, day.weekday()), ()):
+                    key = (day, window.starts_at, window.ends_at)
+                    if key not in window_starts:
+                        window_starts[key] = self._starts_in(day, window, length, grid)
+                    for starts_at in window_starts[key]:
+                        if busy.is_free(starts_at, starts_at + blocked):
+                            free[starts_at].append(person)
+        return [
+            Slot(starts_at, starts_at + length, tuple(free[starts_at]))
+            for starts_at in sorted(free)
+        ]
 
+    def _busy_times(self, days):
+        """
+        {practitioner id: BusyTimes} on these days (and the nights either
+        side), from one query for their bookings and time off together;
+        counts their bookings a day for assignment_order().
+        """
         span_start = datetime.combine(min(days), time(0), tzinfo=self.zone) - timedelta(days=1)
         span_end = datetime.combine(max(days), time(0), tzinfo=self.zone) + timedelta(days=2)
         ids = [person.pk for person in self.practitioners]
@@ -292,7 +315,6 @@ class ClinicCalendar:
         leave = TimeOff.objects.filter(
             practitioner__in=ids, starts_at__lt=span_end, ends_at__gt=span_start
         )
-        # Bookings and time off alike keep a practitioner busy: one query for both.
         busy_ranges = defaultdict(list)
         self.day_load = Counter()
         for practitioner_id, starts_at, ends_at, is_booking in (
@@ -307,24 +329,7 @@ class ClinicCalendar:
             if is_booking:
                 day = timezone.localtime(starts_at, self.zone).date()
                 self.day_load[practitioner_id, day] += 1
-
-        free = defaultdict(list)  # start -> [practitioner]
-        # Practitioners on the same hours share their start times: worked out once.
-        window_starts = {}
-        for person in self.practitioners:
-            busy = BusyTimes(busy_ranges[person.pk])
-            for day in days:
-                for window in self.windows.get((person.pk, day.weekday()), ()):
-                    key = (day, window.starts_at, window.ends_at)
-                    if key not in window_starts:
-                        window_starts[key] = self._starts_in(day, window, length, grid)
-                    for starts_at in window_starts[key]:
-                        if busy.is_free(starts_at, starts_at + blocked):
-                            free[starts_at].append(person)
-        return [
-            Slot(starts_at, starts_at + length, tuple(free[starts_at]))
-            for starts_at in sorted(free)
-        ]
+        return {person_id: BusyTimes(busy_ranges[person_id]) for person_id in ids}
 
     def _starts_in(self, day, window, length, grid):
         """The grid's start times whose consultation fits the window, within notice and horizon."""
@@ -338,9 +343,45 @@ class ClinicCalendar:
         return starts
 
     def find(self, starts_at):
-        """The bookable time starting at `starts_at`, or None."""
-        day = timezone.localtime(starts_at, self.zone).date()
-        return next((slot for slot in self.slots([day]) if slot.starts_at == starts_at), None)
+        """
+        The bookable time starting at `starts_at`, or None: slots()'s rules
+        for that one start, instead of listing every time of its day to
+        look for it (the booking form's POST). A window offers it when it is
+        on the grid counted from midnight, at or after the opening time on
+        the clock, and the consultation is over by the window's end (which
+        also rules out a start the clock shows after the closing time), as
+        _starts_in() lists them. Who is free is in the order slots() gives.
+        """
+        starts_at = starts_at.astimezone(UTC)
+        clock = timezone.localtime(starts_at, self.zone)
+        day, minutes = clock.date(), clock.hour * 60 + clock.minute
+        on_grid = clock.second == clock.microsecond == 0 and (
+            minutes % self.consultation_type.grid_minutes == 0
+        )
+        if (
+            not on_grid
+            or not self._is_bookable_day(day)
+            or not self.earliest <= starts_at <= self.latest
+        ):
+            return None
+        ends_at = starts_at + self.consultation_type.length
+        working = [
+            person
+            for person in self.practitioners
+            if any(
+                window.starts_at.hour * 60 + window.starts_at.minute <= minutes
+                and ends_at <= _window_end(day, window, self.zone)
+                for window in self.windows.get((person.pk, day.weekday()), ())
+            )
+        ]
+        if not working:
+            return None
+        busy_times = self._busy_times([day])
+        blocks_until = ends_at + self.consultation_type.turnover
+        free = tuple(
+            person for person in working if busy_times[person.pk].is_free(starts_at, blocks_until)
+        )
+        return Slot(starts_at, ends_at, free) if free else None
 
     def assignment_order(self, slot):
         """

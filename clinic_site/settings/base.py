@@ -82,6 +82,8 @@ MIDDLEWARE = [
     "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "clinic_site.middleware.SecurityHeadersMiddleware",
+    # Each request reads the shared version numbers at most once (clinic_site/versions.py).
+    "clinic_site.versions.SharedVersionsMiddleware",
     # Serves cached content pages (treatments/caching.py): after everything
     # that adds headers, before the session, CSRF, authentication and
     # messages, which a page that is the same for everyone never needs.

@@ -1,7 +1,7 @@
 """
 What a booking costs: the public form's successful POST stays within a fixed
-budget of queries, in the tests' set-up and as production runs it, and works
-out the free times once.
+budget of queries, in the tests' set-up and as production runs it, and
+checks its one time (one read of who is busy) without listing the day's.
 """
 
 from unittest import mock
@@ -43,7 +43,7 @@ def locmem_cache(settings):
 # history and its two messages in one insert, and taking the client off the
 # waitlist for that consultation (one update). The test's own transaction
 # adds a savepoint and its release around the booking's (BEGIN and COMMIT
-# in production, where the two task rows follow on commit instead).
+# in production). The tests' task backend runs the task after the commit.
 BOOKING_QUERY_BUDGET = 16
 
 
@@ -93,9 +93,9 @@ def as_in_production(settings, django_capture_on_commit_callbacks):
 
 
 # In production (PostgreSQL and Redis): the per-contact limit and everyone's
-# busy times; the booking, its history, its two messages in one insert and
-# taking its client off the waitlist; after commit, one task row for both
-# messages: 7. When two practitioners could take the time ("any
+# busy times; the booking, its history, its two messages in one insert,
+# taking its client off the waitlist and one task row for both messages,
+# all in the booking's transaction: 7. When two practitioners could take the time ("any
 # practitioner"), the booking is tried in a savepoint, and its release: 9.
 # The form's choices, the booking rules, everyone's hours and the closures
 # are kept by the process between changes to the schedule, and another
@@ -149,13 +149,19 @@ def test_a_booking_costs_at_most_eight_queries_in_production_ten_for_any(
     assert DBTaskResult.objects.count() == 3  # One task row a booking.
 
 
-def test_a_booking_works_out_the_free_times_once(client):
+def test_a_booking_checks_its_one_time_without_listing_the_days_times(client):
     _, data = filled_booking_form(client)
 
-    with mock.patch.object(
-        ClinicCalendar, "slots", autospec=True, side_effect=ClinicCalendar.slots
-    ) as slots:
+    with (
+        mock.patch.object(
+            ClinicCalendar, "slots", autospec=True, side_effect=ClinicCalendar.slots
+        ) as slots,
+        mock.patch.object(
+            ClinicCalendar, "_busy_times", autospec=True, side_effect=ClinicCalendar._busy_times
+        ) as busy_times,
+    ):
         response = client.post(BOOK_URL, data)
 
     assert response.status_code == 302
-    assert slots.call_count == 1
+    assert slots.call_count == 0
+    assert busy_times.call_count == 1

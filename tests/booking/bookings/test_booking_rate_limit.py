@@ -16,6 +16,7 @@ from django.core.cache import cache
 from django.test import override_settings
 
 from booking.models import ConsultationBooking
+from clinic_site.cache import incr_or_add
 from tests.support.booking import (
     BOOK_URL,
     VISITOR,
@@ -155,24 +156,48 @@ def test_behind_a_trusted_proxy_each_visitor_is_counted_apart(client):
     assert (limited.status_code, spoofed.status_code, other.status_code) == (429, 429, 302)
 
 
-def test_cache_failure_lets_the_booking_through_and_is_logged(client, caplog):
-    _, data = filled_booking_form(client)
+@pytest.fixture
+def cache_goes_down(settings):
+    """Call to lose the cache: Redis at an address where nothing answers (a real outage)."""
 
-    with mock.patch.object(cache, "add", side_effect=ConnectionError("cache down")):
-        response = client.post(BOOK_URL, data, REMOTE_ADDR="203.0.113.7")
+    def go_down():
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "clinic_site.cache.RedisCache",
+                "LOCATION": "redis://127.0.0.1:9/0",
+                "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            }
+        }
+
+    return go_down
+
+
+def rate_limit_warnings(caplog):
+    return [
+        record
+        for record in caplog.records
+        if record.levelno == logging.WARNING and "Rate limit not checked" in record.getMessage()
+    ]
+
+
+def test_cache_failure_lets_the_booking_through_and_is_logged(client, caplog, cache_goes_down):
+    _, data = filled_booking_form(client)
+    cache_goes_down()
+
+    response = client.post(BOOK_URL, data, REMOTE_ADDR="203.0.113.7")
 
     assert list(ConsultationBooking.objects.all()) == [received_booking(response)]
-    assert any(
-        record.levelno == logging.WARNING and "Rate limit not checked" in record.getMessage()
-        for record in caplog.records
-    )
+    assert len(rate_limit_warnings(caplog)) == 1
 
 
-def test_cache_failure_on_counting_lets_the_request_through(client, caplog):
+def test_cache_failure_on_counting_lets_the_request_through(client, caplog, cache_goes_down):
     first = received_booking(submit_from(client, "203.0.113.7"))  # The address now has a counter.
     _, data = filled_booking_form(client, email="another@example.com", phone="+1 212 555 0166")
+    cache_goes_down()
 
-    with mock.patch.object(cache, "incr", side_effect=ConnectionError("cache down")) as counting:
+    with mock.patch(
+        "booking.ratelimit.incr_or_add", side_effect=incr_or_add, autospec=True
+    ) as counting:
         response = client.post(BOOK_URL, data, REMOTE_ADDR="203.0.113.7")
 
     # The count was tried, failed, and the request went through to its booking.
@@ -180,10 +205,21 @@ def test_cache_failure_on_counting_lets_the_request_through(client, caplog):
     booking = received_booking(response)
     assert booking != first
     assert set(ConsultationBooking.objects.all()) == {first, booking}
-    assert any(
-        record.levelno == logging.WARNING and "Rate limit not checked" in record.getMessage()
-        for record in caplog.records
-    )
+    assert len(rate_limit_warnings(caplog)) == 1
+
+
+def test_the_count_is_kept_for_the_period_and_starts_again_after_it(client, settings):
+    settings.BOOKING_RATE_WINDOW_SECONDS = 60
+    for _ in range(LIMIT):
+        submit_from(client, "203.0.113.7")
+    key = "ratelimit:booking:203.0.113.7"
+    assert cache.get(key) == LIMIT
+
+    # The period ends: the counter is gone, and the next request starts it again.
+    cache.delete(key)
+
+    assert submit_from(client, "203.0.113.7").status_code == 302
+    assert cache.get(key) == 1
 
 
 # One person's requests waiting for confirmation: an address or a phone number

@@ -18,6 +18,7 @@ import pytest
 from django.core.mail.backends.locmem import EmailBackend
 from django.core.management import call_command
 from django.db import connection as db_connection
+from django.db import transaction
 from django.db.backends.signals import connection_created
 from django.tasks import TaskResultStatus
 from django.urls import reverse
@@ -694,7 +695,7 @@ def test_booking_only_enqueues_its_emails_and_the_task_worker_sends_them(
     assert response.status_code == 302
     booking = ConsultationBooking.objects.get()
     # The request sent nothing, started no thread and opened no connection:
-    # it wrote one task for its messages, after the booking committed.
+    # it wrote one task for its messages, in the booking's transaction.
     assert mailoutbox == []
     assert set(threading.enumerate()) == threads_before
     assert opened == []
@@ -713,6 +714,29 @@ def test_booking_only_enqueues_its_emails_and_the_task_worker_sends_them(
     assert [(task.status, task.return_value) for task in tasks.all()] == [
         (TaskResultStatus.SUCCESSFUL, ["sent", "sent"])
     ]
+
+
+def test_the_task_row_is_written_with_the_outbox_rows_and_rolls_back_with_them(
+    database_tasks, django_capture_on_commit_callbacks
+):
+    booking = book()
+    tasks_before = DBTaskResult.objects.count()
+
+    with (
+        django_capture_on_commit_callbacks() as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        message = queue_email(booking, OutboundEmail.Kind.CONFIRMATION)
+        # In the change's own transaction: committed with it, never before it.
+        assert DBTaskResult.objects.count() == tasks_before + 1
+        written = DBTaskResult.objects.order_by("enqueued_at").last()
+        assert written.args_kwargs["args"] == [[message.pk]]
+        raise RuntimeError("the change fails after queueing its email")
+
+    assert callbacks == []  # Nothing left to enqueue after a commit.
+    assert DBTaskResult.objects.count() == tasks_before
+    assert not OutboundEmail.objects.filter(pk=message.pk).exists()
 
 
 def test_booking_stands_when_its_emails_cannot_be_enqueued_and_send_outbox_sends_them(
@@ -847,7 +871,7 @@ def test_the_booking_request_renders_no_email_and_the_worker_writes_it_from_the_
     _, data = filled_booking_form(client, message="Please call after 5pm.")
     with (
         mock.patch("booking.services.email_content.render_to_string") as render,
-        mock.patch("booking.services.emails.enqueue_delivery_on_commit"),  # No worker yet.
+        mock.patch("booking.services.emails.enqueue_delivery"),  # No worker yet.
     ):
         assert client.post(BOOK_URL, data).status_code == 302
     assert render.call_count == 0
