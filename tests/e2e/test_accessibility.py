@@ -67,6 +67,8 @@ def test_forms_in_their_error_state_have_no_wcag_violations(open_page):
     page.goto("/book/")
     choose_time(page)
     page.get_by_role("button", name="Request this consultation").click()
+    # The page with errors, once it has loaded: counted any sooner, it could be the form still.
+    page.locator("#error-summary li").first.wait_for()
     assert page.locator("#error-summary li").count() >= 4
     audit(page, "booking form with errors", found)
 
@@ -125,9 +127,11 @@ def test_confirmation_and_manage_pages_have_no_wcag_violations(open_page):
     page.goto(link_in_email(VISITOR["email"], "/book/manage/"))
     audit(page, "manage booking", found)
     page.get_by_role("button", name="Move my consultation").click()
+    page.locator("#error-summary").wait_for()
     assert page.locator("#error-summary").count() == 1
     audit(page, "manage booking, move refused", found)
     page.get_by_role("button", name="Cancel my consultation").click()
+    page.get_by_role("status").wait_for()
     assert page.get_by_role("status").count() == 1
     audit(page, "manage booking, cancelled", found)
     assert not found, report(found)

@@ -138,6 +138,8 @@ def test_the_join_form_with_errors_and_a_bad_link_have_no_wcag_violations(open_p
     for day in ["Tuesday", "Wednesday", "Thursday", "Friday"]:
         page.get_by_label(day).uncheck()
     page.get_by_role("button", name="Join the waitlist").click()
+    # The page with errors, once it has loaded: counted any sooner, it could be the form still.
+    page.locator("#error-summary li").first.wait_for()
     assert page.locator("#error-summary li").count() >= 4
     found = audit(page, "join form with errors")
     assert page.goto("/waitlist/offer/not-a-real-link/").status == 404
