@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from .views import bookings as views
 from .views import my_visits as my_visits_views
@@ -23,53 +23,63 @@ urlpatterns = [
         waitlist_views.ClaimOfferView.as_view(),
         name="waitlist_offer",
     ),
-    path("my-visits/", my_visits_views.MyVisitsView.as_view(), name="my_visits"),
+    # A client's own page and what they do from it (booking/views/my_visits*.py).
     path(
-        "my-visits/sign-in/",
-        my_visits_views.RequestSignInLinkView.as_view(),
-        name="my_visits_sign_in",
-    ),
-    path(
-        "my-visits/link-sent/",
-        my_visits_views.SignInLinkSentView.as_view(),
-        name="my_visits_link_sent",
-    ),
-    path(
-        "my-visits/link/<str:token>/",
-        my_visits_views.UseSignInLinkView.as_view(),
-        name="my_visits_link",
-    ),
-    path("my-visits/sign-out/", my_visits_views.SignOutView.as_view(), name="my_visits_sign_out"),
-    path(
-        "my-visits/preferences/",
-        my_visits_views.MarketingPreferenceView.as_view(),
-        name="my_visits_preferences",
-    ),
-    path(
-        "my-visits/my-data.json",
-        my_visits_views.DownloadMyDataView.as_view(),
-        name="my_visits_download",
-    ),
-    path("my-visits/delete/", my_visits_views.DeleteMyDataView.as_view(), name="my_visits_delete"),
-    path(
-        "my-visits/visit/<str:reference>/",
-        visit_views.VisitActionView.as_view(),
-        name="my_visits_visit",
-    ),
-    path(
-        "my-visits/visit/<str:reference>/move/",
-        visit_views.MoveVisitView.as_view(),
-        name="my_visits_move",
-    ),
-    path(
-        "my-visits/visit/<str:reference>/calendar.ics",
-        visit_views.VisitCalendarView.as_view(),
-        name="my_visits_calendar",
-    ),
-    path(
-        "my-visits/waitlist/<int:pk>/leave/",
-        visit_views.LeaveWaitlistView.as_view(),
-        name="my_visits_leave_waitlist",
+        "my-visits/",
+        include(
+            [
+                path("", my_visits_views.MyVisitsView.as_view(), name="my_visits"),
+                path(
+                    "sign-in/",
+                    my_visits_views.RequestSignInLinkView.as_view(),
+                    name="my_visits_sign_in",
+                ),
+                path(
+                    "link-sent/",
+                    my_visits_views.SignInLinkSentView.as_view(),
+                    name="my_visits_link_sent",
+                ),
+                path(
+                    "link/<str:token>/",
+                    my_visits_views.UseSignInLinkView.as_view(),
+                    name="my_visits_link",
+                ),
+                path("sign-out/", my_visits_views.SignOutView.as_view(), name="my_visits_sign_out"),
+                path(
+                    "preferences/",
+                    my_visits_views.MarketingPreferenceView.as_view(),
+                    name="my_visits_preferences",
+                ),
+                path(
+                    "my-data.json",
+                    my_visits_views.DownloadMyDataView.as_view(),
+                    name="my_visits_download",
+                ),
+                path(
+                    "delete/", my_visits_views.DeleteMyDataView.as_view(), name="my_visits_delete"
+                ),
+                path(
+                    "visit/<str:reference>/",
+                    visit_views.VisitActionView.as_view(),
+                    name="my_visits_visit",
+                ),
+                path(
+                    "visit/<str:reference>/move/",
+                    visit_views.MoveVisitView.as_view(),
+                    name="my_visits_move",
+                ),
+                path(
+                    "visit/<str:reference>/calendar.ics",
+                    visit_views.VisitCalendarView.as_view(),
+                    name="my_visits_calendar",
+                ),
+                path(
+                    "waitlist/<int:pk>/leave/",
+                    visit_views.LeaveWaitlistView.as_view(),
+                    name="my_visits_leave_waitlist",
+                ),
+            ]
+        ),
     ),
     path("unsubscribe/<str:token>/", my_visits_views.UnsubscribeView.as_view(), name="unsubscribe"),
     path("privacy/", views.PrivacyPolicyView.as_view(), name="privacy"),

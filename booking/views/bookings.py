@@ -108,16 +108,15 @@ class BookConsultationView(FramedFormPageMixin, SitePageMixin, FormView):
         if "time" in request.GET:
             # Step 5 holds the visitor's tokens: the page rendered once for
             # everyone making the same choices, their tokens for each visitor.
-            return self.get_framed(request)
+            return self.get_framed(
+                request, key=request_form_key(request), fresh_until=self.frame_fresh_until
+            )
         page_cache = BookingPageCache(request)
         if (cached := page_cache.hit()) is not None:
             return cached
         form = self.get_form()
         response = self.render_to_response(self.get_context_data(form=form))
         return page_cache.store(response, form.steps.first_start)
-
-    def frame_key(self):
-        return request_form_key(self.request)
 
     def frame_fresh_until(self, form):
         # A time the steps do not offer shows step 4's "no longer available": never stored.

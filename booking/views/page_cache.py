@@ -284,33 +284,30 @@ class PageFrameCache:
 class FramedFormPageMixin:
     """
     A FormView whose GET page, empty as a GET shows it, is the same for
-    everyone asking for the same choices (frame_key()) but for the form's
-    CSRF and form tokens: rendered once between changes (the same rules as
+    everyone asking for the same choices but for the form's CSRF and form
+    tokens: rendered once between changes (the same rules as
     BookingPageCache's), and served to each visitor with their own tokens
     rendered between the stored parts. Nothing is spliced into stored
     markup: the stored parts never held a token.
     """
 
-    def frame_key(self):
-        """The cache key of this GET's page, or None to render it for this visitor alone."""
-        raise NotImplementedError
-
-    def frame_fresh_until(self, form):
-        """Until when the page `form` shows may be served (a POSIX timestamp), or None: never stored."""
-        raise NotImplementedError
-
-    def get_framed(self, request):
-        frame_cache = PageFrameCache(self.frame_key())
+    def get_framed(self, request, *, key, fresh_until):
+        """
+        This GET's page, from its frame stored under `key` (None: rendered
+        for this visitor alone); `fresh_until(form)`: until when the page the
+        form shows may be served (a POSIX timestamp), or None: never stored.
+        """
+        frame_cache = PageFrameCache(key)
         if (frame := frame_cache.hit()) is not None:
             # As the form's token_for_page gives an empty GET's form, without building the form.
             return frame.response(request, form_token=new_form_token(visitor_secret(request)))
         form = self.get_form()
-        fresh_until = frame_cache.key and self.frame_fresh_until(form)
-        if fresh_until:
+        until = frame_cache.key and fresh_until(form)
+        if until:
             response = self.render_to_response(
                 self.get_context_data(form=form, tokens_marker=mark_safe(TOKENS_MARKER))
             )
-            if (frame := frame_cache.store(response, fresh_until=fresh_until)) is not None:
+            if (frame := frame_cache.store(response, fresh_until=until)) is not None:
                 return frame.response(request, form_token=form.token_for_page)
         return self.render_to_response(self.get_context_data(form=form))
 

@@ -47,14 +47,10 @@ class JoinWaitlistView(FramedFormPageMixin, FormView):
         return {**super().get_form_kwargs(), "visitor": visitor_secret(self.request)}
 
     def get(self, request, *args, **kwargs):
-        return self.get_framed(request)
-
-    def frame_key(self):
-        return waitlist_key(
-            self.request,
-            offered_choices=self.form_class.offered_choices,
-            today=timezone.localdate(),
+        key = waitlist_key(
+            request, offered_choices=self.form_class.offered_choices, today=timezone.localdate()
         )
+        return self.get_framed(request, key=key, fresh_until=self.frame_fresh_until)
 
     def frame_fresh_until(self, form):
         # The page names the day's dates: never served after the day it was rendered on.
