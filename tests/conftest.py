@@ -130,41 +130,76 @@ def collected_static(tmp_path_factory, worker_id):
     return made_once(run_folder(tmp_path_factory, worker_id) / "public", collect)
 
 
-@pytest.fixture
-def production_site(collected_static):
-    """
-    The environment to run the site's processes (scripts/live_server.py) with
-    the production settings on a PostgreSQL database of their own, made and
-    migrated for the test and dropped after it, and the Redis of the test run
-    (REDIS_URL, else database 15 on the local server). STATIC_ROOT is
-    `collected_static`. PostgreSQL only: a test using it is marked `postgres`.
-    """
-    import secrets
-
-    import psycopg
+def _postgres_server():
+    """The test database's PostgreSQL server, as a URL without a database."""
     from django.db import connection
-
-    from scripts.live_server import manage
 
     if connection.vendor != "postgresql":
         pytest.skip(f"needs PostgreSQL; this run uses {connection.vendor}")
     params = connection.settings_dict
-    server = (
+    return (
         f"postgres://{params['USER']}"
         + (f":{params['PASSWORD']}" if params["PASSWORD"] else "")
         + f"@{params['HOST'] or '127.0.0.1'}:{params['PORT'] or 5432}"
     )
+
+
+@pytest.fixture(scope="session")
+def migrated_production_template(collected_static):
+    """
+    A PostgreSQL database migrated as production's is, made the first time a
+    worker needs it and dropped when the run ends: each test's database is a
+    copy of it (CREATE DATABASE … TEMPLATE, a file copy taking a fraction of
+    a second) instead of a migration of its own (ten seconds or more).
+    Nothing connects to it after the migration, as a template needs.
+    """
+    import secrets
+
+    import psycopg
+
+    from scripts.live_server import manage
+
+    server = _postgres_server()
+    # One name per run and worker: other runs may share this PostgreSQL server.
+    template = f"clinic_live_template_{os.getpid()}_{secrets.token_hex(3)}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{template}"')
+    try:
+        environment = production_environment(
+            DATABASE_URL=f"{server}/{template}",
+            STATIC_ROOT=str(collected_static / "static"),
+        )
+        manage(environment, "migrate", "--noinput", "-v", "0")
+        yield server, template
+    finally:
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
+
+
+@pytest.fixture
+def production_site(migrated_production_template, collected_static):
+    """
+    The environment to run the site's processes (scripts/live_server.py) with
+    the production settings on a PostgreSQL database of their own, a copy of
+    the migrated template made for the test and dropped after it, and the
+    Redis of the test run (REDIS_URL, else database 15 on the local server).
+    STATIC_ROOT is `collected_static`. PostgreSQL only: a test using it is
+    marked `postgres`.
+    """
+    import secrets
+
+    import psycopg
+
+    server, template = migrated_production_template
     # One name per run and test: other runs may share this PostgreSQL server.
     database = f"clinic_live_{os.getpid()}_{secrets.token_hex(3)}"
     with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{database}"')
-    env = production_environment(
-        DATABASE_URL=f"{server}/{database}",
-        STATIC_ROOT=str(collected_static / "static"),
-    )
+        admin.execute(f'CREATE DATABASE "{database}" TEMPLATE "{template}"')
     try:
-        manage(env, "migrate", "--noinput", "-v", "0")
-        yield env
+        yield production_environment(
+            DATABASE_URL=f"{server}/{database}",
+            STATIC_ROOT=str(collected_static / "static"),
+        )
     finally:
         with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
