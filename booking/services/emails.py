@@ -254,7 +254,7 @@ def deliver(pk):
             _email(message).send(using="default")
         except Exception as error:  # Any failure of the mail server: keep the message, retry later.
             attempts = message.attempts + 1
-            gave_up = attempts >= MAX_ATTEMPTS or _refused_for_good(error)
+            gave_up = attempts >= MAX_ATTEMPTS or refused_for_good(error)
             # Only a message still waiting goes back in the queue: one superseded
             # while this attempt ran (in this transaction) stays superseded.
             OutboundEmail.objects.filter(pk=pk, status=OutboundEmail.Delivery.PENDING).update(
@@ -315,7 +315,7 @@ def usable_address(address):
     return True
 
 
-def _refused_for_good(error):
+def refused_for_good(error):
     """
     Whether sending again can never work: the message cannot even be written
     (a header value Python's email package refuses), or the mail server

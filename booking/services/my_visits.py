@@ -36,7 +36,7 @@ from booking.models import (
 from booking.signed_links import unsubscribe_token
 from booking.validators import normalise_client_email
 
-from . import bookings, retention
+from . import bookings, emails, retention
 
 logger = logging.getLogger(__name__)
 Status = ConsultationBooking.Status
@@ -60,32 +60,74 @@ def request_sign_in_link(*, email):
     return email
 
 
+# A sign-in email the mail server did not take is tried again this many
+# minutes later, then twice more, while a fresh link is still worth having
+# (a client waits a few minutes at most before asking again, and may well
+# have asked again meanwhile: each try sends a link of its own).
+SIGN_IN_RETRY_MINUTES = (1, 4, 10)
+
+
 @task
-def send_sign_in_link(email):
+def send_sign_in_link(email, attempt=1):
     """
     The task: a link for an address that holds bookings, nothing for any
     other. The email is sent from here, not written to the outbox: the
     outbox keeps each message's body, and this body is the sign-in secret.
-    A failed send is not retried: the client asks again.
+    A send that fails is tried again later (SIGN_IN_RETRY_MINUTES) with a
+    new link; the failed try's link is deleted, as no one holds its secret.
     """
     # Links past their time are no use to anyone: each run clears those a day old.
     SignInLink.objects.filter(expires_at__lt=timezone.now() - timedelta(days=1)).delete()
     if not ConsultationBooking.objects.of_client(email).exists():
         return "no bookings"
-    _, token = SignInLink.issue(email)
+    link, token = SignInLink.issue(email)
     context = {
         "clinic": settings.CLINIC,
         "sign_in_url": settings.SITE_URL + reverse("booking:my_visits_link", args=[token]),
         "minutes": settings.MY_VISITS_LINK_MINUTES,
     }
-    EmailMessage(
-        subject=render_to_string("emails/my_visits_link_subject.txt", context).strip(),
-        body=render_to_string("emails/my_visits_link.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[email],
-        reply_to=[settings.CLINIC["email"]],
-    ).send()
+    try:
+        EmailMessage(
+            subject=render_to_string("emails/my_visits_link_subject.txt", context).strip(),
+            body=render_to_string("emails/my_visits_link.txt", context),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[email],
+            reply_to=[settings.CLINIC["email"]],
+        ).send()
+    except Exception as error:  # Any failure of the mail server: try again later.
+        link.delete()
+        return _send_sign_in_link_later(email=email, attempt=attempt, error=error)
     return "sent"
+
+
+def _send_sign_in_link_later(*, email, attempt, error):
+    """
+    Queue the next try of a sign-in email that failed, unless it never can
+    work, the tries are spent or the task backend cannot run a task later
+    (the tests' immediate one). The log names neither the address nor the
+    link: only the attempt and the kind of failure.
+    """
+    backend = send_sign_in_link.get_backend()
+    if (
+        emails.refused_for_good(error)
+        or attempt > len(SIGN_IN_RETRY_MINUTES)
+        or not backend.supports_defer
+    ):
+        logger.error(
+            "A “My visits” sign-in email was not sent (attempt %s, given up): %s",
+            attempt,
+            type(error).__name__,
+        )
+        return "given up"
+    run_after = timezone.now() + timedelta(minutes=SIGN_IN_RETRY_MINUTES[attempt - 1])
+    send_sign_in_link.using(run_after=run_after).enqueue(email, attempt=attempt + 1)
+    logger.warning(
+        "A “My visits” sign-in email was not sent (attempt %s, tried again at %s): %s",
+        attempt,
+        run_after.isoformat(timespec="seconds"),
+        type(error).__name__,
+    )
+    return "tried again later"
 
 
 class LinkRefused(Exception):

@@ -5,13 +5,16 @@ it starts holds only the address, lasts 7 days and is never a staff one.
 """
 
 import re
+import smtplib
 from datetime import timedelta
 from unittest import mock
 
 import pytest
 from django.core import mail
+from django.core.mail.backends.locmem import EmailBackend
 from django.test import Client, override_settings
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from booking.models import SignInLink
 from booking.services import my_visits
@@ -258,3 +261,121 @@ def test_bookings_belong_to_their_address_in_any_case_and_follow_a_staff_correct
     mine.email = "someone.else@example.com"
     mine.save()
     assert mine.reference not in main_text(page(client.get(MY_VISITS)))
+
+
+# A sign-in email the mail server did not take: tried again later with a new
+# link (production's task backend runs a task at a given time), never logged
+# with the address, given up after the last try or a permanent refusal.
+
+
+def mail_server_failing(error, times):
+    """The test mail backend's send, refusing the first `times` messages as a server might."""
+    real_send = EmailBackend.send_messages
+    left = [times]
+
+    def send_messages(backend, messages):
+        if left[0]:
+            left[0] -= 1
+            raise error
+        return real_send(backend, messages)
+
+    return send_messages
+
+
+def sign_in_tries():
+    """The sign-in email's tasks, in the order queued: (status, run_after, attempt asked for)."""
+    rows = DBTaskResult.objects.filter(task_path__endswith="send_sign_in_link")
+    return [
+        (row.status, row.run_after, row.args_kwargs["kwargs"].get("attempt", 1))
+        for row in rows.order_by("enqueued_at")
+    ]
+
+
+def let_the_next_try_run():
+    """The worker runs a task only once its time has come: bring it forward."""
+    DBTaskResult.objects.filter(status="READY").update(run_after=timezone.now())
+
+
+def test_a_sign_in_email_the_mail_server_refused_is_sent_later_with_a_working_link(
+    client, client_booking, database_tasks, run_worker, caplog
+):
+    failing = mail_server_failing(
+        smtplib.SMTPServerDisconnected("Connection unexpectedly closed"), 2
+    )
+    with mock.patch.object(EmailBackend, "send_messages", failing):
+        my_visits.request_sign_in_link(email="ada.quinterra@example.com")
+        asked_at = timezone.now()
+        run_worker()
+        [_, (_, second_try_at, _)] = sign_in_tries()
+        # The second try is due a minute after the first; the third, four after the second.
+        assert second_try_at - asked_at > timedelta(seconds=59)
+        let_the_next_try_run()
+        moved_at = timezone.now()
+        run_worker()
+
+        tries = sign_in_tries()
+        assert [(status, attempt) for status, _, attempt in tries] == [
+            ("SUCCESSFUL", 1),
+            ("SUCCESSFUL", 2),
+            ("READY", 3),
+        ]
+        assert tries[2][1] - moved_at > timedelta(minutes=3, seconds=59)
+        assert mail.outbox == []
+        # The failed tries' links are gone: nobody holds their secrets.
+        assert not SignInLink.objects.exists()
+
+        let_the_next_try_run()
+        run_worker()
+
+    [message] = mail.outbox
+    assert SignInLink.objects.count() == 1
+    response = client.post(emailed_link("ada.quinterra@example.com"))
+    assert response.status_code == 302 and response.url == MY_VISITS
+    warnings = [
+        record.getMessage() for record in caplog.records if "sign-in email" in record.getMessage()
+    ]
+    assert len(warnings) == 2 and all("SMTPServerDisconnected" in text for text in warnings)
+    assert not any("quinterra" in record.getMessage().lower() for record in caplog.records)
+
+
+def test_a_sign_in_email_is_given_up_after_its_last_try(
+    client_booking, database_tasks, run_worker, caplog
+):
+    failing = mail_server_failing(smtplib.SMTPServerDisconnected("down"), 99)
+    with mock.patch.object(EmailBackend, "send_messages", failing):
+        my_visits.request_sign_in_link(email="ada.quinterra@example.com")
+        for _ in range(len(my_visits.SIGN_IN_RETRY_MINUTES) + 2):
+            run_worker()
+            let_the_next_try_run()
+
+    attempts = [attempt for _, _, attempt in sign_in_tries()]
+    assert attempts == list(range(1, len(my_visits.SIGN_IN_RETRY_MINUTES) + 2))
+    assert mail.outbox == [] and not SignInLink.objects.exists()
+    [given_up] = [record for record in caplog.records if "given up" in record.getMessage()]
+    assert given_up.levelname == "ERROR"
+
+
+def test_a_sign_in_email_refused_for_good_is_not_tried_again(
+    client_booking, database_tasks, run_worker
+):
+    no_such_mailbox = smtplib.SMTPRecipientsRefused(
+        {"ada.quinterra@example.com": (550, b"5.1.1 No such mailbox")}
+    )
+    with mock.patch.object(EmailBackend, "send_messages", mail_server_failing(no_such_mailbox, 1)):
+        my_visits.request_sign_in_link(email="ada.quinterra@example.com")
+        run_worker()
+
+    assert [attempt for _, _, attempt in sign_in_tries()] == [1]
+    assert not SignInLink.objects.exists()
+
+
+def test_without_a_backend_that_runs_tasks_later_a_failed_sign_in_email_is_logged(
+    client_booking, caplog
+):
+    # The test settings' ImmediateBackend runs tasks at once and cannot run one later.
+    failing = mail_server_failing(smtplib.SMTPServerDisconnected("down"), 1)
+    with mock.patch.object(EmailBackend, "send_messages", failing):
+        my_visits.request_sign_in_link(email="ada.quinterra@example.com")
+
+    assert mail.outbox == [] and not SignInLink.objects.exists()
+    assert any("given up" in record.getMessage() for record in caplog.records)

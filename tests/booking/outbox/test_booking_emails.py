@@ -4,7 +4,6 @@ that keeps a message when the mail server is down and sends it later.
 """
 
 import re
-import signal
 import smtplib
 import threading
 import time
@@ -649,30 +648,6 @@ def test_state_message_that_failed_while_a_newer_one_was_written_is_superseded_n
 # database connection, once the booking commits, and `db_worker`, a process
 # of its own, sends. (The rest of this module runs each task at once, in the
 # test's thread: the test settings' ImmediateBackend.)
-
-
-@pytest.fixture
-def database_tasks(settings):
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-
-
-@pytest.fixture
-def run_worker():
-    """`manage.py db_worker --batch`: run every task waiting, then return."""
-    handlers = {
-        sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)
-    }
-
-    def run():
-        # The worker closes stale connections between tasks, as a request
-        # ends; here that would end the test's own transaction.
-        with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections"):
-            call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
-
-    yield run
-    # The worker installs its own handlers for a graceful stop.
-    for sig, handler in handlers.items():
-        signal.signal(sig, handler)
 
 
 def test_booking_only_enqueues_its_emails_and_the_task_worker_sends_them(
