@@ -4,7 +4,7 @@ time off, consultation types, closures and the booking rules. Changes that
 free time reach the waitlist through booking/services/offers.py.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils import timezone
 
 from booking.models import (
@@ -41,6 +41,8 @@ class TimeOffInline(admin.TabularInline):
 # editors lack: changing those breaks links clients hold.
 SCHEDULE_PERMISSION = "booking.change_workinghours"
 LISTING_PERMISSION = "booking.set_up_listings"
+# Care texts are clinical advice: clinical leads approve them for sending.
+CARE_TEXT_APPROVAL_PERMISSION = "booking.approve_care_texts"
 
 
 class ReadOnlyByRoleMixin:
@@ -166,6 +168,24 @@ class ConsultationTypeAdmin(ReadOnlyByRoleMixin, admin.ModelAdmin):
         "bookable_online",
     ]
     listing_fields = ["slug", "treatment", "before_care_days"]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if not request.user.has_perm(CARE_TEXT_APPROVAL_PERMISSION):
+            readonly = [*readonly, "care_texts_need_review"]
+        return readonly
+
+    def save_model(self, request, obj, form, change):
+        if obj.hold_care_texts_for_review(
+            form.changed_data, may_approve=request.user.has_perm(CARE_TEXT_APPROVAL_PERMISSION)
+        ):
+            self.message_user(
+                request,
+                f"The care texts of “{obj}” are not emailed to anyone until a clinical lead "
+                "has reviewed them and unticked “care texts are examples awaiting review”.",
+                messages.WARNING,
+            )
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Closure)

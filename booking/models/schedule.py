@@ -373,7 +373,8 @@ class ConsultationType(models.Model):
         default=False,
         help_text=(
             "While ticked, neither care text is sent. The site came with example texts: "
-            "have them checked by the clinic's practitioners, then untick."
+            "have them checked by the clinic's practitioners, then untick. Only a clinical "
+            "lead may untick it; a change to the texts by anyone else ticks it again."
         ),
     )
 
@@ -382,6 +383,10 @@ class ConsultationType(models.Model):
     class Meta:
         ordering = ["display_order", "name"]
         verbose_name = "consultation type"
+        # Care texts are clinical advice emailed to every client of the type:
+        # a clinical lead approves them for sending; anyone else who changes
+        # them sends them back for review (booking/admin/schedule.py).
+        permissions = [("approve_care_texts", "Can approve care texts for sending")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(duration_minutes__gte=5), name="consultation_at_least_5_minutes"
@@ -399,6 +404,18 @@ class ConsultationType(models.Model):
 
     def __str__(self):
         return self.name
+
+    CARE_TEXT_FIELDS = frozenset({"before_care_text", "aftercare_text"})
+
+    def hold_care_texts_for_review(self, changed_fields, *, may_approve):
+        """
+        A change to the care texts by someone who may not approve them puts
+        both back awaiting review. Returns whether it did.
+        """
+        if may_approve or not self.CARE_TEXT_FIELDS & set(changed_fields):
+            return False
+        self.care_texts_need_review = True
+        return True
 
     @property
     def sends_before_care(self):

@@ -31,6 +31,7 @@ from tests.support.booking import (
     clinic_clock,
     clinic_time,
     ensure_bookable,
+    main_text,
     make_booking,
     make_consultation_type,
     make_practitioner,
@@ -584,26 +585,35 @@ def test_seeded_types_have_example_care_texts_that_wait_for_the_clinics_review(s
 # The admin.
 
 
-# Both write the texts; when before-care goes is set-up, which content
-# editors see read-only (their forged "2" is ignored).
+def staff_member(client, django_user_model, group):
+    user = django_user_model.objects.create_user("staff-member", password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    return sign_in_verified(client, user)
+
+
+def type_form(client, kind):
+    url = reverse("admin:booking_consultationtype_change", args=[kind.pk])
+    return url, form_data(page(client.get(url)).find("form", id="consultationtype_form"))
+
+
+# Both write the texts, which then wait for a clinical lead's review (their
+# forged unticking of the box is ignored); when before-care goes is set-up,
+# which content editors see read-only (their forged "2" is ignored).
 @pytest.mark.parametrize(("group", "days"), [("Content editors", 3), ("Front desk", 2)])
-def test_content_editors_and_front_desk_write_the_care_texts_in_the_admin(
+def test_content_editors_and_front_desk_write_the_care_texts_for_a_clinical_lead_to_approve(
     client, django_user_model, group, days
 ):
-    user = django_user_model.objects.create_user("editor", password="pw", is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    sign_in_verified(client, user)
+    staff_member(client, django_user_model, group)
     kind = ConsultationType.objects.get(slug=PROFESSIONAL_CONSULTATION)
-    url = reverse("admin:booking_consultationtype_change", args=[kind.pk])
-    data = form_data(page(client.get(url)).find("form", id="consultationtype_form"))
+    url, data = type_form(client, kind)
+    assert "care_texts_need_review" not in data  # Read-only to them.
     data |= {
         "before_care_text": BEFORE_CARE_TEXT,
         "before_care_days": "2",
         "aftercare_text": AFTERCARE_TEXT,
     }
-    data.pop("care_texts_need_review", None)  # Unticked: reviewed.
 
-    response = client.post(url, data)
+    response = client.post(url, data | {"care_texts_need_review": ""})
 
     assert response.status_code == 302
     kind.refresh_from_db()
@@ -612,7 +622,53 @@ def test_content_editors_and_front_desk_write_the_care_texts_in_the_admin(
         days,
         AFTERCARE_TEXT,
     )
+    assert kind.care_texts_need_review
+    assert not kind.sends_before_care and not kind.sends_aftercare
+
+
+def test_a_clinical_lead_approves_the_care_texts_for_sending(client, django_user_model):
+    staff_member(client, django_user_model, "Clinical leads")
+    kind = ConsultationType.objects.get(slug=PROFESSIONAL_CONSULTATION)
+    url, data = type_form(client, kind)
+    assert "care_texts_need_review" in data  # Ticked, and theirs to untick.
+    del data["care_texts_need_review"]
+
+    response = client.post(url, data | {"aftercare_text": AFTERCARE_TEXT})
+
+    assert response.status_code == 302
+    kind.refresh_from_db()
+    assert not kind.care_texts_need_review
+    assert kind.aftercare_text == AFTERCARE_TEXT
     assert kind.sends_before_care and kind.sends_aftercare
+
+
+def test_a_change_to_approved_texts_by_a_content_editor_sends_them_back_for_review(
+    client, django_user_model
+):
+    kind = ConsultationType.objects.get(slug=PROFESSIONAL_CONSULTATION)
+    kind.care_texts_need_review = False
+    kind.save()
+    staff_member(client, django_user_model, "Content editors")
+    url, data = type_form(client, kind)
+
+    response = client.post(url, data | {"description": "What to expect."}, follow=True)
+
+    kind.refresh_from_db()
+    assert kind.description == "What to expect." and not kind.care_texts_need_review
+    assert "clinical lead" not in main_text(page(response))
+
+    response = client.post(url, data | {"before_care_text": BEFORE_CARE_TEXT}, follow=True)
+
+    kind.refresh_from_db()
+    assert kind.before_care_text == BEFORE_CARE_TEXT
+    assert kind.care_texts_need_review and not kind.sends_before_care
+    assert "not emailed to anyone until a clinical lead has reviewed them" in main_text(page(response))
+
+
+def test_only_clinical_leads_are_given_the_approval():
+    holders = Group.objects.filter(permissions__codename="approve_care_texts")
+
+    assert list(holders.values_list("name", flat=True)) == ["Clinical leads"]
 
 
 @pytest.mark.parametrize(

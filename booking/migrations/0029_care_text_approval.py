@@ -1,0 +1,68 @@
+"""
+Care texts approved by a clinical lead (least privilege): a permission of
+its own, "can approve care texts for sending", given to the Clinical leads.
+They are given the right to change consultation types too (they could only
+view them), so they can correct and approve the texts; the schedule and
+listing fields stay read-only to them, as to content editors.
+Without the permission, the "awaiting review" box is read-only and a change to a type's
+before-care or aftercare text ticks it again, so no wording a content editor
+wrote is emailed to clients unreviewed. Texts already approved stay so.
+"""
+
+from django.contrib.auth.management import create_permissions
+from django.db import migrations, models
+
+GRANTED = ["approve_care_texts", "change_consultationtype"]
+
+
+def _granted(apps):
+    Permission = apps.get_model("auth", "Permission")
+    return Permission.objects.filter(content_type__app_label="booking", codename__in=GRANTED)
+
+
+def grant(apps, schema_editor):
+    # Permissions are normally created after all migrations have run; make
+    # sure the new one exists now so the group can be given it.
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    clinical_leads, _ = Group.objects.get_or_create(name="Clinical leads")
+    clinical_leads.permissions.add(*_granted(apps))
+
+
+def revoke(apps, schema_editor):
+    Group = apps.get_model("auth", "Group")
+    for group in Group.objects.filter(name="Clinical leads"):
+        group.permissions.remove(*_granted(apps))
+
+
+class Migration(migrations.Migration):
+    dependencies = [("booking", "0028_listing_permission")]
+
+    operations = [
+        migrations.AlterModelOptions(
+            name="consultationtype",
+            options={
+                "ordering": ["display_order", "name"],
+                "permissions": [("approve_care_texts", "Can approve care texts for sending")],
+                "verbose_name": "consultation type",
+            },
+        ),
+        migrations.AlterField(
+            model_name="consultationtype",
+            name="care_texts_need_review",
+            field=models.BooleanField(
+                default=False,
+                help_text=(
+                    "While ticked, neither care text is sent. The site came with example texts: "
+                    "have them checked by the clinic's practitioners, then untick. Only a "
+                    "clinical lead may untick it; a change to the texts by anyone else ticks "
+                    "it again."
+                ),
+                verbose_name="care texts are examples awaiting review",
+            ),
+        ),
+        migrations.RunPython(grant, revoke),
+    ]
