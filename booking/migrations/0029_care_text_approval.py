@@ -65,4 +65,16 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(grant, revoke),
+        # A help text that named the module where the snapshot used to live.
+        migrations.AlterField(
+            model_name="questionnaireversion",
+            name="content",
+            field=models.JSONField(
+                editable=False,
+                help_text=(
+                    "The questions and rules as published "
+                    "(booking/services/screening.py, snapshot())."
+                ),
+            ),
+        ),
     ]

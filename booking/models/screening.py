@@ -205,7 +205,8 @@ class QuestionnaireVersion(models.Model):
     )
     number = models.PositiveIntegerField()
     content = models.JSONField(
-        editable=False, help_text="The questions and rules as published (booking/screening.py)."
+        editable=False,
+        help_text="The questions and rules as published (booking/services/screening.py, snapshot()).",
     )
     published_at = models.DateTimeField(default=timezone.now)
     published_by = models.ForeignKey(
