@@ -7,6 +7,9 @@ listing fields stay read-only to them, as to content editors.
 Without the permission, the "awaiting review" box is read-only and a change to a type's
 before-care or aftercare text ticks it again, so no wording a content editor
 wrote is emailed to clients unreviewed. Texts already approved stay so.
+
+Also: the outbox's kind of the email that confirms a "Delete my data"
+request, and a help text that named an old module.
 """
 
 from django.contrib.auth.management import create_permissions
@@ -65,6 +68,29 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(grant, revoke),
+        # "Delete my data" tells the address when it will be done (booking/services/my_visits.py).
+        migrations.AlterField(
+            model_name="outboundemail",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("receipt", "Receipt to client"),
+                    ("clinic_alert", "New-booking alert to clinic"),
+                    ("confirmation", "Confirmation to client"),
+                    ("rescheduled", "New time to client"),
+                    ("cancellation", "Cancellation to client"),
+                    ("decline", "Decline to client"),
+                    ("reminder", "Reminder to client"),
+                    ("client_change", "Client's cancel or move, to clinic"),
+                    ("before_care", "Before-care to client"),
+                    ("aftercare", "Aftercare to client"),
+                    ("waitlist_joined", "Waitlist: joined, to client"),
+                    ("waitlist_offer", "Waitlist: a freed time offered, to client"),
+                    ("erasure_requested", "Delete-my-data request received, to client"),
+                ],
+                max_length=20,
+            ),
+        ),
         # A help text that named the module where the snapshot used to live.
         migrations.AlterField(
             model_name="questionnaireversion",

@@ -36,6 +36,7 @@ class OutboundEmail(models.Model):
         AFTERCARE = "aftercare", "Aftercare to client"
         WAITLIST_JOINED = "waitlist_joined", "Waitlist: joined, to client"
         WAITLIST_OFFER = "waitlist_offer", "Waitlist: a freed time offered, to client"
+        ERASURE_REQUESTED = "erasure_requested", "Delete-my-data request received, to client"
 
     class Delivery(models.TextChoices):
         PENDING = "pending", "Waiting to send"

@@ -112,9 +112,24 @@ def queue_waitlist_email(entry, kind, *, offer=None):
         "leave_url": settings.SITE_URL + entry.get_leave_url(),
         "claim_url": settings.SITE_URL + offer.get_claim_url() if offer else "",
     }
+    return _queue_written(kind, entry.email, context)
+
+
+def queue_erasure_request_email(erasure_request):
+    """
+    Tell the address that asked for its data to be deleted when that will
+    be done, and how to stop it if someone else asked: in the outbox inside
+    the caller's transaction, sent once it commits.
+    """
+    context = {"erasure_request": erasure_request, "clinic": settings.CLINIC}
+    return _queue_written(OutboundEmail.Kind.ERASURE_REQUESTED, erasure_request.email, context)
+
+
+def _queue_written(kind, to, context):
+    """A message about no booking, written out now, in the outbox; its delivery queued."""
     message = OutboundEmail.objects.create(
         kind=kind,
-        to=entry.email,
+        to=to,
         subject=render_to_string(f"emails/{kind}_subject.txt", context).strip(),
         body=render_to_string(f"emails/{kind}.txt", context),
     )

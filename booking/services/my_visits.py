@@ -218,7 +218,9 @@ def marketing_email(*, to, subject, body):
 def request_erasure(*, email, now=None):
     """
     "Delete my data": one waiting request per address (pressing twice makes
-    one), due within the booking rules' erasure days. Returns (request, created).
+    one), due within the booking rules' erasure days, and an email to the
+    address saying so (and how to stop it if someone else asked). Returns
+    (request, created).
     """
     email = normalise_client_email(email)
     now = now or timezone.now()
@@ -229,6 +231,7 @@ def request_erasure(*, email, now=None):
     try:
         with transaction.atomic():
             created = ErasureRequest.objects.create(email=email, requested_at=now, due_by=due_by)
+            emails.queue_erasure_request_email(created)
     except IntegrityError:
         # The same request from another tab a moment earlier (the partial unique constraint).
         return waiting.get(), False

@@ -148,6 +148,33 @@ def test_delete_my_data_makes_one_request_and_the_page_says_when(client):
     assert "Delete my data" not in [button.text for button in page(response).find_all("button")]
 
 
+def test_a_delete_my_data_request_is_confirmed_by_email_once_with_how_to_stop_it(
+    client, django_capture_on_commit_callbacks, mailoutbox
+):
+    book(email=ADA)
+    set_rules(erasure_days=30)
+    sign_in_as(client, ADA)
+    mailoutbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/my-visits/delete/")
+        client.post("/my-visits/delete/")  # Pressed twice: one request, one email.
+
+    [request] = ErasureRequest.objects.all()
+    [message] = mailoutbox
+    assert message.to == [ADA]
+    assert message.subject == "We have your request to delete your data"
+    assert f"{request.due_by:%A %-d %B %Y}" in message.body
+    assert "If you did not ask for this" in message.body
+    [row] = OutboundEmail.objects.filter(kind=OutboundEmail.Kind.ERASURE_REQUESTED)
+    assert row.status == OutboundEmail.Delivery.SENT and row.booking is None
+
+    # Carried out, the email's copy in the outbox is emptied with the rest.
+    my_visits.carry_out_erasure(erasure_request=request, by=None)
+    row.refresh_from_db()
+    assert (row.to, row.subject, row.body) == ("", "", "")
+
+
 @pytest.mark.every_database
 def test_one_waiting_request_per_address_is_a_database_rule():
     my_visits.request_erasure(email=ADA)

@@ -662,7 +662,9 @@ def test_a_change_to_approved_texts_by_a_content_editor_sends_them_back_for_revi
     kind.refresh_from_db()
     assert kind.before_care_text == BEFORE_CARE_TEXT
     assert kind.care_texts_need_review and not kind.sends_before_care
-    assert "not emailed to anyone until a clinical lead has reviewed them" in main_text(page(response))
+    assert "not emailed to anyone until a clinical lead has reviewed them" in main_text(
+        page(response)
+    )
 
 
 def test_only_clinical_leads_are_given_the_approval():
