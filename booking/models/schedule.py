@@ -260,6 +260,7 @@ class WorkingHours(models.Model):
         return f"{self.get_weekday_display()} {self.starts_at:%H:%M}–{self.ends_at:%H:%M}"
 
     def overlaps(self, other):
+        """Whether two windows of one practitioner share time (ending at 12:00 and starting then do not)."""
         return (
             self.weekday == other.weekday
             and self.starts_at < other.ends_at
