@@ -1,6 +1,7 @@
 """
-SQLite's triggers: the stand-in for the PostgreSQL exclusion constraint,
-and the refusal to change or delete a record of who read a health form.
+SQLite's triggers: the stand-ins for the PostgreSQL exclusion constraints
+(no overlapping bookings, no overlapping working hours), and the refusal to
+change or delete a record of who read a health form.
 
 SQLite has no EXCLUDE constraint, so two triggers refuse any insert or
 update that would leave a practitioner with two active bookings whose
@@ -58,6 +59,46 @@ def install_overlap_triggers(using="default", **kwargs):
             )
 
 
+# A practitioner's windows of working hours on a weekday never overlap
+# (PostgreSQL: the exclusion constraint of the same name on WorkingHours).
+# Times are stored as 'HH:MM:SS' text, which compares in time order; the
+# windows are half-open, so one ending at 12:00 and one starting then are
+# both allowed.
+HOURS_TABLE = "booking_workinghours"
+HOURS_REFUSAL = "working_hours_never_overlap"
+_HOURS_OVERLAP = f"""
+    EXISTS (
+        SELECT 1 FROM {HOURS_TABLE} AS other
+        WHERE other.practitioner_id = NEW.practitioner_id
+          AND other.weekday = NEW.weekday
+          AND other.id IS NOT NEW.id
+          AND other.starts_at < NEW.ends_at
+          AND other.ends_at > NEW.starts_at
+    )
+"""
+HOURS_TRIGGERS = {
+    "working_hours_no_overlap_on_insert": "BEFORE INSERT",
+    "working_hours_no_overlap_on_update": "BEFORE UPDATE",
+}
+
+
+def install_working_hours_triggers(using="default", **kwargs):
+    from django.db import connections
+
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        if HOURS_TABLE not in connection.introspection.table_names(cursor):
+            return  # An older schema, mid-migration.
+        for name, timing in HOURS_TRIGGERS.items():
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+            cursor.execute(
+                f"CREATE TRIGGER {name} {timing} ON {HOURS_TABLE} FOR EACH ROW "
+                f"WHEN {_HOURS_OVERLAP} BEGIN SELECT RAISE(ABORT, '{HOURS_REFUSAL}'); END"
+            )
+
+
 # Who read which health form: kept as written (migration 0024 installs the
 # same refusal on PostgreSQL). RAISE(ABORT) reaches Django as an IntegrityError.
 READS_TABLE = "booking_healthformread"
@@ -88,6 +129,11 @@ def install_health_form_read_triggers(using="default", **kwargs):
 def connect(app_config):
     post_migrate.connect(
         install_overlap_triggers, sender=app_config, dispatch_uid="booking.sqlite.overlap_triggers"
+    )
+    post_migrate.connect(
+        install_working_hours_triggers,
+        sender=app_config,
+        dispatch_uid="booking.sqlite.working_hours_triggers",
     )
     post_migrate.connect(
         install_health_form_read_triggers,

@@ -5,8 +5,11 @@ free time reach the waitlist through booking/services/offers.py.
 """
 
 from django.contrib import admin, messages
+from django.db import DatabaseError
+from django.http import HttpResponseRedirect
 from django.utils import timezone
 
+from booking.forms.schedule import WorkingHoursFormSet
 from booking.models import (
     BookingRules,
     Closure,
@@ -15,11 +18,13 @@ from booking.models import (
     TimeOff,
     WorkingHours,
 )
+from booking.overlap import refused_as_overlapping_hours
 from booking.services import offers
 
 
 class WorkingHoursInline(admin.TabularInline):
     model = WorkingHours
+    formset = WorkingHoursFormSet
     extra = 0
 
 
@@ -90,6 +95,23 @@ class PractitionerAdmin(ReadOnlyByRoleMixin, admin.ModelAdmin):
     inlines = [WorkingHoursInline, TimeOffInline]
     schedule_fields = ["is_medical_provider", "takes_online_bookings", "is_active"]
     listing_fields = ["slug", "is_published"]
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DatabaseError as error:
+            if not refused_as_overlapping_hours(error):
+                raise
+        # Someone else saved a window overlapping these hours between this
+        # page's checks and its save: the database refused it and nothing
+        # was saved. The page shows the hours as they are now.
+        self.message_user(
+            request,
+            "Nothing was saved: someone else has just saved working hours that overlap "
+            "these. Check the hours below and save again.",
+            messages.ERROR,
+        )
+        return HttpResponseRedirect(request.get_full_path())
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

@@ -2,7 +2,8 @@
 booking's models, one module per domain: the schedule (rules,
 practitioners, hours, time off, closures, consultation types), the bookings
 and their history, the outbox, the health screening, the waitlist and
-a client's "My visits" (sign-in links, marketing choices, erasure requests).
+a client's "My visits" (sign-in links, marketing choices, erasure requests);
+and, under them all, the PostgreSQL-only exclusion constraint they share.
 Everything is re-exported here: the migrations and callers import
 `booking.models`.
 """
@@ -13,10 +14,10 @@ from .bookings import (
     BookingQuerySet,
     BookingStatusChange,
     ConsultationBooking,
-    PostgresOnlyExclusionConstraint,
     TsTzRange,
     new_reference,
 )
+from .constraints import PostgresOnlyExclusionConstraint
 from .my_visits import ErasureRequest, MarketingChoice, SignInLink, hash_sign_in_token
 from .outbox import OutboundEmail, OutboundEmailQuerySet
 from .schedule import (
@@ -30,7 +31,9 @@ from .schedule import (
     PractitionerQuerySet,
     TimeOff,
     Weekday,
+    WindowTimes,
     WorkingHours,
+    WorkingHoursExclusionConstraint,
 )
 from .screening import (
     AnswerRule,
@@ -88,7 +91,9 @@ __all__ = [
     "WaitlistEntryQuerySet",
     "WaitlistOffer",
     "WaitlistOfferQuerySet",
+    "WindowTimes",
     "WorkingHours",
+    "WorkingHoursExclusionConstraint",
     "hash_sign_in_token",
     "new_reference",
 ]

@@ -12,9 +12,8 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
-from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db import connections, models
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import Q
 from django.db.models.functions import TruncDate, Upper
@@ -25,6 +24,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 from booking.signed_links import manage_token
 from booking.validators import validate_client_email
 
+from .constraints import PostgresOnlyExclusionConstraint
 from .outbox import OutboundEmail
 from .schedule import MAX_BEFORE_CARE_DAYS, ConsultationType, Practitioner
 
@@ -40,33 +40,6 @@ def new_reference():
 class TsTzRange(models.Func):
     function = "TSTZRANGE"
     output_field = DateTimeRangeField()
-
-
-class PostgresOnlyExclusionConstraint(ExclusionConstraint):
-    """
-    An exclusion constraint that exists on PostgreSQL and is left out of
-    every other database's schema (SQLite has no EXCLUDE; there triggers from
-    `booking/sqlite.py` and serialized writes give the same outcome).
-    """
-
-    def constraint_sql(self, model, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return None
-        return super().constraint_sql(model, schema_editor)
-
-    def create_sql(self, model, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return None
-        return super().create_sql(model, schema_editor)
-
-    def remove_sql(self, model, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return None
-        return super().remove_sql(model, schema_editor)
-
-    def validate(self, model, instance, exclude=None, using=DEFAULT_DB_ALIAS):
-        if connections[using].vendor == "postgresql":
-            super().validate(model, instance, exclude=exclude, using=using)
 
 
 class BookingQuerySet(models.QuerySet):

@@ -7,6 +7,7 @@ types), and the availability version the booking page's cache carries.
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -17,6 +18,7 @@ from django.utils import timezone
 
 from booking.cache_versions import SCHEDULE, kept_between_changes
 
+from .constraints import PostgresOnlyExclusionConstraint
 from .screening import QuestionnaireVersion
 
 # How far ahead before-care may be set: the job that sends it looks this far
@@ -187,6 +189,36 @@ class Practitioner(models.Model):
         return reverse("booking:book") + f"?practitioner={self.slug}"
 
 
+class WindowTimes(models.Func):
+    """
+    A window's hours as a range PostgreSQL can index: it has no range of
+    times of day, so both ends are put on one fixed date (a date plus a time
+    is a timestamp without time zone, immutable as an index needs). The
+    range is half-open: a window ending at 12:00 and one starting at 12:00
+    do not overlap.
+    """
+
+    function = "TSRANGE"
+    template = "%(function)s(DATE '2000-01-01' + %(expressions)s)"
+    arg_joiner = ", DATE '2000-01-01' + "
+    # Django has no field for TSRANGE; this one is never read back, and the
+    # constraint's SQL casts nothing to it.
+    output_field = DateTimeRangeField()
+
+
+class WorkingHoursExclusionConstraint(PostgresOnlyExclusionConstraint):
+    """
+    The database's refusal of overlapping windows, never checked in Python:
+    WorkingHours.clean() and the admin's form of a practitioner's hours
+    (booking/forms/schedule.py) check it with a message naming the window,
+    and the form compares the windows as submitted, which a check against the
+    database's rows (about to change in the same save) would wrongly refuse.
+    """
+
+    def validate(self, model, instance, exclude=None, using=None):
+        pass
+
+
 class WorkingHours(models.Model):
     """A window of a practitioner's consultation hours on a weekday; a day may have several."""
 
@@ -197,6 +229,12 @@ class WorkingHours(models.Model):
     starts_at = models.TimeField(help_text="Clinic time.")
     ends_at = models.TimeField(help_text="Clinic time. The last consultation ends by then.")
 
+    # The ids of the practitioner's saved windows submitted in the same form
+    # as this one (the admin's page of their hours): the form checks those
+    # against each other as submitted, so clean() leaves out their saved
+    # hours, which the save is about to change.
+    submitted_alongside = frozenset()
+
     class Meta:
         ordering = ["practitioner", "weekday", "starts_at"]
         verbose_name = "working hours"
@@ -205,20 +243,43 @@ class WorkingHours(models.Model):
             models.CheckConstraint(
                 condition=Q(ends_at__gt=models.F("starts_at")), name="working_hours_end_after_start"
             ),
+            # Overlapping windows would offer the same time twice, whoever
+            # writes them (the admin, a shell, an import, two staff at once).
+            # SQLite has triggers instead (booking/sqlite.py).
+            WorkingHoursExclusionConstraint(
+                name="working_hours_never_overlap",
+                expressions=[
+                    ("practitioner", RangeOperators.EQUAL),
+                    ("weekday", RangeOperators.EQUAL),
+                    (WindowTimes("starts_at", "ends_at"), RangeOperators.OVERLAPS),
+                ],
+            ),
         ]
 
     def __str__(self):
         return f"{self.get_weekday_display()} {self.starts_at:%H:%M}–{self.ends_at:%H:%M}"
 
+    def overlaps(self, other):
+        """Whether two windows of one practitioner share time (ending at 12:00 and starting then do not)."""
+        return (
+            self.weekday == other.weekday
+            and self.starts_at < other.ends_at
+            and other.starts_at < self.ends_at
+        )
+
     def clean(self):
         # Overlapping windows would offer the same time twice.
         if self.starts_at and self.ends_at and self.weekday is not None and self.practitioner_id:
-            overlapping = WorkingHours.objects.filter(
-                practitioner_id=self.practitioner_id,
-                weekday=self.weekday,
-                starts_at__lt=self.ends_at,
-                ends_at__gt=self.starts_at,
-            ).exclude(pk=self.pk)
+            overlapping = (
+                WorkingHours.objects.filter(
+                    practitioner_id=self.practitioner_id,
+                    weekday=self.weekday,
+                    starts_at__lt=self.ends_at,
+                    ends_at__gt=self.starts_at,
+                )
+                .exclude(pk=self.pk)
+                .exclude(pk__in=self.submitted_alongside)
+            )
             if overlapping.exists():
                 raise ValidationError(
                     f"These hours overlap {overlapping.first()}. Change or remove that window first."

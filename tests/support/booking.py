@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 from django.db import connection
+from django.urls import reverse
 from django.utils import timezone
 
 from booking import services
@@ -262,6 +263,34 @@ def move_into_the_past(booking, *, days=30):
     booking.refresh_from_db()
     assert booking.ends_at < timezone.now(), "still in the future: move it further back"
     return booking
+
+
+# A practitioner's page in the admin, with their working hours.
+
+
+def practitioner_url(person):
+    return reverse("admin:booking_practitioner_change", args=[person.pk])
+
+
+def practitioner_form(client, person):
+    """The practitioner's admin page as a browser would post it back unchanged."""
+    form = page(client.get(practitioner_url(person))).find("form", id="practitioner_form")
+    return form_data(form)
+
+
+def with_new_window(data, weekday, start, end):
+    """The practitioner's form with one more row of working hours filled in."""
+    n = int(data["working_hours-TOTAL_FORMS"])
+    return data | {
+        "working_hours-TOTAL_FORMS": str(n + 1),
+        f"working_hours-{n}-weekday": str(weekday),
+        f"working_hours-{n}-starts_at": start,
+        f"working_hours-{n}-ends_at": end,
+    }
+
+
+def hours_of(person):
+    return list(person.working_hours.values_list("weekday", "starts_at", "ends_at"))
 
 
 # The public pages, read as a browser reads them.

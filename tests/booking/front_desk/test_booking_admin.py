@@ -45,12 +45,16 @@ from tests.support.booking import (
     book,
     clinic_time,
     consultation_type,
+    hours_of,
     make_booking,
     move_into_the_past,
     page,
     practitioner,
+    practitioner_form,
+    practitioner_url,
     set_hours,
     utc,
+    with_new_window,
 )
 from tests.support.content import make_treatment
 from tests.support.html import form_data
@@ -82,11 +86,6 @@ def run_action(client, action, *bookings):
 
 def messages_of(response):
     return [str(message) for message in response.context["messages"]]
-
-
-def form_errors_shown(response):
-    """The errors an admin form shows above its fields, as the page shows them."""
-    return [item.text for item in page(response).find_all("ul", class_="nonfield")]
 
 
 # The booking list.
@@ -651,31 +650,6 @@ def test_every_booking_model_has_an_admin():
     assert {inline.model for inline in QuestionAdmin.inlines} == {AnswerRule}
 
 
-def practitioner_url(person):
-    return reverse("admin:booking_practitioner_change", args=[person.pk])
-
-
-def practitioner_form(client, person):
-    """The practitioner's admin page as a browser would post it back unchanged."""
-    form = page(client.get(practitioner_url(person))).find("form", id="practitioner_form")
-    return form_data(form)
-
-
-def with_new_window(data, weekday, start, end):
-    """The practitioner's form with one more row of working hours filled in."""
-    n = int(data["working_hours-TOTAL_FORMS"])
-    return data | {
-        "working_hours-TOTAL_FORMS": str(n + 1),
-        f"working_hours-{n}-weekday": str(weekday),
-        f"working_hours-{n}-starts_at": start,
-        f"working_hours-{n}-ends_at": end,
-    }
-
-
-def hours_of(person):
-    return list(person.working_hours.values_list("weekday", "starts_at", "ends_at"))
-
-
 def test_staff_edit_hours_time_off_closures_and_rules_in_the_admin(admin_client):
     maya = practitioner(ESTHETICIAN)
     set_hours({0: [("09:00", "12:00")]}, practitioners=[maya])
@@ -724,69 +698,6 @@ def test_staff_set_a_consultation_types_length_turnover_and_grid_in_the_admin(ad
     assert response.status_code == 302
     kind.refresh_from_db()
     assert (kind.duration_minutes, kind.turnover_minutes, kind.grid_minutes) == (60, 15, 30)
-
-
-def test_hours_overlapping_another_window_that_day_are_refused_in_the_admin(admin_client):
-    maya = practitioner(ESTHETICIAN)
-    set_hours({0: [("09:00", "12:00")]}, practitioners=[maya])
-
-    response = admin_client.post(
-        practitioner_url(maya),
-        with_new_window(practitioner_form(admin_client, maya), 0, "11:30", "13:00"),
-    )
-
-    assert response.status_code == 200
-    assert form_errors_shown(response) == [
-        "These hours overlap Monday 09:00–12:00. Change or remove that window first."
-    ]
-    assert hours_of(maya) == [(0, time(9), time(12))]
-
-
-@pytest.mark.parametrize(
-    "window",
-    [
-        pytest.param((0, "12:00", "13:00"), id="adjacent"),
-        pytest.param((1, "09:00", "12:00"), id="other day"),
-    ],
-)
-def test_hours_next_to_a_window_or_on_another_day_are_accepted_in_the_admin(admin_client, window):
-    maya = practitioner(ESTHETICIAN)
-    set_hours({0: [("09:00", "12:00")]}, practitioners=[maya])
-
-    response = admin_client.post(
-        practitioner_url(maya), with_new_window(practitioner_form(admin_client, maya), *window)
-    )
-
-    assert response.status_code == 302
-    assert len(hours_of(maya)) == 2
-
-
-def test_another_practitioners_hours_do_not_count_as_overlapping_in_the_admin(admin_client):
-    maya, daniel = practitioner(ESTHETICIAN), practitioner(NURSE_PRACTITIONER)
-    set_hours({0: [("09:00", "12:00")]}, practitioners=[maya])
-    set_hours({}, practitioners=[daniel])
-
-    response = admin_client.post(
-        practitioner_url(daniel),
-        with_new_window(practitioner_form(admin_client, daniel), 0, "09:00", "12:00"),
-    )
-
-    assert response.status_code == 302
-    assert hours_of(daniel) == [(0, time(9), time(12))]
-
-
-def test_changing_a_window_does_not_count_as_overlapping_itself(admin_client):
-    maya = practitioner(ESTHETICIAN)
-    set_hours({0: [("09:00", "12:00")]}, practitioners=[maya])
-    data = practitioner_form(admin_client, maya)
-
-    response = admin_client.post(
-        practitioner_url(maya),
-        data | {"working_hours-0-starts_at": "08:00", "working_hours-0-ends_at": "12:30"},
-    )
-
-    assert response.status_code == 302
-    assert hours_of(maya) == [(0, time(8), time(12, 30))]
 
 
 def test_booking_rules_can_be_added_only_by_staff_allowed_to_add_them(admin_client, member):

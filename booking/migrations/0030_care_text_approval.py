@@ -42,7 +42,7 @@ def revoke(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("booking", "0028_listing_permission")]
+    dependencies = [("booking", "0029_working_hours_never_overlap")]
 
     operations = [
         migrations.AlterModelOptions(
