@@ -1,6 +1,6 @@
 """
 booking's models, one module per domain: the schedule (rules,
-practitioners, hours, time off, closures, consultation types), the bookings
+practitioners, hours, time off, closures), the consultation types, the bookings
 and their history, the outbox, the health screening, the waitlist and
 a client's "My visits" (sign-in links, marketing choices, erasure requests);
 and, under them all, the PostgreSQL-only exclusion constraint they share.
@@ -18,15 +18,13 @@ from .bookings import (
     new_reference,
 )
 from .constraints import PostgresOnlyExclusionConstraint
+from .consultation_types import MAX_BEFORE_CARE_DAYS, ConsultationType, ConsultationTypeQuerySet
 from .my_visits import ErasureRequest, MarketingChoice, SignInLink, hash_sign_in_token
 from .outbox import OutboundEmail, OutboundEmailQuerySet
 from .schedule import (
-    MAX_BEFORE_CARE_DAYS,
     AvailabilityVersion,
     BookingRules,
     Closure,
-    ConsultationType,
-    ConsultationTypeQuerySet,
     Practitioner,
     PractitionerQuerySet,
     TimeOff,

@@ -25,8 +25,9 @@ from booking.signed_links import manage_token
 from booking.validators import validate_client_email
 
 from .constraints import PostgresOnlyExclusionConstraint
+from .consultation_types import MAX_BEFORE_CARE_DAYS, ConsultationType
 from .outbox import OutboundEmail
-from .schedule import MAX_BEFORE_CARE_DAYS, ConsultationType, Practitioner
+from .schedule import Practitioner
 
 # No 0/O, 1/I/L: references are read out over the phone.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"

@@ -17,7 +17,8 @@ from booking.signed_links import waitlist_leave_token, waitlist_offer_token
 from booking.validators import validate_client_email
 
 from .bookings import ConsultationBooking
-from .schedule import ConsultationType, Practitioner, Weekday
+from .consultation_types import ConsultationType
+from .schedule import Practitioner, Weekday
 
 
 class PartOfDay(models.TextChoices):

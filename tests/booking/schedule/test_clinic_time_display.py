@@ -73,8 +73,10 @@ SUBJECTS_WITH_THE_TIME = {Kind.CLINIC_ALERT, Kind.CONFIRMATION, Kind.RESCHEDULED
 
 @pytest.mark.parametrize(("starts_at", "zone"), REPEATED_HOUR)
 # The waitlist's emails are about an offer, not a booking: tests/booking/waitlist/test_waitlist.py
-# checks them.
-@pytest.mark.parametrize("kind", sorted(set(Kind.values) - set(WAITLIST_KINDS)))
+# checks them. The erasure request's names no consultation time (tests/booking/my_visits).
+@pytest.mark.parametrize(
+    "kind", sorted(set(Kind.values) - set(WAITLIST_KINDS) - {Kind.ERASURE_REQUESTED})
+)
 def test_every_email_shows_the_zone_of_a_time_in_the_repeated_hour(kind, starts_at, zone):
     booking = make_booking(starts_at=starts_at, status=Status.CONFIRMED)
 
