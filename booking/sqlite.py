@@ -36,27 +36,42 @@ TRIGGERS = {
 }
 
 
-def install_overlap_triggers(using="default", **kwargs):
+def _install_triggers(using, table, triggers, refusal, *, when="", needs_columns=()):
+    """
+    (Re)create `triggers` ({name: timing}) on `table`, each aborting with
+    `refusal` (when `when` holds, if given). Nothing on a database other than
+    SQLite, nor mid-migration, before the table has the columns they read.
+    """
     from django.db import connections
 
     connection = connections[using]
     if connection.vendor != "sqlite":
         return
     with connection.cursor() as cursor:
-        tables = connection.introspection.table_names(cursor)
-        if TABLE not in tables:
+        if table not in connection.introspection.table_names(cursor):
             return
-        columns = {
-            column.name for column in connection.introspection.get_table_description(cursor, TABLE)
-        }
-        if not {"practitioner_id", "blocks_until"} <= columns:
-            return  # An older schema, mid-migration.
-        for name, timing in TRIGGERS.items():
+        if needs_columns:
+            description = connection.introspection.get_table_description(cursor, table)
+            if not set(needs_columns) <= {column.name for column in description}:
+                return  # An older schema, mid-migration.
+        condition = f"WHEN {when} " if when else ""
+        for name, timing in triggers.items():
             cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
             cursor.execute(
-                f"CREATE TRIGGER {name} {timing} ON {TABLE} FOR EACH ROW WHEN {_OVERLAP} "
-                f"BEGIN SELECT RAISE(ABORT, '{REFUSAL}'); END"
+                f"CREATE TRIGGER {name} {timing} ON {table} FOR EACH ROW {condition}"
+                f"BEGIN SELECT RAISE(ABORT, '{refusal}'); END"
             )
+
+
+def install_overlap_triggers(using="default", **kwargs):
+    _install_triggers(
+        using,
+        TABLE,
+        TRIGGERS,
+        REFUSAL,
+        when=_OVERLAP,
+        needs_columns=("practitioner_id", "blocks_until"),
+    )
 
 
 # A practitioner's windows of working hours on a weekday never overlap
@@ -83,20 +98,7 @@ HOURS_TRIGGERS = {
 
 
 def install_working_hours_triggers(using="default", **kwargs):
-    from django.db import connections
-
-    connection = connections[using]
-    if connection.vendor != "sqlite":
-        return
-    with connection.cursor() as cursor:
-        if HOURS_TABLE not in connection.introspection.table_names(cursor):
-            return  # An older schema, mid-migration.
-        for name, timing in HOURS_TRIGGERS.items():
-            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
-            cursor.execute(
-                f"CREATE TRIGGER {name} {timing} ON {HOURS_TABLE} FOR EACH ROW "
-                f"WHEN {_HOURS_OVERLAP} BEGIN SELECT RAISE(ABORT, '{HOURS_REFUSAL}'); END"
-            )
+    _install_triggers(using, HOURS_TABLE, HOURS_TRIGGERS, HOURS_REFUSAL, when=_HOURS_OVERLAP)
 
 
 # Who read which health form: kept as written (migration 0024 installs the
@@ -110,20 +112,7 @@ READS_TRIGGERS = {
 
 
 def install_health_form_read_triggers(using="default", **kwargs):
-    from django.db import connections
-
-    connection = connections[using]
-    if connection.vendor != "sqlite":
-        return
-    with connection.cursor() as cursor:
-        if READS_TABLE not in connection.introspection.table_names(cursor):
-            return  # An older schema, mid-migration.
-        for name, timing in READS_TRIGGERS.items():
-            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
-            cursor.execute(
-                f"CREATE TRIGGER {name} {timing} ON {READS_TABLE} FOR EACH ROW "
-                f"BEGIN SELECT RAISE(ABORT, '{READS_REFUSAL}'); END"
-            )
+    _install_triggers(using, READS_TABLE, READS_TRIGGERS, READS_REFUSAL)
 
 
 def connect(app_config):
