@@ -149,8 +149,8 @@ def migrated_production_template(collected_static):
     """
     A PostgreSQL database migrated as production's is, made the first time a
     worker needs it and dropped when the run ends: each test's database is a
-    copy of it (CREATE DATABASE … TEMPLATE, a file copy taking a fraction of
-    a second) instead of a migration of its own (ten seconds or more).
+    copy of it (CREATE DATABASE … TEMPLATE) instead of a migration of its own,
+    which took most of each such test's set-up.
     Nothing connects to it after the migration, as a template needs.
     """
     import secrets

@@ -6,8 +6,9 @@ windows moved at once are never refused halfway.
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
-from booking.models import WorkingHours
+from booking.models import Practitioner, WorkingHours
 
 
 class WorkingHoursFormSet(forms.BaseInlineFormSet):
@@ -47,6 +48,23 @@ class WorkingHoursFormSet(forms.BaseInlineFormSet):
 
     def _removes(self, form):
         return self.can_delete and self._should_delete_form(form)
+
+    def save(self, commit=True):
+        if not commit:
+            return super().save(commit)
+        # Whole or not at all (the windows that move are deleted first, below),
+        # and one save of a practitioner's hours at a time: the second waits
+        # for the first to commit, then reads the windows as it left them, so
+        # a window one removes cannot come back from the other's re-insert.
+        # FOR NO KEY UPDATE: bookings of the practitioner, which only check
+        # their foreign key, are not held up.
+        with transaction.atomic():
+            list(
+                Practitioner.objects.select_for_update(no_key=True)
+                .filter(pk=self.instance.pk)
+                .values_list("pk", flat=True)
+            )
+            return super().save(commit)
 
     def save_existing_objects(self, commit=True):
         if commit:

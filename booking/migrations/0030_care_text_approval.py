@@ -1,12 +1,14 @@
 """
-Care texts approved by a clinical lead (least privilege): a permission of
-its own, "can approve care texts for sending", given to the Clinical leads.
-They are given the right to change consultation types too (they could only
-view them), so they can correct and approve the texts; the schedule and
-listing fields stay read-only to them, as to content editors.
-Without the permission, the "awaiting review" box is read-only and a change to a type's
-before-care or aftercare text ticks it again, so no wording a content editor
-wrote is emailed to clients unreviewed. Texts already approved stay so.
+Care texts approved by a clinical lead: a permission of its own, "can
+approve care texts for sending", given to the Clinical leads. Without it
+the "awaiting review" box is read-only, and a change to a type's before-care
+or aftercare text ticks it again, so no wording a content editor wrote is
+emailed to clients unreviewed. Texts already approved stay so.
+
+To correct the texts they approve, the Clinical leads are given the right
+to change consultation types (they could only view them). That reaches the
+type's words too (name, description, price, display order), as it does for
+content editors; the schedule and listing fields stay read-only to them.
 
 Also: the outbox's kind of the email that confirms a "Delete my data"
 request, and a help text that named an old module.

@@ -73,34 +73,35 @@ def send_sign_in_link(email, attempt=1):
     The task: a link for an address that holds bookings, nothing for any
     other. The email is sent from here, not written to the outbox: the
     outbox keeps each message's body, and this body is the sign-in secret.
-    A send that fails is tried again later (SIGN_IN_RETRY_MINUTES) with a
-    new link; the failed try's link is deleted, as no one holds its secret.
+    A send that fails is tried again later (SIGN_IN_RETRY_MINUTES), each try
+    with a new link. The failed try's link is left to expire: the server may
+    have taken the message before the failure reached us.
     """
     # Links past their time are no use to anyone: each run clears those a day old.
     SignInLink.objects.filter(expires_at__lt=timezone.now() - timedelta(days=1)).delete()
     if not ConsultationBooking.objects.of_client(email).exists():
         return "no bookings"
-    link, token = SignInLink.issue(email)
+    _, token = SignInLink.issue(email)
     context = {
         "clinic": settings.CLINIC,
         "sign_in_url": settings.SITE_URL + reverse("booking:my_visits_link", args=[token]),
         "minutes": settings.MY_VISITS_LINK_MINUTES,
     }
+    message = EmailMessage(
+        subject=render_to_string("emails/my_visits_link_subject.txt", context).strip(),
+        body=render_to_string("emails/my_visits_link.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[email],
+        reply_to=[settings.CLINIC["email"]],
+    )
     try:
-        EmailMessage(
-            subject=render_to_string("emails/my_visits_link_subject.txt", context).strip(),
-            body=render_to_string("emails/my_visits_link.txt", context),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[email],
-            reply_to=[settings.CLINIC["email"]],
-        ).send()
+        message.send()
     except Exception as error:  # Any failure of the mail server: try again later.
-        link.delete()
-        return _send_sign_in_link_later(email=email, attempt=attempt, error=error)
+        return _retry_or_give_up(email=email, attempt=attempt, error=error)
     return "sent"
 
 
-def _send_sign_in_link_later(*, email, attempt, error):
+def _retry_or_give_up(*, email, attempt, error):
     """
     Queue the next try of a sign-in email that failed, unless it never can
     work, the tries are spent or the task backend cannot run a task later

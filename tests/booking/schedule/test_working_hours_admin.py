@@ -7,11 +7,15 @@ exclusion constraint) is shown as a message, never a server error.
 """
 
 from datetime import time
+from unittest import mock
 
 import pytest
+from django.db import DatabaseError
 from django.db.models.signals import pre_save
+from django.forms import inlineformset_factory
 
-from booking.models import WorkingHours
+from booking.forms.schedule import WorkingHoursFormSet
+from booking.models import Practitioner, WorkingHours
 from tests.support.booking import (
     ESTHETICIAN,
     NURSE_PRACTITIONER,
@@ -25,6 +29,8 @@ from tests.support.booking import (
 )
 
 pytestmark = pytest.mark.django_db
+
+WORKING_HOURS_FIELDS = ["weekday", "starts_at", "ends_at"]
 
 
 def form_errors_shown(response):
@@ -206,6 +212,9 @@ def test_a_window_marked_for_removal_does_not_count_as_overlapping(admin_client)
         ),
     ],
 )
+# Each database checks every row as it is written (triggers on SQLite, the
+# exclusion constraint on PostgreSQL): the save must order its writes for both.
+@pytest.mark.every_database
 def test_windows_moved_at_once_save_when_their_new_hours_do_not_overlap(
     admin_client, changes, ends_with
 ):
@@ -222,6 +231,7 @@ def test_windows_moved_at_once_save_when_their_new_hours_do_not_overlap(
     assert sorted(maya.working_hours.values_list("pk", flat=True)) == ids
 
 
+@pytest.mark.every_database
 def test_a_window_grown_over_one_removed_further_down_the_page_saves(admin_client):
     maya = practitioner(ESTHETICIAN)
     set_hours({0: [("09:00", "12:00"), ("12:00", "15:00")]}, practitioners=[maya])
@@ -256,6 +266,8 @@ def someone_else_saves_first():
     pre_save.disconnect(save_theirs, sender=WorkingHours)
 
 
+# Each database refuses in its own words: booking/overlap.py reads both.
+@pytest.mark.every_database
 def test_hours_the_database_refuses_after_the_checks_are_reported_not_a_server_error(
     admin_client, someone_else_saves_first
 ):
@@ -272,3 +284,36 @@ def test_hours_the_database_refuses_after_the_checks_are_reported_not_a_server_e
         "Check the hours below and save again."
     ]
     assert hours_of(maya) == [(0, time(9), time(12))]
+
+
+# The formset on its own, outside the admin's transaction.
+
+
+def test_a_save_that_fails_after_moving_windows_leaves_every_window_as_it_was(admin_client):
+    maya = practitioner(ESTHETICIAN)
+    set_hours({0: [("09:00", "12:00"), ("12:00", "15:00")]}, practitioners=[maya])
+    before = hours_of(maya)
+    data = with_windows(
+        practitioner_form(admin_client, maya),
+        (0, (0, "09:00", "13:00")),
+        (1, (0, "13:00", "15:00")),
+    )
+    hours_form = inlineformset_factory(
+        Practitioner, WorkingHours, formset=WorkingHoursFormSet, fields=WORKING_HOURS_FIELDS
+    )(data, instance=maya, prefix="working_hours")
+    assert hours_form.is_valid(), hours_form.errors
+
+    # The moved windows are deleted first; the second to be written back fails.
+    writes = []
+    real_save = WorkingHours.save
+
+    def failing_save(window, *args, **kwargs):
+        writes.append(window.pk)
+        if len(writes) == 2:
+            raise DatabaseError("the connection dropped")
+        return real_save(window, *args, **kwargs)
+
+    with mock.patch.object(WorkingHours, "save", failing_save), pytest.raises(DatabaseError):
+        hours_form.save()
+
+    assert hours_of(maya) == before
